@@ -1,0 +1,399 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TrackingSiteSpec describes one tracked web site: where its events are
+// stored, how the tracker script behaves, and how its collector and dashboard run.
+// +kubebuilder:validation:XValidation:rule="!has(self.tracker) || !has(self.tracker.firstPartyHost) || self.domains.exists(d, self.tracker.firstPartyHost == d || self.tracker.firstPartyHost.endsWith('.' + d))",message="tracker.firstPartyHost must be one of spec.domains or a subdomain of one, so the collector stays first-party"
+type TrackingSiteSpec struct {
+	// Domains are the host names the site is served on, e.g. shop.example.com.
+	// The collector accepts browser events (CORS) only from these hosts and
+	// their subdomains.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:XValidation:rule="self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$') || self == 'localhost'",message="each domain must be a lower-case host name such as shop.example.com (no scheme, port or path)"
+	Domains []string `json:"domains"`
+
+	// Storage says where the site's events are stored. Required in a cluster.
+	Storage StorageSpec `json:"storage"`
+
+	// Tracker configures the script served to visitors.
+	// +kubebuilder:default={}
+	// +optional
+	Tracker TrackerSpec `json:"tracker,omitempty"`
+
+	// Privacy configures what is kept about visitors.
+	// +kubebuilder:default={}
+	// +optional
+	Privacy PrivacySpec `json:"privacy,omitempty"`
+
+	// Goals turn events or page views into named conversions shown on the dashboard.
+	// +kubebuilder:validation:MaxItems=50
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Goals []Goal `json:"goals,omitempty"`
+
+	// Collector configures the collector Deployment.
+	// +kubebuilder:default={}
+	// +optional
+	Collector CollectorSpec `json:"collector,omitempty"`
+
+	// Dashboard configures the dashboard Deployment and its Ingress.
+	// +kubebuilder:default={}
+	// +optional
+	Dashboard DashboardSpec `json:"dashboard,omitempty"`
+
+	// DeletionPolicy says what happens to the site's stored events when the
+	// TrackingSite is deleted: Retain keeps them (default), Delete purges them.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
+
+	// Suspend stops the operator from changing anything for this site; the
+	// running collector and dashboard keep running as they are.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// Deletion policies.
+const (
+	DeletionPolicyRetain = "Retain"
+	DeletionPolicyDelete = "Delete"
+)
+
+// StorageSpec says where events are stored.
+type StorageSpec struct {
+	// Postgres is the PostgreSQL database holding the events.
+	Postgres PostgresStorage `json:"postgres"`
+}
+
+// PostgresStorage points at a PostgreSQL database through a Secret.
+type PostgresStorage struct {
+	// SecretRef names the Secret key holding the connection URI,
+	// e.g. postgres://user:pass@host:5432/db?sslmode=require. The key defaults to "uri".
+	SecretRef SecretKeyReference `json:"secretRef"`
+}
+
+// TrackerSpec configures the tracker script.
+type TrackerSpec struct {
+	// Path is the first-party path the collector is served under; the script
+	// is {path}/t.js. Defaults to /_ts.
+	// +kubebuilder:default=/_ts
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^(/[A-Za-z0-9._~-]+)+$`
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// FirstPartyHost is a host on the site's own domain (one of spec.domains or
+	// a subdomain) whose Ingress rule serves the collector under Path, so the
+	// tracker and its cookie are first-party. Unset: no such rule.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +optional
+	FirstPartyHost string `json:"firstPartyHost,omitempty"`
+
+	// Cookieless identifies visitors by a daily-rotating salted hash of site,
+	// IP and user agent instead of a cookie. Defaults to false.
+	// +optional
+	Cookieless bool `json:"cookieless,omitempty"`
+
+	// Consent configures how visitor consent gates tracking.
+	// +kubebuilder:default={}
+	// +optional
+	Consent ConsentSpec `json:"consent,omitempty"`
+
+	// Autocapture says which interactions the script records on its own.
+	// +kubebuilder:default={}
+	// +optional
+	Autocapture AutocaptureSpec `json:"autocapture,omitempty"`
+
+	// Pixels are browser pixels the script fires with the same event_id as the
+	// server-side copy, so the platforms can deduplicate.
+	// +optional
+	Pixels PixelsSpec `json:"pixels,omitempty"`
+}
+
+// ConsentSpec configures consent handling.
+type ConsentSpec struct {
+	// Mode is none (track without asking), optIn (send nothing until the page
+	// grants consent) or optOut (track until the page denies it). Defaults to none.
+	// +kubebuilder:validation:Enum=none;optIn;optOut
+	// +kubebuilder:default=none
+	// +optional
+	Mode string `json:"mode,omitempty"`
+}
+
+// Consent modes.
+const (
+	ConsentModeNone   = "none"
+	ConsentModeOptIn  = "optIn"
+	ConsentModeOptOut = "optOut"
+)
+
+// AutocaptureSpec says which interactions are recorded without code on the page.
+type AutocaptureSpec struct {
+	// Clicks records clicks on elements marked data-ts-event. Defaults to true.
+	// +kubebuilder:default=true
+	// +optional
+	Clicks *bool `json:"clicks,omitempty"`
+	// Forms records form submissions (never field values). Defaults to true.
+	// +kubebuilder:default=true
+	// +optional
+	Forms *bool `json:"forms,omitempty"`
+	// OutboundLinks records clicks on links to other hosts. Defaults to true.
+	// +kubebuilder:default=true
+	// +optional
+	OutboundLinks *bool `json:"outboundLinks,omitempty"`
+	// SPA records page views on history navigation (pushState, popstate). Defaults to true.
+	// +kubebuilder:default=true
+	// +optional
+	SPA *bool `json:"spa,omitempty"`
+}
+
+// PixelsSpec lists browser pixels fired alongside the tracker.
+type PixelsSpec struct {
+	// Meta is the Meta (Facebook) pixel.
+	// +optional
+	Meta *MetaPixel `json:"meta,omitempty"`
+	// GA4 is the Google Analytics 4 tag.
+	// +optional
+	GA4 *GA4Pixel `json:"ga4,omitempty"`
+	// GoogleAds is the Google Ads tag.
+	// +optional
+	GoogleAds *GoogleAdsPixel `json:"googleAds,omitempty"`
+	// Pinterest is the Pinterest tag.
+	// +optional
+	Pinterest *PinterestPixel `json:"pinterest,omitempty"`
+	// TikTok is the TikTok pixel.
+	// +optional
+	TikTok *TikTokPixel `json:"tiktok,omitempty"`
+}
+
+// MetaPixel is a Meta pixel.
+type MetaPixel struct {
+	// PixelID is the numeric Meta pixel (dataset) id.
+	// +kubebuilder:validation:Pattern=`^[0-9]{5,20}$`
+	PixelID string `json:"pixelID"`
+}
+
+// GA4Pixel is a GA4 web stream.
+type GA4Pixel struct {
+	// MeasurementID is the stream's measurement id, e.g. G-ABC123.
+	// +kubebuilder:validation:Pattern=`^G-[A-Z0-9]{4,20}$`
+	MeasurementID string `json:"measurementID"`
+}
+
+// GoogleAdsPixel is a Google Ads conversion tag.
+type GoogleAdsPixel struct {
+	// ConversionID is the tag id, e.g. AW-123456789.
+	// +kubebuilder:validation:Pattern=`^AW-[0-9]{4,20}$`
+	ConversionID string `json:"conversionID"`
+	// ConversionLabel is the label of the conversion action fired on conversions.
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]*$`
+	// +optional
+	ConversionLabel string `json:"conversionLabel,omitempty"`
+}
+
+// PinterestPixel is a Pinterest tag.
+type PinterestPixel struct {
+	// TagID is the numeric Pinterest tag id.
+	// +kubebuilder:validation:Pattern=`^[0-9]{5,20}$`
+	TagID string `json:"tagID"`
+}
+
+// TikTokPixel is a TikTok pixel.
+type TikTokPixel struct {
+	// PixelCode is the TikTok pixel code.
+	// +kubebuilder:validation:Pattern=`^[A-Z0-9]{10,32}$`
+	PixelCode string `json:"pixelCode"`
+}
+
+// PrivacySpec configures what is kept about visitors.
+type PrivacySpec struct {
+	// IPAnonymization is applied before an IP address is stored: none keeps
+	// it, truncate zeroes the last octet (IPv4) or last 80 bits (IPv6), full
+	// drops it. Defaults to truncate.
+	// +kubebuilder:validation:Enum=none;truncate;full
+	// +kubebuilder:default=truncate
+	// +optional
+	IPAnonymization string `json:"ipAnonymization,omitempty"`
+}
+
+// IP anonymization settings.
+const (
+	IPAnonymizationNone     = "none"
+	IPAnonymizationTruncate = "truncate"
+	IPAnonymizationFull     = "full"
+)
+
+// Goal names a conversion: an event by name, or a page view by path.
+// +kubebuilder:validation:XValidation:rule="has(self.event) != has(self.path)",message="a goal sets exactly one of event or path"
+type Goal struct {
+	// Name of the goal as shown on the dashboard.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// Event is the event name that counts as this goal, e.g. purchase.
+	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	Event string `json:"event,omitempty"`
+	// Path is a page path that counts as this goal; a trailing * matches a prefix.
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^/[^\s]*$`
+	// +optional
+	Path string `json:"path,omitempty"`
+	// ValueFrom names the event field that carries the goal's value, e.g. value.
+	// +kubebuilder:validation:MaxLength=100
+	// +optional
+	ValueFrom string `json:"valueFrom,omitempty"`
+}
+
+// CollectorSpec configures the collector Deployment.
+type CollectorSpec struct {
+	// Replicas is the number of collector pods when autoscaling is unset. Defaults to 2.
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Resources of the collector container. Defaults to 100m CPU / 128Mi requested, 512Mi limit.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Autoscaling adds a HorizontalPodAutoscaler; it then owns the replica count.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+}
+
+// AutoscalingSpec configures a HorizontalPodAutoscaler on CPU.
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed maxReplicas"
+type AutoscalingSpec struct {
+	// MinReplicas is the lower bound. Defaults to 2.
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// MaxReplicas is the upper bound.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	MaxReplicas int32 `json:"maxReplicas"`
+	// TargetCPUUtilizationPercentage is the average CPU use to aim for. Defaults to 70.
+	// +kubebuilder:default=70
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty"`
+}
+
+// DashboardSpec configures the dashboard.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || has(self.host)",message="dashboard.tls needs dashboard.host: TLS certificates are issued for a host name"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingressClassName) || has(self.host)",message="dashboard.ingressClassName needs dashboard.host"
+type DashboardSpec struct {
+	// Host is the host name the dashboard Ingress serves, e.g. stats.example.com.
+	// Unset: no Ingress; the dashboard is reachable through its Service only.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +optional
+	Host string `json:"host,omitempty"`
+
+	// IngressClassName selects the Ingress controller. Unset: the cluster default.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	IngressClassName *string `json:"ingressClassName,omitempty"`
+
+	// TLS serves the dashboard over HTTPS.
+	// +optional
+	TLS *DashboardTLS `json:"tls,omitempty"`
+
+	// Replicas is the number of dashboard pods. Defaults to 1.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+}
+
+// DashboardTLS configures the dashboard certificate, either an existing
+// Secret or one cert-manager issues.
+// +kubebuilder:validation:XValidation:rule="!(has(self.clusterIssuer) && has(self.issuer))",message="set at most one of tls.clusterIssuer and tls.issuer"
+// +kubebuilder:validation:XValidation:rule="has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",message="tls needs secretName, clusterIssuer or issuer"
+type DashboardTLS struct {
+	// SecretName is the TLS Secret for the host. With an issuer set, cert-manager
+	// writes it; unset, it defaults to <site>-dashboard-tls.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
+	// ClusterIssuer is a cert-manager ClusterIssuer that issues the certificate.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	ClusterIssuer string `json:"clusterIssuer,omitempty"`
+	// Issuer is a cert-manager Issuer in the site's namespace that issues the certificate.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	Issuer string `json:"issuer,omitempty"`
+}
+
+// TrackingSiteStatus is what the operator observed of a TrackingSite.
+type TrackingSiteStatus struct {
+	ObjectStatus `json:",inline"`
+
+	// CollectorURL is the base URL browsers send events to; the collector's
+	// endpoints live under {collectorURL}{tracker.path}.
+	// +optional
+	CollectorURL string `json:"collectorURL,omitempty"`
+	// DashboardURL is where the dashboard is served.
+	// +optional
+	DashboardURL string `json:"dashboardURL,omitempty"`
+	// Snippet is the <script> tag to put on the site's pages.
+	// +optional
+	Snippet string `json:"snippet,omitempty"`
+	// Destinations counts the site's Destinations by readiness, e.g. "2/3 ready".
+	// +optional
+	Destinations string `json:"destinations,omitempty"`
+}
+
+// TrackingSite is one tracked web site and the collector and dashboard serving it.
+// +kubebuilder:object:root=true
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 30",message="a TrackingSite name is at most 30 characters: it prefixes the names of the objects the operator creates"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=tsite;tsites,categories=trackstack
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Collector",type=string,JSONPath=`.status.collectorURL`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type TrackingSite struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec TrackingSiteSpec `json:"spec,omitempty"`
+	// +kubebuilder:default={observedGeneration:-1}
+	Status TrackingSiteStatus `json:"status,omitempty"`
+}
+
+// TrackingSiteList is a list of TrackingSites.
+// +kubebuilder:object:root=true
+type TrackingSiteList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TrackingSite `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&TrackingSite{}, &TrackingSiteList{})
+}

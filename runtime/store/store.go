@@ -1,0 +1,30 @@
+// Package store persists events. Implementations live in sub-packages:
+// postgres (clusters) and sqlite (standalone).
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// ErrUnavailable means the store cannot take writes now (down, or not keeping
+// up); callers should answer 503 with Retry-After rather than buffer.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Store is what every runtime component needs of the database.
+type Store interface {
+	// Migrate applies the embedded schema migrations, under a lock so that
+	// concurrent starts apply each migration once.
+	Migrate(ctx context.Context) error
+	// Insert stores events; an event whose (site, event_id) is already
+	// stored is skipped. It returns how many were new. It returns only after commit.
+	Insert(ctx context.Context, events []event.Event) (inserted int, err error)
+	// Recent returns the newest events of a site, newest first.
+	Recent(ctx context.Context, site string, limit int) ([]event.Event, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connections.
+	Close() error
+}
