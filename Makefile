@@ -18,8 +18,11 @@ RUN_DATA ?= $(CURDIR)/.data
 RUN_LISTEN ?= 127.0.0.1:8080
 
 CONTROLLER_GEN ?= go tool controller-gen
-KUSTOMIZE ?= go tool kustomize
-KUBECTL ?= kubectl
+# kubectl from the envtest binaries when built (its kustomize matches the API
+# version we test against), else the one on PATH. kubectl's built-in kustomize
+# has no `edit` subcommand, so `make deploy` sets the image in a throwaway overlay.
+KUBECTL ?= $(if $(wildcard $(ENVTEST_DIR)/kubectl),$(ENVTEST_DIR)/kubectl,kubectl)
+KUSTOMIZE ?= $(KUBECTL) kustomize
 
 .PHONY: all
 all: build
@@ -98,17 +101,17 @@ docker-push: ## Push the images.
 
 .PHONY: install
 install: manifests ## Install the CRDs into the cluster in your kubeconfig.
-	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+	$(KUSTOMIZE) config/crd | $(KUBECTL) apply --server-side -f -
 
 .PHONY: uninstall
 uninstall: manifests ## Remove the CRDs (and with them every trackstack object).
-	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found -f -
+	$(KUSTOMIZE) config/crd | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: deploy
 deploy: manifests ## Deploy the operator with image $(IMG).
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+	@mkdir -p bin/deploy && printf 'resources:\n- ../../config/default\nimages:\n- name: controller\n  newName: %s\n' "$(IMG)" >bin/deploy/kustomization.yaml
+	$(KUSTOMIZE) bin/deploy | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove the operator.
-	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+	$(KUSTOMIZE) config/default | $(KUBECTL) delete --ignore-not-found -f -
