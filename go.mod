@@ -66,6 +66,7 @@ require (
 	github.com/valyala/fastjson v1.6.10 // indirect
 	github.com/x-way/crawlerdetect v0.2.28 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
+	github.com/yuin/gopher-lua v1.1.2 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/mod v0.42.0 // indirect
