@@ -142,7 +142,11 @@ type Event struct {
 	Consent Consent `json:"consent"`
 	Device  Device  `json:"device"`
 	// IP is the address as stored, after the site's anonymization.
-	IP        string `json:"ip,omitempty"`
+	IP string `json:"ip,omitempty"`
+	// RawIP is the client address before anonymization. It lives only in
+	// memory (never serialized, never stored) so an in-process consumer can
+	// use it for matching while the stored IP stays anonymized.
+	RawIP     string `json:"-"`
 	UserAgent string `json:"user_agent,omitempty"`
 	Screen    string `json:"screen,omitempty"`
 	Language  string `json:"language,omitempty"`

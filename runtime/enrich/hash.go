@@ -1,0 +1,185 @@
+package enrich
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// RawUser is matching data as a client sent it: each field either a raw value
+// or an already computed SHA-256 hex digest.
+type RawUser struct {
+	Email     string
+	Phone     string
+	FirstName string
+	LastName  string
+	City      string
+	Zip       string
+	// Country is an ISO 3166-1 alpha-2 code. Raw, it also tells which
+	// country calling code a phone number without one belongs to.
+	Country string
+}
+
+// HashUser normalizes and hashes every raw field of u and passes digests
+// through (lower-cased), so the stored event.User holds no raw personal data.
+// A raw value that normalizes to nothing (an "email" without @, a phone
+// number with too few digits) is dropped rather than hashed: a hash of
+// garbage only pollutes matching.
+//
+// One normalization is stored per field, so it follows Meta's rules, which
+// Pinterest and TikTok share: email trimmed and lower-cased; phone as digits
+// with the country code and no "+"; names lower-cased without punctuation;
+// city lower-cased without spaces or punctuation; zip lower-cased without
+// spaces or dashes (US: first five digits); country as lower-case ISO-2.
+// Google's variants (E.164 phone with "+", gmail dots removed) cannot be
+// derived from these hashes, so a Google forwarder matches best when the
+// backend also sends raw values through its own path.
+func HashUser(u RawUser) event.User {
+	country := NormalizeCountry(u.Country)
+	return event.User{
+		EmailSHA256:     hashField(u.Email, NormalizeEmail),
+		PhoneSHA256:     hashField(u.Phone, func(s string) string { return NormalizePhone(s, country) }),
+		FirstNameSHA256: hashField(u.FirstName, NormalizeName),
+		LastNameSHA256:  hashField(u.LastName, NormalizeName),
+		CitySHA256:      hashField(u.City, NormalizeCity),
+		ZipSHA256:       hashField(u.Zip, func(s string) string { return NormalizeZip(s, country) }),
+		CountrySHA256:   hashField(u.Country, NormalizeCountry),
+	}
+}
+
+// hashField returns v lower-cased when it already is a SHA-256 hex
+// digest, else the digest of normalize(v) ("" when that is empty).
+func hashField(v string, normalize func(string) string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	if IsSHA256Hex(v) {
+		return strings.ToLower(v)
+	}
+	n := normalize(v)
+	if n == "" {
+		return ""
+	}
+	return SHA256Hex(n)
+}
+
+// SHA256Hex returns the lower-case hex SHA-256 digest of s.
+func SHA256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// IsSHA256Hex reports whether s looks like a SHA-256 hex digest (64 hex
+// digits, either case). Such a value is passed through, never hashed twice.
+func IsSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeEmail trims and lower-cases an email address; "" when it has no
+// "@" with something on both sides.
+func NormalizeEmail(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n") {
+		return ""
+	}
+	return s
+}
+
+// NormalizePhone returns the number as digits with the country calling code,
+// without "+" or leading zeros ("16505551212"). A number without "+" or "00"
+// is read as a national number of country (ISO-2), so "(650) 555-1212" with
+// country "us" and "0151 23456789" with "de" both work; the national trunk
+// prefix is dropped. Without a country such a number is taken to already
+// start with its calling code. Fewer than 7 digits yield "".
+func NormalizePhone(s, country string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	region := strings.ToUpper(country)
+	if strings.HasPrefix(s, "+") {
+		region = ""
+	}
+	if region != "" || strings.HasPrefix(s, "+") {
+		if num, err := phonenumbers.Parse(s, region); err == nil && phonenumbers.IsPossibleNumber(num) {
+			return strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
+		}
+	}
+	digits := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; '0' <= c && c <= '9' {
+			digits = append(digits, c)
+		}
+	}
+	d := strings.TrimLeft(string(digits), "0")
+	if len(d) < 7 || len(d) > 15 {
+		return ""
+	}
+	return d
+}
+
+// NormalizeName lower-cases a first or last name, removes punctuation and
+// symbols, and keeps letters of every script.
+func NormalizeName(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r):
+			return -1
+		case unicode.IsSpace(r):
+			return ' '
+		}
+		return unicode.ToLower(r)
+	}, strings.TrimSpace(s)))
+}
+
+// NormalizeCity lower-cases a city and removes spaces and punctuation
+// ("New York" → "newyork").
+func NormalizeCity(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+}
+
+// NormalizeZip lower-cases a postal code and removes spaces and dashes; US
+// codes keep their first five digits ("94103-1234" → "94103").
+func NormalizeZip(s, country string) string {
+	z := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+	if country == "us" && len(z) > 5 {
+		z = z[:5]
+	}
+	return z
+}
+
+// NormalizeCountry returns a lower-case ISO 3166-1 alpha-2 code, or "" when s
+// is not two ASCII letters.
+func NormalizeCountry(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' {
+		return ""
+	}
+	return s
+}
