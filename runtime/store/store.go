@@ -1,5 +1,7 @@
 // Package store persists events. Implementations live in sub-packages:
-// postgres (clusters) and sqlite (standalone).
+// postgres (clusters) and sqlite (standalone); batch merges concurrent
+// writers into few transactions; storetest holds the conformance suite every
+// implementation passes.
 package store
 
 import (
@@ -11,6 +13,8 @@ import (
 
 // ErrUnavailable means the store cannot take writes now (down, or not keeping
 // up); callers should answer 503 with Retry-After rather than buffer.
+// Implementations wrap it into errors caused by an unreachable database, so
+// errors.Is(err, ErrUnavailable) tells a retryable outage from a bad event.
 var ErrUnavailable = errors.New("store unavailable")
 
 // Store is what every runtime component needs of the database.
@@ -19,9 +23,13 @@ type Store interface {
 	// concurrent starts apply each migration once.
 	Migrate(ctx context.Context) error
 	// Insert stores events; an event whose (site, event_id) is already
-	// stored is skipped. It returns how many were new. It returns only after commit.
+	// stored, or appears earlier in the same call, is skipped. It returns how
+	// many were new. It returns only after commit. Events are stored as
+	// Normalize returns them; an event Normalize rejects fails the whole call
+	// and nothing is stored.
 	Insert(ctx context.Context, events []event.Event) (inserted int, err error)
-	// Recent returns the newest events of a site, newest first.
+	// Recent returns the newest events of a site, newest first: by
+	// received_at, then by insertion order. A non-positive limit returns none.
 	Recent(ctx context.Context, site string, limit int) ([]event.Event, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -1,0 +1,73 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// selectEvent reads the columns scanRow expects. Text columns are
+// coalesced so that they scan into plain strings.
+const selectEvent = `SELECT site, received_at, event_id, type, name, source, occurred_at,
+    coalesce(visitor_id, ''), coalesce(session_id, ''), coalesce(user_id, ''), coalesce(url, ''), coalesce(referrer, ''),
+    coalesce(utm_source, ''), coalesce(utm_medium, ''), coalesce(utm_campaign, ''), coalesce(utm_term, ''), coalesce(utm_content, ''),
+    coalesce(channel, ''), click_ids, value, coalesce(currency, ''), coalesce(order_id, ''),
+    coalesce(consent_ad_storage, ''), coalesce(consent_analytics_storage, ''), coalesce(consent_ad_user_data, ''), coalesce(consent_ad_personalization, ''),
+    coalesce(device_browser, ''), coalesce(device_os, ''), coalesce(device_type, ''),
+    coalesce(ip, ''), coalesce(user_agent, ''), coalesce(screen, ''), coalesce(language, ''),
+    coalesce(fbp, ''), coalesce(fbc, ''), coalesce(ga_client_id, ''),
+    user_data, properties
+FROM events`
+
+// Recent returns the newest events of a site, newest first; see store.Store.
+func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, selectEvent+` WHERE site = $1 ORDER BY received_at DESC, seq DESC LIMIT $2`, site, limit)
+	if err != nil {
+		return nil, fmt.Errorf("while listing recent events of site %q: %w", site, classify(err))
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var (
+			e                     event.Event
+			typ, source           string
+			clickIDs, user, props []byte
+		)
+		err := rows.Scan(&e.Site, &e.ReceivedAt, &e.EventID, &typ, &e.Name, &source, &e.Timestamp,
+			&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
+			&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
+			&e.Channel, &clickIDs, &e.Value, &e.Currency, &e.OrderID,
+			&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
+			&e.Device.Browser, &e.Device.OS, &e.Device.Type,
+			&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
+			&user, &props)
+		if err != nil {
+			return nil, fmt.Errorf("while reading recent events of site %q: %w", site, classify(err))
+		}
+		e.Type, e.Source = event.Type(typ), event.Source(source)
+		e.ReceivedAt, e.Timestamp = e.ReceivedAt.UTC(), e.Timestamp.UTC()
+		if clickIDs != nil {
+			if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
+				return nil, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
+			}
+		}
+		if user != nil {
+			if err := json.Unmarshal(user, &e.User); err != nil {
+				return nil, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
+			}
+		}
+		if props != nil {
+			e.Properties = json.RawMessage(props)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("while reading recent events of site %q: %w", site, classify(err))
+	}
+	return out, nil
+}
