@@ -1,0 +1,292 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
+
+	"github.com/trackstack/trackstack/api/v1alpha1"
+	"github.com/trackstack/trackstack/runtime/config"
+)
+
+// siteInputs is everything the TrackingSite builders read: pure data, so the
+// builders are pure functions tested as tables.
+type siteInputs struct {
+	site *v1alpha1.TrackingSite
+	opts Options
+	// configHash is the hash of the rendered runtime ConfigMap.
+	configHash string
+	// secretHash is the hash of the storage Secret key and the generated keys.
+	secretHash string
+}
+
+func (in siteInputs) owner() *v1alpha1.TrackingSite { return in.site }
+
+func (in siteInputs) trackerPath() string {
+	if p := in.site.Spec.Tracker.Path; p != "" {
+		return p
+	}
+	return "/_ts"
+}
+
+// collectorURL is the base URL browsers reach the collector at: the
+// first-party host when the Ingress serves one, else the in-cluster Service.
+func collectorURL(site *v1alpha1.TrackingSite) string {
+	if h := site.Spec.Tracker.FirstPartyHost; h != "" {
+		return "https://" + h
+	}
+	return fmt.Sprintf("http://%s.%s.svc", collectorName(site.Name), site.Namespace)
+}
+
+// dashboardURL is where the dashboard is served.
+func dashboardURL(site *v1alpha1.TrackingSite) string {
+	d := site.Spec.Dashboard
+	switch {
+	case d.Host != "" && d.TLS != nil:
+		return "https://" + d.Host
+	case d.Host != "":
+		return "http://" + d.Host
+	}
+	return fmt.Sprintf("http://%s.%s.svc", dashboardName(site.Name), site.Namespace)
+}
+
+// renderRuntimeConfig renders the site's runtime configuration.
+func renderRuntimeConfig(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies []v1alpha1.RetentionPolicy) ([]byte, error) {
+	rc := config.Render(site, dests, policies, config.RenderOptions{
+		CollectorURL: collectorURL(site),
+		DashboardURL: dashboardURL(site),
+	})
+	data, err := rc.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("rendering runtime config: %w", err)
+	}
+	return data, nil
+}
+
+// buildRuntimeConfigMap is the ConfigMap <site>-runtime.
+func buildRuntimeConfigMap(in siteInputs, data []byte) *corev1ac.ConfigMapApplyConfiguration {
+	s := in.site
+	return corev1ac.ConfigMap(runtimeConfigMapName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentConfig)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithData(map[string]string{config.FileName: string(data)})
+}
+
+// siteVolumes are the volumes of collector and dashboard pods.
+func siteVolumes(s *v1alpha1.TrackingSite) []*corev1ac.VolumeApplyConfiguration {
+	ref := s.Spec.Storage.Postgres.SecretRef
+	return []*corev1ac.VolumeApplyConfiguration{
+		configVolume(s.Name),
+		secretVolume(volKeys, keysSecretName(s.Name)),
+		secretVolume(volStorage, ref.Name, storageKey(s)),
+		tmpVolume(),
+	}
+}
+
+// storageKey is the key of the storage Secret holding the URI.
+func storageKey(s *v1alpha1.TrackingSite) string {
+	if k := s.Spec.Storage.Postgres.SecretRef.Key; k != "" {
+		return k
+	}
+	return "uri"
+}
+
+// siteContainer is a runtime container with the site's config, keys and storage mounted.
+func siteContainer(in siteInputs, name string, args []string, res *corev1ac.ResourceRequirementsApplyConfiguration) *corev1ac.ContainerApplyConfiguration {
+	return withHTTP(runtimeContainer(name, in.opts, args)).
+		WithResources(res).
+		WithVolumeMounts(
+			corev1ac.VolumeMount().WithName(volKeys).WithMountPath(config.KeysDir).WithReadOnly(true),
+			corev1ac.VolumeMount().WithName(volStorage).WithMountPath(config.StorageDir).WithReadOnly(true),
+		)
+}
+
+// podAnnotations roll the pods when the config or a consumed Secret changes.
+func (in siteInputs) podAnnotations() map[string]string {
+	return map[string]string{AnnotationConfigHash: in.configHash, AnnotationSecretHash: in.secretHash}
+}
+
+// buildCollectorDeployment is the Deployment <site>-collector. Under an
+// HPA it leaves replicas out, so the HPA owns them.
+func buildCollectorDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfiguration {
+	s := in.site
+	c := s.Spec.Collector
+	container := siteContainer(in, "collector",
+		configArgs("collect", fmt.Sprintf("--listen=:%d", httpPort)),
+		resourcesOr(c.Resources, "100m", "128Mi", "512Mi"))
+	spec := appsv1ac.DeploymentSpec().
+		WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentCollector))).
+		WithStrategy(appsv1ac.DeploymentStrategy().WithType("RollingUpdate").
+			WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
+				WithMaxUnavailable(intstr.FromInt32(0)).WithMaxSurge(intstr.FromInt32(1)))).
+		WithTemplate(podTemplate(siteLabels(s.Name, ComponentCollector), in.podAnnotations(),
+			[]*corev1ac.ContainerApplyConfiguration{container}, siteVolumes(s)...))
+	if c.Autoscaling == nil {
+		spec.WithReplicas(collectorReplicas(s))
+	}
+	return appsv1ac.Deployment(collectorName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentCollector)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(spec)
+}
+
+// collectorReplicas is the collector's replica count without autoscaling.
+func collectorReplicas(s *v1alpha1.TrackingSite) int32 {
+	if r := s.Spec.Collector.Replicas; r != nil {
+		return *r
+	}
+	return 2
+}
+
+// collectorMinReplicas is the least number of collector pods the site runs.
+func collectorMinReplicas(s *v1alpha1.TrackingSite) int32 {
+	if a := s.Spec.Collector.Autoscaling; a != nil {
+		if a.MinReplicas != nil {
+			return *a.MinReplicas
+		}
+		return 2
+	}
+	return collectorReplicas(s)
+}
+
+// buildService is a ClusterIP Service on port 80 for a component.
+func buildService(s *v1alpha1.TrackingSite, name, component string) *corev1ac.ServiceApplyConfiguration {
+	return corev1ac.Service(name, s.Namespace).
+		WithLabels(siteLabels(s.Name, component)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(corev1ac.ServiceSpec().
+			WithType(corev1.ServiceTypeClusterIP).
+			WithSelector(selectorLabels(s.Name, component)).
+			WithPorts(corev1ac.ServicePort().WithName("http").WithPort(80).
+				WithTargetPort(intstr.FromString("http")).WithProtocol(corev1.ProtocolTCP)))
+}
+
+// buildCollectorHPA is the HorizontalPodAutoscaler, when autoscaling is set.
+func buildCollectorHPA(in siteInputs) *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration {
+	s := in.site
+	a := s.Spec.Collector.Autoscaling
+	target := int32(70)
+	if a.TargetCPUUtilizationPercentage != nil {
+		target = *a.TargetCPUUtilizationPercentage
+	}
+	return autoscalingv2ac.HorizontalPodAutoscaler(collectorName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentCollector)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(autoscalingv2ac.HorizontalPodAutoscalerSpec().
+			WithScaleTargetRef(autoscalingv2ac.CrossVersionObjectReference().
+				WithAPIVersion("apps/v1").WithKind("Deployment").WithName(collectorName(s.Name))).
+			WithMinReplicas(collectorMinReplicas(s)).
+			WithMaxReplicas(a.MaxReplicas).
+			WithMetrics(autoscalingv2ac.MetricSpec().
+				WithType("Resource").
+				WithResource(autoscalingv2ac.ResourceMetricSource().
+					WithName(corev1.ResourceCPU).
+					WithTarget(autoscalingv2ac.MetricTarget().
+						WithType("Utilization").WithAverageUtilization(target)))))
+}
+
+// buildCollectorPDB keeps one collector pod up during voluntary disruptions,
+// when the site runs more than one.
+func buildCollectorPDB(in siteInputs) *policyv1ac.PodDisruptionBudgetApplyConfiguration {
+	s := in.site
+	return policyv1ac.PodDisruptionBudget(collectorName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentCollector)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(policyv1ac.PodDisruptionBudgetSpec().
+			WithMaxUnavailable(intstr.FromInt32(1)).
+			WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentCollector))))
+}
+
+// buildDashboardDeployment is the Deployment <site>-dashboard.
+func buildDashboardDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfiguration {
+	s := in.site
+	replicas := int32(1)
+	if r := s.Spec.Dashboard.Replicas; r != nil {
+		replicas = *r
+	}
+	container := siteContainer(in, "dashboard",
+		configArgs("dashboard", fmt.Sprintf("--listen=:%d", httpPort)),
+		resourcesOr(nil, "50m", "96Mi", "384Mi"))
+	return appsv1ac.Deployment(dashboardName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentDashboard)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(appsv1ac.DeploymentSpec().
+			WithReplicas(replicas).
+			WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentDashboard))).
+			WithTemplate(podTemplate(siteLabels(s.Name, ComponentDashboard), in.podAnnotations(),
+				[]*corev1ac.ContainerApplyConfiguration{container}, siteVolumes(s)...)))
+}
+
+// wantsIngress reports whether the site needs an Ingress: a dashboard host,
+// or a first-party host serving the collector.
+func wantsIngress(s *v1alpha1.TrackingSite) bool {
+	return s.Spec.Dashboard.Host != "" || s.Spec.Tracker.FirstPartyHost != ""
+}
+
+// buildIngress is the Ingress <site>-dashboard: the dashboard on its host,
+// and the collector under tracker.path on the site's own host (first-party).
+func buildIngress(in siteInputs) *networkingv1ac.IngressApplyConfiguration {
+	s := in.site
+	d := s.Spec.Dashboard
+	spec := networkingv1ac.IngressSpec()
+	if d.IngressClassName != nil {
+		spec.WithIngressClassName(*d.IngressClassName)
+	}
+	annotations := map[string]string{}
+	if d.Host != "" {
+		spec.WithRules(ingressRule(d.Host, "/", dashboardName(s.Name)))
+		if t := d.TLS; t != nil {
+			secret := t.SecretName
+			if secret == "" {
+				secret = dashboardName(s.Name) + "-tls"
+			}
+			spec.WithTLS(networkingv1ac.IngressTLS().WithHosts(d.Host).WithSecretName(secret))
+			switch {
+			case t.ClusterIssuer != "":
+				annotations["cert-manager.io/cluster-issuer"] = t.ClusterIssuer
+			case t.Issuer != "":
+				annotations["cert-manager.io/issuer"] = t.Issuer
+			}
+		}
+	}
+	if h := s.Spec.Tracker.FirstPartyHost; h != "" {
+		spec.WithRules(ingressRule(h, in.trackerPath(), collectorName(s.Name)))
+	}
+	ing := networkingv1ac.Ingress(dashboardName(s.Name), s.Namespace).
+		WithLabels(siteLabels(s.Name, ComponentDashboard)).
+		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
+		WithSpec(spec)
+	if len(annotations) > 0 {
+		ing.WithAnnotations(annotations)
+	}
+	return ing
+}
+
+func ingressRule(host, path, service string) *networkingv1ac.IngressRuleApplyConfiguration {
+	return networkingv1ac.IngressRule().WithHost(host).
+		WithHTTP(networkingv1ac.HTTPIngressRuleValue().WithPaths(
+			networkingv1ac.HTTPIngressPath().
+				WithPath(path).
+				WithPathType(networkingv1.PathTypePrefix).
+				WithBackend(networkingv1ac.IngressBackend().
+					WithService(networkingv1ac.IngressServiceBackend().
+						WithName(service).
+						WithPort(networkingv1ac.ServiceBackendPort().WithName("http"))))))
+}
+
+// snippet is the <script> tag shown in the site's status.
+func snippet(s *v1alpha1.TrackingSite) string {
+	path := s.Spec.Tracker.Path
+	if path == "" {
+		path = "/_ts"
+	}
+	return config.Snippet(strings.TrimSuffix(collectorURL(s), "/"), path, s.Name)
+}

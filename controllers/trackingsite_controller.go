@@ -1,0 +1,183 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/trackstack/trackstack/api/v1alpha1"
+)
+
+// TrackingSiteFieldManager is the server-side apply field manager of the TrackingSite controller.
+const TrackingSiteFieldManager = "trackstack-trackingsite"
+
+// TrackingSiteReconciler turns a TrackingSite into its runtime ConfigMap,
+// generated keys Secret, collector and dashboard.
+type TrackingSiteReconciler struct {
+	client.Client
+	// APIReader reads uncached: Secrets (never cached by the operator) and
+	// objects our label-filtered caches cannot see.
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	Metrics   *Metrics
+	Options   Options
+}
+
+// +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites,verbs=get;list;watch
+// +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile reads like a table of contents: fetch, defer the status patch,
+// honour suspend, then run the sub-steps in order, stopping at the first error.
+func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	site := &v1alpha1.TrackingSite{}
+	if err := r.Get(ctx, req.NamespacedName, site); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.forget("TrackingSite", req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if site.Spec.Suspend {
+		log.FromContext(ctx).V(1).Info("suspended; leaving children as they are")
+		return ctrl.Result{}, nil
+	}
+	orig := site.DeepCopy()
+	run := &siteRun{r: r, site: site, applier: &applier{client: r.Client, reader: r.APIReader, fieldManager: TrackingSiteFieldManager}}
+	defer func() {
+		if err := r.patchStatus(ctx, orig, site, run.conclude(retErr)); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+
+	steps := []func(context.Context) error{
+		run.reconcileStorageSecret,
+		run.reconcileKeys,
+		run.reconcileConfig,
+		run.reconcileCollector,
+		run.reconcileDashboard,
+		run.observeRollout,
+		run.observeDestinations,
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			if isPersonNeeded(err) {
+				return ctrl.Result{}, nil // a watch brings us back once the person acts
+			}
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// isPersonNeeded reports whether err needs a person rather than a retry:
+// the watches bring the object back once the person has acted.
+func isPersonNeeded(err error) bool {
+	o, ok := outcomeOf(err)
+	return ok && o.state == stateStalled
+}
+
+// patchStatus writes the status only when it changed, so that status writes
+// never feed a reconcile loop, and records Events and metrics on real changes.
+func (r *TrackingSiteReconciler) patchStatus(ctx context.Context, orig, site *v1alpha1.TrackingSite, o outcome) error {
+	site.Status.CollectorURL = collectorURL(site)
+	site.Status.DashboardURL = dashboardURL(site)
+	site.Status.Snippet = snippet(site)
+	setConditions(&site.Status.ObjectStatus, site.Generation, o)
+	r.Metrics.record("TrackingSite", client.ObjectKeyFromObject(site), readyStatus(&site.Status.ObjectStatus), o.reason)
+	if equality.Semantic.DeepEqual(orig.Status, site.Status) {
+		return nil
+	}
+	emitConditionEvent(r.Recorder, site, &orig.Status.ObjectStatus, o)
+	if err := r.Status().Patch(ctx, site, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("patching TrackingSite status: %w", client.IgnoreNotFound(err))
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller, its watches and field indexes.
+func (r *TrackingSiteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.TrackingSite{}, indexStorageSecret,
+		func(o client.Object) []string {
+			return []string{o.(*v1alpha1.TrackingSite).Spec.Storage.Postgres.SecretRef.Name}
+		}); err != nil {
+		return fmt.Errorf("indexing TrackingSites by storage Secret: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.TrackingSite{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Service{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&corev1.Secret{}, builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.sitesForSecret), builder.OnlyMetadata).
+		Watches(&v1alpha1.Destination{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
+		Watches(&v1alpha1.RetentionPolicy{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
+		Named("trackingsite").
+		Complete(r)
+}
+
+// sitesForSecret maps a Secret to the sites whose storage it is.
+func (r *TrackingSiteReconciler) sitesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var sites v1alpha1.TrackingSiteList
+	if err := r.List(ctx, &sites, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{indexStorageSecret: o.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "listing TrackingSites for Secret", "secret", o.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(sites.Items))
+	for _, s := range sites.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	}
+	return reqs
+}
+
+// siteOfReferrer maps a Destination or RetentionPolicy to its site.
+func siteOfReferrer(_ context.Context, o client.Object) []reconcile.Request {
+	var site string
+	switch v := o.(type) {
+	case *v1alpha1.Destination:
+		site = v.Spec.SiteRef.Name
+	case *v1alpha1.RetentionPolicy:
+		site = v.Spec.SiteRef.Name
+	}
+	if site == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: site}}}
+}
+
+// Field index names.
+const (
+	indexStorageSecret     = ".spec.storage.postgres.secretRef.name"
+	indexSiteRef           = ".spec.siteRef.name"
+	indexCredentialsSecret = ".spec.credentialsSecretRef.name"
+)
+
+// joinNames lists names for a message.
+func joinNames(names []string) string { return strings.Join(names, ", ") }
