@@ -1,0 +1,314 @@
+// Package ingest is the collector's HTTP side: the browser endpoint and pixel
+// of the tracker protocol (docs/tracker-protocol.md), the server-side
+// /v1/events API, health, readiness and metrics. It decodes and validates
+// batches, identifies visitors and sessions, enriches events (runtime/enrich)
+// and hands them to an EventWriter, answering only after the write.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fastjson"
+
+	"github.com/trackstack/trackstack/runtime/enrich"
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// EventWriter stores events. It returns how many were new (the rest were
+// duplicates of stored (site, event_id)); store.ErrUnavailable when it
+// cannot take them now. It must not keep events after returning.
+type EventWriter interface {
+	Write(ctx context.Context, events []event.Event) (inserted int, err error)
+}
+
+// Options are the collector's dependencies and settings.
+type Options struct {
+	// Sites are the sites served, by Config.Site.Name; keys must be loaded
+	// (see LoadSiteKeys).
+	Sites []Site
+	// Writer stores accepted events. Required.
+	Writer EventWriter
+	// Script serves GET {tracker.path}/t.js and /c.json (the tracker
+	// script); nil answers 404 there.
+	Script http.Handler
+	// Ready reports readiness for /readyz (e.g. a store ping); nil is
+	// always ready.
+	Ready func(context.Context) error
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Logger receives warnings and errors; nil discards.
+	Logger *slog.Logger
+	// Registry receives the metrics and is served on /metrics; nil creates
+	// a private one.
+	Registry *prometheus.Registry
+	// Limits are the rate limits; nil is DefaultLimits().
+	Limits *Limits
+	// TrustedProxies are the proxies (load balancers, ingress controllers)
+	// whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// UAParser parses user agents; nil creates one with the default cache.
+	UAParser *enrich.UAParser
+	// WriteTimeout bounds a Write; past it the request is answered 503.
+	// Default 5s.
+	WriteTimeout time.Duration
+	// BodyTimeout bounds reading a request body, so slow clients cannot
+	// hold a handler. Default 10s.
+	BodyTimeout time.Duration
+	// SessionCacheSize bounds the remembered visitor sessions; default
+	// DefaultSessionCacheSize.
+	SessionCacheSize int
+}
+
+// Collector is the collector's http.Handler. Build it with New.
+type Collector struct {
+	writer       EventWriter
+	script       http.Handler
+	ready        func(context.Context) error
+	now          func() time.Time
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	metricsH     http.Handler
+	limits       Limits
+	trusted      []netip.Prefix
+	ua           *enrich.UAParser
+	writeTimeout time.Duration
+	bodyTimeout  time.Duration
+
+	metrics  *metrics
+	ipLimits *ipLimiters
+	sessions *sessions
+	parsers  fastjson.ParserPool
+
+	sites atomic.Pointer[siteTable]
+	// mu serializes SetSites, which reuses per-site metric series.
+	mu sync.Mutex
+}
+
+// siteTable is the immutable routing state, swapped whole on reload.
+type siteTable struct {
+	byName map[string]*siteState
+	// byPath lists the sites served under each tracker path.
+	byPath map[string][]*siteState
+}
+
+// New builds a collector.
+func New(o Options) (*Collector, error) {
+	if o.Writer == nil {
+		return nil, errors.New("ingest: Options.Writer is required")
+	}
+	c := &Collector{
+		writer:       o.Writer,
+		script:       o.Script,
+		ready:        o.Ready,
+		now:          o.Now,
+		log:          o.Logger,
+		registry:     o.Registry,
+		trusted:      o.TrustedProxies,
+		ua:           o.UAParser,
+		writeTimeout: o.WriteTimeout,
+		bodyTimeout:  o.BodyTimeout,
+		sessions:     newSessions(o.SessionCacheSize),
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.registry == nil {
+		c.registry = prometheus.NewRegistry()
+	}
+	if c.ua == nil {
+		c.ua = enrich.NewUAParser(0)
+	}
+	if c.writeTimeout <= 0 {
+		c.writeTimeout = 5 * time.Second
+	}
+	if c.bodyTimeout <= 0 {
+		c.bodyTimeout = 10 * time.Second
+	}
+	c.limits = DefaultLimits()
+	if o.Limits != nil {
+		c.limits = *o.Limits
+	}
+	c.ipLimits = newIPLimiters(c.limits)
+	m, err := newMetrics(c.registry)
+	if err != nil {
+		return nil, fmt.Errorf("registering ingest metrics: %w", err)
+	}
+	c.metrics = m
+	c.metricsH = promhttp.HandlerFor(c.registry, promhttp.HandlerOpts{Registry: c.registry})
+	if err := c.SetSites(o.Sites); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SetSites replaces the served sites (on a config reload) without dropping
+// requests in flight. Rate-limit buckets of the sites start full again.
+func (c *Collector) SetSites(sites []Site) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &siteTable{byName: make(map[string]*siteState, len(sites)), byPath: make(map[string][]*siteState)}
+	for _, s := range sites {
+		st, err := newSiteState(s, c.limits, c.metrics)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if _, dup := t.byName[st.name]; dup {
+			return fmt.Errorf("ingest: site %s configured twice", st.name)
+		}
+		t.byName[st.name] = st
+		t.byPath[st.path] = append(t.byPath[st.path], st)
+	}
+	c.sites.Store(t)
+	return nil
+}
+
+// ServeHTTP routes a request.
+func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch p {
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n") //nolint:errcheck // the client is gone
+		return
+	case "/readyz":
+		c.serveReady(w, r)
+		return
+	case "/metrics":
+		c.metricsH.ServeHTTP(w, r)
+		return
+	case "/v1/events":
+		c.serveServerAPI(w, r)
+		return
+	}
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		http.NotFound(w, r)
+		return
+	}
+	prefix, leaf := p[:i], p[i+1:]
+	sites := c.sites.Load().byPath[prefix]
+	if len(sites) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	switch leaf {
+	case "e":
+		c.serveBatch(w, r, sites)
+	case "p.gif":
+		c.servePixel(w, r, sites)
+	case "t.js", "c.json":
+		if c.script == nil {
+			http.NotFound(w, r)
+			return
+		}
+		c.script.ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
+	if c.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := c.ready(ctx); err != nil {
+			c.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ready\n") //nolint:errcheck // the client is gone
+}
+
+// errBodyTooLarge and errBodyTimeout are readBody's answers for 413 and 408.
+var (
+	errBodyTooLarge = errors.New("body too large")
+	errBodyTimeout  = errors.New("body read timed out")
+)
+
+// readBody reads at most limit bytes of the body into a pooled buffer;
+// release returns the buffer.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error) {
+	// A deadline per request bounds slow-loris bodies; an http.Server's own
+	// ReadTimeout would also cut keep-alive connections short.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(c.bodyTimeout)) // ErrNotSupported under tests
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+
+	bp := bufPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if r.ContentLength > limit {
+		bufPool.Put(bp)
+		return nil, nil, errBodyTooLarge
+	}
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			*bp = buf[:0]
+			bufPool.Put(bp)
+			var mbe *http.MaxBytesError
+			if errors.As(rerr, &mbe) {
+				return nil, nil, errBodyTooLarge
+			}
+			if errors.Is(rerr, errDeadline) || isTimeout(rerr) {
+				return nil, nil, errBodyTimeout
+			}
+			return nil, nil, fmt.Errorf("reading body: %w", rerr)
+		}
+	}
+	return buf, func() {
+		if cap(buf) <= 2*MaxBrowserBody { // do not pin huge server bodies
+			*bp = buf[:0]
+			bufPool.Put(bp)
+		}
+	}, nil
+}
+
+var errDeadline = context.DeadlineExceeded
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// bodyError answers a readBody error.
+func (c *Collector) bodyError(w http.ResponseWriter, source string, err error) {
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		c.fail(w, source, http.StatusRequestEntityTooLarge, "body too large")
+	case errors.Is(err, errBodyTimeout):
+		c.fail(w, source, http.StatusRequestTimeout, "body read timed out")
+	default:
+		c.fail(w, source, http.StatusBadRequest, "reading body failed")
+	}
+}
+
+// fail answers an error and counts it.
+func (c *Collector) fail(w http.ResponseWriter, source string, status int, msg string) {
+	c.metrics.request(source, status)
+	writeError(w, status, msg)
+}

@@ -1,0 +1,126 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// decodeServer decodes a /v1/events batch (issue 3, item 3): like the
+// browser batch, but with RFC 3339 timestamps, raw or hashed matching data
+// under user, the end user's ip and user_agent, and an explicit visitor_id.
+func decodeServer(p *fastjson.Parser, body []byte) (*batch, error) {
+	site, values, err := decodeEnvelope(p, body, MaxServerEvents)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{site: site, events: make([]event.Event, len(values)), metas: make([]meta, len(values))}
+	for i, v := range values {
+		if err := decodeServerEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
+	o, _ := v.Object()
+	var err error
+	o.Visit(func(key []byte, fv *fastjson.Value) {
+		if err != nil {
+			return
+		}
+		err = decodeServerField(p, key, fv, ev, m)
+	})
+	if err == nil && !m.hasTime {
+		m.reject(ReasonInvalid, "timestamp: required (RFC 3339)")
+		// validate must not default the time of a server event to now.
+		m.hasTime = true
+	}
+	return err
+}
+
+func decodeServerField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
+	var err error
+	switch string(key) {
+	case "event_id":
+		ev.EventID, err = str(p.sub("event_id"), v)
+	case "type":
+		err = decodeType(p, v, ev, m)
+	case "name":
+		var b []byte
+		if b, err = stringBytes(p.sub("name"), v); err == nil && len(b) > 0 {
+			ev.Name = eventName(b)
+		}
+	case "timestamp":
+		var b []byte
+		if b, err = stringBytes(p.sub("timestamp"), v); err == nil && len(b) > 0 {
+			t, perr := time.Parse(time.RFC3339Nano, string(b))
+			if perr != nil {
+				m.reject(ReasonInvalid, "timestamp: not an RFC 3339 time such as 2026-11-23T10:00:00Z")
+			} else {
+				ev.Timestamp, m.hasTime = t.UTC(), true
+			}
+		}
+	case "visitor_id":
+		ev.VisitorID, err = str(p.sub("visitor_id"), v)
+	case "user_id":
+		ev.UserID, err = str(p.sub("user_id"), v)
+	case "value":
+		err = decodeValue(p.sub("value"), v, ev)
+	case "currency":
+		ev.Currency, err = str(p.sub("currency"), v)
+	case "order_id":
+		ev.OrderID, err = str(p.sub("order_id"), v)
+	case "url":
+		ev.URL, err = str(p.sub("url"), v)
+		ev.URL = truncate(ev.URL, maxURLLen)
+	case "referrer":
+		ev.Referrer, err = str(p.sub("referrer"), v)
+		ev.Referrer = truncate(ev.Referrer, maxURLLen)
+	case "utm":
+		err = decodeUTM(p.sub("utm"), v, &ev.UTM)
+	case "click_ids":
+		ev.ClickIDs, err = decodeClickIDs(p.sub("click_ids"), v)
+	case "consent":
+		err = decodeConsent(p.sub("consent"), v, &ev.Consent)
+	case "properties":
+		err = decodeProps(p.sub("properties"), v, ev, m, maxServerProps)
+	case "fbp":
+		ev.FBP, err = str(p.sub("fbp"), v)
+		ev.FBP = truncate(ev.FBP, maxCookieLen)
+	case "fbc":
+		ev.FBC, err = str(p.sub("fbc"), v)
+		ev.FBC = truncate(ev.FBC, maxCookieLen)
+	case "ga_client_id":
+		ev.GAClientID, err = str(p.sub("ga_client_id"), v)
+		ev.GAClientID = gaClientID(truncate(ev.GAClientID, maxCookieLen))
+	case "user":
+		err = visitStrings(p.sub("user"), v, func(key, val []byte) {
+			s := clean(val)
+			switch string(key) {
+			case "email":
+				m.user.Email = s
+			case "phone":
+				m.user.Phone = s
+			case "first_name":
+				m.user.FirstName = s
+			case "last_name":
+				m.user.LastName = s
+			case "city":
+				m.user.City = s
+			case "zip":
+				m.user.Zip = s
+			case "country":
+				m.user.Country = s
+			case "ip":
+				m.ip = s
+			case "user_agent":
+				m.ua = truncate(s, maxUALen)
+			}
+		})
+	}
+	return err
+}

@@ -1,0 +1,167 @@
+package ingest
+
+import (
+	"math"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
+)
+
+// Limits are the collector's rate limits. A rate of 0 means no limit.
+type Limits struct {
+	// IPRequestsPerSecond and IPBurst limit browser requests (batches and
+	// pixels) per client IP; IPv6 clients are grouped by /64, which one
+	// host controls. Over the limit: 429 with Retry-After.
+	IPRequestsPerSecond float64
+	IPBurst             int
+	// SiteEventsPerSecond and SiteBurst limit browser events per site.
+	SiteEventsPerSecond float64
+	SiteBurst           int
+	// ServerEventsPerSecond and ServerBurst limit /v1/events events per
+	// site, apart from browser traffic, so a flood of page views cannot
+	// starve a backend's sales.
+	ServerEventsPerSecond float64
+	ServerBurst           int
+	// BotEventsPerSecond and BotBurst are the behaviour rule for bots: a
+	// client IP sending events faster than this (sustained, after a burst of
+	// BotBurst) is a script, not a person, and its excess events are dropped
+	// as bots. Set it well above what an office behind one NAT address
+	// produces.
+	BotEventsPerSecond float64
+	BotBurst           int
+	// MaxTrackedIPs bounds the per-IP limiter table (an LRU); an evicted
+	// IP starts again with a full bucket.
+	MaxTrackedIPs int
+}
+
+// DefaultLimits suit one site on a few collector replicas.
+func DefaultLimits() Limits {
+	return Limits{
+		IPRequestsPerSecond:   20,
+		IPBurst:               60,
+		SiteEventsPerSecond:   20_000,
+		SiteBurst:             40_000,
+		ServerEventsPerSecond: 5_000,
+		ServerBurst:           10_000,
+		BotEventsPerSecond:    30,
+		BotBurst:              300,
+		MaxTrackedIPs:         100_000,
+	}
+}
+
+// newLimiter returns a token bucket; perSecond <= 0 is unlimited. The burst
+// is at least minBurst, because a bucket smaller than one batch would refuse
+// that batch forever.
+func newLimiter(perSecond float64, burst, minBurst int) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(burst, minBurst, 1))
+}
+
+// allowN takes n tokens or reports how long to wait for them.
+func allowN(l *rate.Limiter, now time.Time, n int) (bool, time.Duration) {
+	if l.Limit() == rate.Inf {
+		return true, 0
+	}
+	r := l.ReserveN(now, n)
+	if !r.OK() {
+		return false, time.Second
+	}
+	d := r.DelayFrom(now)
+	if d == 0 {
+		return true, 0
+	}
+	r.CancelAt(now)
+	return false, d
+}
+
+// retryAfter is a Retry-After value in whole seconds, at least 1.
+func retryAfter(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// ipLimiters holds the per-IP buckets in a bounded LRU.
+type ipLimiters struct {
+	mu  sync.Mutex
+	lru *simplelru.LRU[netip.Addr, *ipState]
+
+	reqRate  rate.Limit
+	reqBurst int
+	botRate  rate.Limit
+	botBurst int
+}
+
+type ipState struct {
+	requests *rate.Limiter
+	events   *rate.Limiter
+}
+
+func newIPLimiters(l Limits) *ipLimiters {
+	size := l.MaxTrackedIPs
+	if size <= 0 {
+		size = DefaultLimits().MaxTrackedIPs
+	}
+	lru, err := simplelru.NewLRU[netip.Addr, *ipState](size, nil)
+	if err != nil {
+		panic("ingest: creating IP limiter cache: " + err.Error()) // only for size <= 0
+	}
+	il := &ipLimiters{lru: lru, reqRate: rate.Inf, botRate: rate.Inf}
+	if l.IPRequestsPerSecond > 0 {
+		il.reqRate, il.reqBurst = rate.Limit(l.IPRequestsPerSecond), max(l.IPBurst, 1)
+	}
+	if l.BotEventsPerSecond > 0 {
+		il.botRate, il.botBurst = rate.Limit(l.BotEventsPerSecond), max(l.BotBurst, MaxBrowserEvents)
+	}
+	return il
+}
+
+// ipKey groups IPv6 addresses by /64.
+func ipKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
+}
+
+func (il *ipLimiters) state(ip netip.Addr) *ipState {
+	key := ipKey(ip)
+	st, ok := il.lru.Get(key)
+	if !ok {
+		st = &ipState{
+			requests: rate.NewLimiter(il.reqRate, il.reqBurst),
+			events:   rate.NewLimiter(il.botRate, il.botBurst),
+		}
+		il.lru.Add(key, st)
+	}
+	return st
+}
+
+// allowRequest applies the per-IP request limit.
+func (il *ipLimiters) allowRequest(ip netip.Addr, now time.Time) (bool, time.Duration) {
+	if il.reqRate == rate.Inf {
+		return true, 0
+	}
+	il.mu.Lock()
+	st := il.state(ip)
+	il.mu.Unlock()
+	return allowN(st.requests, now, 1)
+}
+
+// humanPace applies the bot behaviour rule to n events from ip; false means
+// the client is sending faster than a person.
+func (il *ipLimiters) humanPace(ip netip.Addr, now time.Time, n int) bool {
+	if il.botRate == rate.Inf || n == 0 {
+		return true
+	}
+	il.mu.Lock()
+	st := il.state(ip)
+	il.mu.Unlock()
+	return st.events.AllowN(now, n)
+}

@@ -1,0 +1,71 @@
+package ingest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// serveServerAPI handles POST /v1/events: a backend's batch of up to 500
+// events, authenticated by the site's ingest key as a bearer token.
+func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		c.fail(w, sourceServer, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	now := c.now()
+	t := c.sites.Load()
+	token, ok := bearer(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="trackstack"`)
+		c.fail(w, sourceServer, http.StatusUnauthorized, "missing bearer token")
+		return
+	}
+	// The key says which site the caller may write; compare against every
+	// site (each in constant time) before touching the body.
+	var authed *siteState
+	for _, s := range t.byName {
+		if s.keyMatches(token) {
+			authed = s
+		}
+	}
+	if authed == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="trackstack", error="invalid_token"`)
+		c.fail(w, sourceServer, http.StatusUnauthorized, "invalid ingest key")
+		return
+	}
+	body, release, err := c.readBody(w, r, MaxServerBody)
+	if err != nil {
+		c.bodyError(w, sourceServer, err)
+		return
+	}
+	p := c.parsers.Get()
+	b, err := decodeServer(p, body)
+	c.parsers.Put(p)
+	release()
+	if err != nil {
+		c.fail(w, sourceServer, http.StatusBadRequest, err.Error())
+		return
+	}
+	s := t.byName[b.site]
+	switch {
+	case s == nil:
+		c.fail(w, sourceServer, http.StatusNotFound, "unknown site "+quote(b.site))
+		return
+	case s != authed:
+		c.fail(w, sourceServer, http.StatusForbidden, "the ingest key is not valid for site "+s.name)
+		return
+	}
+	c.respond(w, sourceServer, c.ingestServer(r.Context(), s, b, now))
+}
+
+// bearer returns the token of an Authorization: Bearer header.
+func bearer(r *http.Request) ([]byte, bool) {
+	h := r.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return nil, false
+	}
+	tok := strings.TrimSpace(h[len(prefix):])
+	return []byte(tok), tok != ""
+}
