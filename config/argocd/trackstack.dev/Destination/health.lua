@@ -33,6 +33,14 @@ local function describe(c)
   return c.type .. " is " .. tostring(c.status)
 end
 
+-- spec.paused tells the operator to leave the object alone; it may then not
+-- even advance status.observedGeneration, so this comes before the status.
+if obj.spec ~= nil and obj.spec.paused == true then
+  hs.status = "Suspended"
+  hs.message = "Paused (spec.paused): events are recorded and sent once unpaused"
+  return hs
+end
+
 local status = obj.status
 if status == nil or status.observedGeneration == nil or status.observedGeneration < 0 then
   hs.status = "Progressing"

@@ -5,8 +5,11 @@
 -- Only Lua's base and table libraries are used: Argo CD does not open string or math.
 local hs = {}
 
--- Ready=False reasons that more time will not fix: a person has to act.
-local stalling = {SecretNotFound = true, SecretKeyMissing = true, InvalidOwnership = true, ApplyFailed = true}
+-- Ready=False reasons that more time will not fix: a person has to act. The
+-- operator reports DestinationNotReady only for a Destination that is Ready=False
+-- itself (broken, not merely rolling out).
+local stalling = {SecretNotFound = true, SecretKeyMissing = true, InvalidOwnership = true, ApplyFailed = true,
+  DestinationNotReady = true}
 
 -- Ready reasons meaning the operator was told to leave the object alone.
 local suspended = {Suspended = true, Paused = true}
@@ -31,6 +34,14 @@ local function describe(c)
     return c.reason
   end
   return c.type .. " is " .. tostring(c.status)
+end
+
+-- spec.suspend tells the operator to leave the object alone; it may then not
+-- even advance status.observedGeneration, so this comes before the status.
+if obj.spec ~= nil and obj.spec.suspend == true then
+  hs.status = "Suspended"
+  hs.message = "Suspended (spec.suspend): the operator leaves the site's objects as they are"
+  return hs
 end
 
 local status = obj.status
