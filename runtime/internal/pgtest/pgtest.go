@@ -331,3 +331,57 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// CPUTime returns the CPU time (user and system) the server's processes have
+// used so far: the postmaster, its live children, and the children it has
+// reaped. Benchmarks report it per event, a cost that other load on a shared
+// machine distorts far less than wall time.
+func (s *Server) CPUTime() (time.Duration, error) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return 0, errors.New("test PostgreSQL is not running")
+	}
+	postmaster := cmd.Process.Pid
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("while listing processes: %w", err)
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	var ticks int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// Fields after the parenthesized command name, which may hold spaces.
+		rest := string(b)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 15 {
+			continue
+		}
+		// f[0] is field 3 (state): ppid is field 4, utime..cstime 14..17.
+		// Backends start their own sessions, so the parent, not the
+		// process group, tells them.
+		if ppid, _ := strconv.Atoi(f[1]); pid != postmaster && ppid != postmaster {
+			continue
+		}
+		times := f[11:13] // utime, stime
+		if pid == postmaster {
+			times = f[11:15] // and cutime, cstime: backends that have exited
+		}
+		for _, v := range times {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			ticks += t
+		}
+	}
+	return time.Duration(ticks) * time.Second / ticksPerSecond, nil
+}

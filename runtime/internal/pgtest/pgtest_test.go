@@ -72,3 +72,27 @@ func TestBinDir(t *testing.T) {
 		t.Errorf("BinDir %s has no pg_ctl: %v", dir, err)
 	}
 }
+
+func TestCPUTime(t *testing.T) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	before, err := pg.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn a second or so of server CPU.
+	if _, err := conn.Exec(ctx, "SELECT count(md5(i::text)) FROM generate_series(1, 2000000) i"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := pg.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("server CPU time did not grow across a CPU-heavy query: %v then %v", before, after)
+	}
+}

@@ -36,6 +36,8 @@ type Store struct {
 	// exist, so the insert path asks the database only on a new day.
 	mu   sync.Mutex
 	days map[int64]struct{}
+
+	bufs sync.Pool // *[]byte COPY buffers
 }
 
 var _ store.Store = (*Store)(nil)

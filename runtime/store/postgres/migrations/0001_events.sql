@@ -87,7 +87,9 @@ BEGIN
         RETURN false;
     END IF;
     -- Serialize creators: concurrent collectors may all see the day missing.
-    PERFORM pg_advisory_xact_lock(7498523102344281121);
+    -- This lock mode conflicts with itself and ATTACH but not with inserts,
+    -- and taking it makes the check below see tables created meanwhile.
+    LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE;
     IF to_regclass(part) IS NOT NULL THEN
         RETURN false;
     END IF;
