@@ -1,0 +1,1 @@
+__tcfapi("addEventListener",2,(e,n)=>{if(n&&e&&e.eventStatus!="cmpuishown"){const a=e.purpose&&e.purpose.consents||{},s=t=>e.gdprApplies===!1||t?"granted":"denied";trackstack.consent({ad_storage:s(a[1]),analytics_storage:s(a[1]),ad_user_data:s(a[1]&&a[7]),ad_personalization:s(a[3]&&a[4])})}});

@@ -1,0 +1,1 @@
+((e,a)=>{const s=t=>{const c=document.createElement("script");c.async=!0,c.src=t,document.head.appendChild(c)},r=t=>a.forEach(c=>{try{c(t,s)}catch(n){}});e.splice(0).forEach(r),e.push=r})(trackstack.p,"__TS_BRIDGES__");
