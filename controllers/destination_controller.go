@@ -48,8 +48,11 @@ func (r *DestinationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	orig := dest.DeepCopy()
 	run := &destinationRun{r: r, dest: dest}
+	// stepErr is the error that ended the pass, also when it needs a person
+	// and is therefore not returned (no retry; a watch brings us back).
+	var stepErr error
 	defer func() {
-		if err := r.patchStatus(ctx, orig, dest, run.conclude(retErr)); err != nil && retErr == nil {
+		if err := r.patchStatus(ctx, orig, dest, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
@@ -61,6 +64,7 @@ func (r *DestinationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
+			stepErr = err
 			if isPersonNeeded(err) {
 				return ctrl.Result{}, nil
 			}

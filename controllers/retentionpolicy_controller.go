@@ -47,8 +47,11 @@ func (r *RetentionPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	orig := policy.DeepCopy()
 	run := &retentionRun{r: r, policy: policy}
+	// stepErr is the error that ended the pass, also when it needs a person
+	// and is therefore not returned (no retry; a watch brings us back).
+	var stepErr error
 	defer func() {
-		if err := r.patchStatus(ctx, orig, policy, run.conclude(retErr)); err != nil && retErr == nil {
+		if err := r.patchStatus(ctx, orig, policy, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
@@ -59,6 +62,7 @@ func (r *RetentionPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
+			stepErr = err
 			if isPersonNeeded(err) {
 				return ctrl.Result{}, nil
 			}

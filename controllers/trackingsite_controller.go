@@ -67,8 +67,11 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	orig := site.DeepCopy()
 	run := &siteRun{r: r, site: site, applier: &applier{client: r.Client, reader: r.APIReader, fieldManager: TrackingSiteFieldManager}}
+	// stepErr is the error that ended the pass, also when it needs a person
+	// and is therefore not returned (no retry; a watch brings us back).
+	var stepErr error
 	defer func() {
-		if err := r.patchStatus(ctx, orig, site, run.conclude(retErr)); err != nil && retErr == nil {
+		if err := r.patchStatus(ctx, orig, site, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
@@ -84,6 +87,7 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
+			stepErr = err
 			if isPersonNeeded(err) {
 				return ctrl.Result{}, nil // a watch brings us back once the person acts
 			}
