@@ -1,8 +1,3 @@
-// Package ingest is the collector's HTTP side: the browser endpoint and pixel
-// of the tracker protocol (docs/tracker-protocol.md), the server-side
-// /v1/events API, health, readiness and metrics. It decodes and validates
-// batches, identifies visitors and sessions, enriches events (runtime/enrich)
-// and hands them to an EventWriter, answering only after the write.
 package ingest
 
 import (
@@ -13,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,7 +245,6 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request, limit int64
 	// ReadTimeout would also cut keep-alive connections short.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(c.bodyTimeout)) // ErrNotSupported under tests
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:0]
@@ -265,16 +260,21 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request, limit int64
 		n, rerr := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if rerr == io.EOF {
+			// Only a fully read body clears the deadline: after a failed
+			// read the server drains the rest of the body before reusing
+			// the connection, and that drain must stay bounded too.
+			_ = rc.SetReadDeadline(time.Time{})
 			break
 		}
 		if rerr != nil {
+			w.Header().Set("Connection", "close")
 			*bp = buf[:0]
 			bufPool.Put(bp)
 			var mbe *http.MaxBytesError
 			if errors.As(rerr, &mbe) {
 				return nil, nil, errBodyTooLarge
 			}
-			if errors.Is(rerr, errDeadline) || isTimeout(rerr) {
+			if errors.Is(rerr, os.ErrDeadlineExceeded) || isTimeout(rerr) {
 				return nil, nil, errBodyTimeout
 			}
 			return nil, nil, fmt.Errorf("reading body: %w", rerr)
@@ -287,8 +287,6 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request, limit int64
 		}
 	}, nil
 }
-
-var errDeadline = context.DeadlineExceeded
 
 func isTimeout(err error) bool {
 	var te interface{ Timeout() bool }

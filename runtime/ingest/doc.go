@@ -1,0 +1,91 @@
+/*
+Package ingest is the collector's HTTP side: the browser endpoint and pixel
+of the tracker protocol (docs/tracker-protocol.md), the server-side
+/v1/events API, health, readiness and metrics. It decodes and validates
+batches, identifies visitors and sessions, enriches events (runtime/enrich)
+and hands them to an EventWriter, answering only after the write.
+
+# Endpoints
+
+	POST {tracker.path}/e          browser batch (docs/tracker-protocol.md), ≤ 50 events, ≤ 64 KiB
+	OPTIONS {tracker.path}/e       CORS preflight
+	GET  {tracker.path}/p.gif?d=   pixel fallback: base64url of the same batch; always a 1×1 GIF
+	GET  {tracker.path}/t.js       the tracker script (Options.Script); also /c.json
+	POST /v1/events                server-side API, bearer ingest key, ≤ 500 events, ≤ 1 MiB
+	GET  /healthz                  200 while the process serves
+	GET  /readyz                   200 when Options.Ready passes (e.g. the store answers a ping)
+	GET  /metrics                  Prometheus text from Options.Registry
+
+Several sites can share one collector (standalone mode): each is served under
+its own tracker.path, sites may share a path, and the body's "site" picks the
+site among those served under the request's path. An unknown site is 404.
+
+# Server-side API
+
+	POST /v1/events
+	Authorization: Bearer <contents of the site's ingestKey file>
+	{"site": "shop", "events": [{
+	  "event_id": "order-1001-purchase",      required, ≤ 128 printable ASCII
+	  "type": "conversion",                   pageview|click|form_submit|conversion|custom|identify
+	  "name": "purchase",                     sales: purchase; refunds: refund; leads: lead; any for custom
+	  "timestamp": "2026-11-23T10:00:00Z",    required, RFC 3339, within 72h past … 5m future
+	  "visitor_id": "…",                      optional: the _tsv cookie value (signed) or id
+	  "user_id": "…", "value": 99.5, "currency": "EUR", "order_id": "1001",
+	  "url": "…", "referrer": "…", "utm": {…}, "click_ids": {"gclid": "…"},
+	  "user": {"email", "phone", "first_name", "last_name", "city", "zip", "country",
+	           "ip", "user_agent"},
+	  "consent": {"ad_user_data": "granted", …}, "properties": {…} (≤ 16 KiB),
+	  "fbp": "…", "fbc": "…", "ga_client_id": "…"
+	}]}
+
+The key is compared in constant time against every site's key before the body
+is read; a key valid for another site than the body's is 403. user fields may
+be raw (normalized, then SHA-256 hashed, see enrich.HashUser) or already
+64-hex SHA-256 digests (passed through). user.ip and user.user_agent are the
+end user's (never the calling backend's): the IP is stored anonymized per the
+site's privacy setting, the raw one only in Event.RawIP (memory), and the user
+agent gives the device. Refunds: send name "refund" with the refunded amount
+as a positive or negative value; it is stored negative, so summed values net
+out. Any other event with a negative value is rejected. When visitor_id is
+missing on a cookieless site, user.ip + user.user_agent give the same daily
+visitor id the browser had. Server events join the visitor's open session (and
+its channel) but never open one. There is no bot filtering on this API: the
+caller is authenticated.
+
+# Answers
+
+	200 {"accepted": N, "duplicates": D, "rejected": [{"index", "event_id", "reason", "detail"}]}
+
+accepted counts events stored now, duplicates those already stored for
+(site, event_id) (from the writer's inserted count), rejected the events that
+failed validation, each with a reason from a fixed set (invalid, too_old,
+in_future) and a human detail naming the field. A bad event rejects only
+itself. A value of the wrong JSON type (or broken JSON, or a wrong envelope)
+fails the whole body with 400 and the field path, e.g.
+"events[3].value: expected number, got string": that is a client bug, not
+bad data. Other answers: 401 (server API key), 403 (origin or key of another
+site), 404 (unknown site), 405, 408 (body not received within BodyTimeout),
+413 (body over the limit), 429 (rate limit) and 503 (store unavailable or too
+slow), both with Retry-After; 500 for other store errors.
+
+Unknown fields are ignored (newer trackers stay compatible); over-long URLs
+and referrers are truncated to 2 KiB rather than rejected; strings are made
+valid UTF-8 without NUL bytes, and props/properties are re-encoded as strict
+JSON, so no event can fail a database insert.
+
+# Bots
+
+Browser events are dropped as bots when the user agent is a crawler, HTTP
+library or headless browser (enrich.UAParser: mileusna/useragent plus the
+CrawlerDetect list), when the event lacks "scripted": true (the client never
+ran the tracker), or when the client IP sends events faster than
+Limits.BotEventsPerSecond. Dropped bot events are counted in
+trackstack_ingest_events_rejected_total{reason="bot"} but reported to the
+client as accepted, so a bot learns nothing from the answer.
+
+# Identity and sessions
+
+See identity.go (the _tsv cookie, its lifetime, signing and the cookieless
+daily hash) and session.go (30-minute sessions, deterministic ids, replicas).
+*/
+package ingest
