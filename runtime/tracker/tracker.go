@@ -185,7 +185,7 @@ func marshal(v any) []byte {
 
 // version is the short form of an ETag that t.js puts in x.js's URL.
 func version(etag string) string {
-	return strings.Trim(etag, `"`)[:12]
+	return strings.Trim(etag, `"`)[:8]
 }
 
 func etagOf(b []byte) string {

@@ -3,8 +3,8 @@
 // hack/build-tracker.sh minifies this file with esbuild (--target=es2017) into
 // dist/t.js, and each browser pixel bridge in src/pixels/ into dist/. The
 // collector serves t.js with the site's configuration in place of the
-// "__TS_CFG__" placeholder, and {path}/x.js with the bridges of the pixels
-// the site configures, which t.js loads only once a pixel has work to do
+// "__TS_CFG__" placeholder, {path}/x.js with the bridges of the pixels the
+// site configures and {path}/tcf.js, which t.js loads only when needed
 // (tracker.go). The wire format is docs/tracker-protocol.md.
 //
 // Every byte is shipped to every visitor: the code favours short, repeated
@@ -29,9 +29,9 @@
   const S = attempt(() => JSON.parse(sessionStorage._ts)) || {};
   const save = () => C.n || attempt(() => (sessionStorage._ts = JSON.stringify(S)));
 
-  // A landing URL with campaign parameters starts a new attribution; one
-  // without keeps the session's, so a conversion pages later still carries
-  // the landing gclid.
+  // A page loaded from a URL with campaign parameters starts a new
+  // attribution; one without keeps the session's, so a conversion pages
+  // later still carries the landing gclid.
   const land = { u: {}, c: {}, t: Date.now() };
   for (const [k, v] of new URLSearchParams(loc.search))
     v &&
@@ -150,7 +150,7 @@
       if (/^(em|ph|email|phone)$/.test(k)) {
         delete raw[k];
         try {
-        v &&
+          v &&
           (user[k[0] == "p" ? "ph" : "em"] = [
             ...new Uint8Array(
               await crypto.subtle.digest("SHA-256", new TextEncoder().encode(k[0] == "p" ? (v + "").replace(/\D/g, "") : (v + "").trim().toLowerCase()))
