@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+const selectEvent = `SELECT site, received_at, event_id, type, name, source, occurred_at,
+    coalesce(visitor_id, ''), coalesce(session_id, ''), coalesce(user_id, ''), coalesce(url, ''), coalesce(referrer, ''),
+    coalesce(utm_source, ''), coalesce(utm_medium, ''), coalesce(utm_campaign, ''), coalesce(utm_term, ''), coalesce(utm_content, ''),
+    coalesce(channel, ''), click_ids, value, coalesce(currency, ''), coalesce(order_id, ''),
+    coalesce(consent_ad_storage, ''), coalesce(consent_analytics_storage, ''), coalesce(consent_ad_user_data, ''), coalesce(consent_ad_personalization, ''),
+    coalesce(device_browser, ''), coalesce(device_os, ''), coalesce(device_type, ''),
+    coalesce(ip, ''), coalesce(user_agent, ''), coalesce(screen, ''), coalesce(language, ''),
+    coalesce(fbp, ''), coalesce(fbc, ''), coalesce(ga_client_id, ''),
+    user_data, properties
+FROM events`
+
+// Recent returns the newest events of a site, newest first; see store.Store.
+func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.reader.QueryContext(ctx, selectEvent+` WHERE site = ? ORDER BY received_at DESC, rowid DESC LIMIT ?`, site, limit)
+	if err != nil {
+		return nil, fmt.Errorf("while listing recent events of site %q: %w", site, err)
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var (
+			e                     event.Event
+			typ, source           string
+			received, occurred    int64
+			value                 sql.NullFloat64
+			clickIDs, user, props sql.NullString
+		)
+		err := rows.Scan(&e.Site, &received, &e.EventID, &typ, &e.Name, &source, &occurred,
+			&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
+			&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
+			&e.Channel, &clickIDs, &value, &e.Currency, &e.OrderID,
+			&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
+			&e.Device.Browser, &e.Device.OS, &e.Device.Type,
+			&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
+			&user, &props)
+		if err != nil {
+			return nil, fmt.Errorf("while reading recent events of site %q: %w", site, err)
+		}
+		e.Type, e.Source = event.Type(typ), event.Source(source)
+		e.ReceivedAt, e.Timestamp = time.UnixMicro(received).UTC(), time.UnixMicro(occurred).UTC()
+		if value.Valid {
+			v := value.Float64
+			e.Value = &v
+		}
+		if clickIDs.Valid {
+			if err := json.Unmarshal([]byte(clickIDs.String), &e.ClickIDs); err != nil {
+				return nil, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
+			}
+		}
+		if user.Valid {
+			if err := json.Unmarshal([]byte(user.String), &e.User); err != nil {
+				return nil, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
+			}
+		}
+		if props.Valid {
+			e.Properties = json.RawMessage(props.String)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("while reading recent events of site %q: %w", site, err)
+	}
+	return out, nil
+}
