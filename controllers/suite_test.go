@@ -116,10 +116,10 @@ func startOperator(parent context.Context) (*operator, error) {
 	cfg := rest.CopyConfig(testCfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &writeCounter{next: rt, op: o} })
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  testScheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   CacheOptions(nil),
-		Client:  ClientOptions(),
+		Scheme:     testScheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      CacheOptions(nil),
+		Client:     ClientOptions(),
 		Controller: ctrlConfigForTests(),
 	})
 	if err != nil {

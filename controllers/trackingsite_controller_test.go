@@ -334,7 +334,10 @@ func TestQuietAfterReady(t *testing.T) {
 	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 	waitCondition(t, dest, v1alpha1.ReadyCondition, metav1.ConditionTrue, "")
 	waitCondition(t, pol, v1alpha1.ReadyCondition, metav1.ConditionTrue, "")
-	g.Eventually(func() string { _ = k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site); return site.Status.Destinations },
+	g.Eventually(func() string {
+		_ = k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site)
+		return site.Status.Destinations
+	},
 		timeout, interval).Should(Equal("1/1 ready"))
 
 	// Let in-flight work of this and earlier tests settle, then count.
