@@ -1,0 +1,326 @@
+// Package batch merges the writes of many concurrent callers (collector
+// requests) into few store transactions, and acknowledges each caller only
+// after the transaction holding its events has committed.
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// ErrClosed is returned by Write after Close. It wraps store.ErrUnavailable:
+// a collector shutting down answers 503 and the client retries elsewhere.
+var ErrClosed = fmt.Errorf("batch writer closed: %w", store.ErrUnavailable)
+
+// Inserter is the store the writer writes to.
+type Inserter interface {
+	Insert(ctx context.Context, events []event.Event) (int, error)
+}
+
+// MarkingInserter is a store that tells which events of a call were new
+// (postgres.Store and sqlite.Store are). With it, one transaction serves
+// every caller of a batch; without it, the writer inserts each caller's
+// events separately to count them exactly.
+type MarkingInserter interface {
+	InsertMarked(ctx context.Context, events []event.Event, inserted []bool) (int, error)
+}
+
+// Options tune a Writer. Zero values take the defaults.
+type Options struct {
+	// MaxBatch is the event count at which a batch is written without
+	// waiting for more. Default 500.
+	MaxBatch int
+	// MaxDelay is how long a batch that is not full waits for more events
+	// once the queue is empty; it bounds the latency batching adds.
+	// Default 5ms; negative writes a batch as soon as the queue is empty.
+	MaxDelay time.Duration
+	// MaxQueued bounds the events accepted and not yet committed (the
+	// writer's memory). A Write that would pass it fails at once with
+	// store.ErrUnavailable. Default 20000.
+	MaxQueued int
+	// Flushers is how many batches are written at once. Default: the
+	// store's WriteConcurrency() when it has one (PostgreSQL: its pool
+	// size; SQLite: 1), else 4.
+	Flushers int
+	// FlushTimeout bounds one batch's write. Default 30s.
+	FlushTimeout time.Duration
+	// OnFlush, when set, is called after each batch write (from the
+	// flusher goroutine; keep it quick), e.g. to feed metrics.
+	OnFlush func(Flush)
+}
+
+// Flush describes one batch write.
+type Flush struct {
+	Events   int // events written (after merging repeats across callers)
+	Inserted int // of which new
+	Callers  int
+	Duration time.Duration
+	Err      error
+}
+
+// Writer batches writes; see the package doc. It is safe for concurrent use.
+type Writer struct {
+	store   Inserter
+	marking MarkingInserter // nil when store cannot mark
+	opts    Options
+
+	mu     sync.Mutex
+	closed bool
+	queued int           // events accepted, not yet answered
+	reqs   chan *request // capacity MaxQueued: a send after reserving room never blocks
+	wg     sync.WaitGroup
+}
+
+type request struct {
+	events []event.Event
+	done   chan result // buffered: the flusher never waits for a caller that left
+}
+
+type result struct {
+	inserted int
+	err      error
+}
+
+// New starts a writer and its flusher goroutines; Close stops them.
+func New(st Inserter, opts Options) *Writer {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 500
+	}
+	if opts.MaxDelay == 0 {
+		opts.MaxDelay = 5 * time.Millisecond
+	}
+	if opts.MaxQueued <= 0 {
+		opts.MaxQueued = 20000
+	}
+	if opts.Flushers <= 0 {
+		opts.Flushers = 4
+		if c, ok := st.(interface{ WriteConcurrency() int }); ok && c.WriteConcurrency() > 0 {
+			opts.Flushers = c.WriteConcurrency()
+		}
+	}
+	if opts.FlushTimeout <= 0 {
+		opts.FlushTimeout = 30 * time.Second
+	}
+	w := &Writer{store: st, opts: opts, reqs: make(chan *request, opts.MaxQueued)}
+	w.marking, _ = st.(MarkingInserter)
+	for range opts.Flushers {
+		w.wg.Add(1)
+		go w.flusher()
+	}
+	return w
+}
+
+// Write stores events and returns how many were new, once the transaction
+// holding them has committed. Events repeated within the call or across
+// callers of one batch are stored and counted once.
+//
+// It fails at once with an error wrapping store.ErrUnavailable when the
+// queue is full (the store is down or not keeping up) or the writer is
+// closed, and with store.ErrInvalidEvent when an event cannot be stored.
+// When ctx ends first, Write returns ctx's error, but the events may still
+// be committed: a client retrying with the same event ids is deduplicated.
+func (w *Writer) Write(ctx context.Context, events []event.Event) (int, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(events) > w.opts.MaxQueued {
+		return 0, fmt.Errorf("while queueing events: %d events exceed the queue of %d", len(events), w.opts.MaxQueued)
+	}
+	// Validate here, per caller: one bad event must fail its own request,
+	// not the batch it would share with others. The copy also keeps the
+	// queued events safe from a caller that reuses its slice after ctx ends.
+	norm := make([]event.Event, len(events))
+	for i := range events {
+		e, err := store.Normalize(events[i])
+		if err != nil {
+			return 0, fmt.Errorf("while queueing event %d: %w", i, err)
+		}
+		norm[i] = e
+	}
+	req := &request{events: norm, done: make(chan result, 1)}
+
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if w.queued+len(norm) > w.opts.MaxQueued {
+		w.mu.Unlock()
+		return 0, fmt.Errorf("while queueing %d events: %d already waiting: %w", len(norm), w.queued, store.ErrUnavailable)
+	}
+	w.queued += len(norm)
+	w.reqs <- req
+	w.mu.Unlock()
+
+	select {
+	case r := <-req.done:
+		return r.inserted, r.err
+	case <-ctx.Done():
+		return 0, fmt.Errorf("while waiting for the commit: %w", ctx.Err())
+	}
+}
+
+// Queued returns how many events are accepted and not yet committed.
+func (w *Writer) Queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.queued
+}
+
+// Close stops accepting writes, writes every accepted event (each caller
+// still gets its answer), and returns when all flushers have stopped.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	close(w.reqs)
+	w.mu.Unlock()
+	w.wg.Wait()
+	return nil
+}
+
+func (w *Writer) flusher() {
+	defer w.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var batch []*request
+	for {
+		first, ok := <-w.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		n := len(first.events)
+		var timerC <-chan time.Time
+	collect:
+		for n < w.opts.MaxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, r)
+				n += len(r.events)
+				continue
+			default:
+			}
+			// The queue is empty: wait for more, at most MaxDelay from now.
+			if w.opts.MaxDelay < 0 {
+				break collect
+			}
+			if timerC == nil {
+				timer.Reset(w.opts.MaxDelay)
+				timerC = timer.C
+			}
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, r)
+				n += len(r.events)
+			case <-timerC:
+				break collect
+			}
+		}
+		timer.Stop()
+		w.flush(batch, n)
+		clear(batch) // let the answered requests' events be collected
+	}
+}
+
+type key struct{ site, id string }
+
+// flush writes one batch and answers its callers.
+func (w *Writer) flush(batch []*request, n int) {
+	counts := make([]int, len(batch))
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)
+	defer cancel()
+	var (
+		err      error
+		events   int
+		inserted int
+	)
+	if w.marking != nil {
+		events, inserted, err = w.writeMerged(ctx, batch, n, counts)
+	} else {
+		for i, r := range batch {
+			c, ierr := w.store.Insert(ctx, r.events)
+			if ierr != nil {
+				err = errors.Join(err, ierr)
+				counts[i] = -1
+				continue
+			}
+			counts[i] = c
+			inserted += c
+			events += len(r.events)
+		}
+	}
+	if w.opts.OnFlush != nil {
+		w.opts.OnFlush(Flush{Events: events, Inserted: inserted, Callers: len(batch), Duration: time.Since(start), Err: err})
+	}
+
+	w.mu.Lock()
+	w.queued -= n
+	w.mu.Unlock()
+	for i, r := range batch {
+		switch {
+		case w.marking != nil && err != nil:
+			r.done <- result{err: err}
+		case counts[i] < 0:
+			r.done <- result{err: err}
+		default:
+			r.done <- result{inserted: counts[i]}
+		}
+	}
+}
+
+// writeMerged writes the batch as one store call, with repeats across
+// callers dropped (the first caller keeps the event), and counts each
+// caller's new events into counts.
+func (w *Writer) writeMerged(ctx context.Context, batch []*request, n int, counts []int) (events, inserted int, err error) {
+	merged := make([]event.Event, 0, n)
+	owner := make([]int32, 0, n) // merged index -> batch index
+	var seen map[key]struct{}
+	if len(batch) > 1 {
+		seen = make(map[key]struct{}, n)
+	}
+	for i, r := range batch {
+		for j := range r.events {
+			e := &r.events[j]
+			if seen != nil {
+				k := key{e.Site, e.EventID}
+				if _, dup := seen[k]; dup {
+					continue
+				}
+				seen[k] = struct{}{}
+			}
+			merged = append(merged, *e)
+			owner = append(owner, int32(i))
+		}
+	}
+	marks := make([]bool, len(merged))
+	inserted, err = w.marking.InsertMarked(ctx, merged, marks)
+	if err != nil {
+		return len(merged), 0, err
+	}
+	for i, m := range marks {
+		if m {
+			counts[owner[i]]++
+		}
+	}
+	return len(merged), inserted, nil
+}
