@@ -188,9 +188,13 @@ func gaClientID(s string) string {
 	if !strings.HasPrefix(s, "GA") {
 		return s
 	}
-	parts := strings.SplitN(s, ".", 3)
-	if len(parts) != 3 {
+	_, rest, ok := strings.Cut(s, ".")
+	if !ok {
 		return s
 	}
-	return parts[2]
+	_, id, ok := strings.Cut(rest, ".")
+	if !ok || id == "" {
+		return s
+	}
+	return id
 }

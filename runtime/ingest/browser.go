@@ -46,9 +46,9 @@ func (c *Collector) serveBatch(w http.ResponseWriter, r *http.Request, sites []*
 		c.bodyError(w, sourceBrowser, err)
 		return
 	}
-	p := c.parsers.Get()
-	b, err := decodeBrowser(p, body)
-	c.parsers.Put(p)
+	d := c.decoders.Get().(*decoder)
+	b, err := d.decodeBrowser(body)
+	c.decoders.Put(d)
 	release()
 	if err != nil {
 		c.fail(w, sourceBrowser, http.StatusBadRequest, err.Error())
@@ -91,20 +91,20 @@ func (c *Collector) pixel(r *http.Request, sites []*siteState) outcome {
 	if ok, d := c.ipLimits.allowRequest(ip, now); !ok {
 		return outcome{status: http.StatusTooManyRequests, retry: retryAfter(d)}
 	}
-	d := r.URL.Query().Get("d")
-	if d == "" {
+	data := r.URL.Query().Get("d")
+	if data == "" {
 		return failure(http.StatusBadRequest, "d: required")
 	}
-	if len(d) > maxPixelData {
+	if len(data) > maxPixelData {
 		return failure(http.StatusRequestEntityTooLarge, "d: too large")
 	}
-	body, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(d, "="))
+	body, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(data, "="))
 	if err != nil {
 		return failure(http.StatusBadRequest, "d: not base64url")
 	}
-	p := c.parsers.Get()
-	b, err := decodeBrowser(p, body)
-	c.parsers.Put(p)
+	d := c.decoders.Get().(*decoder)
+	b, err := d.decodeBrowser(body)
+	c.decoders.Put(d)
 	if err != nil {
 		return failure(http.StatusBadRequest, err.Error())
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/valyala/fastjson"
 
 	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/event"
@@ -85,7 +84,7 @@ type Collector struct {
 	metrics  *metrics
 	ipLimits *ipLimiters
 	sessions *sessions
-	parsers  fastjson.ParserPool
+	decoders sync.Pool // *decoder
 
 	sites atomic.Pointer[siteTable]
 	// mu serializes SetSites, which reuses per-site metric series.
@@ -117,6 +116,7 @@ func New(o Options) (*Collector, error) {
 		bodyTimeout:  o.BodyTimeout,
 		sessions:     newSessions(o.SessionCacheSize),
 	}
+	c.decoders.New = func() any { return newDecoder() }
 	if c.now == nil {
 		c.now = time.Now
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -32,28 +33,39 @@ func (e *fieldError) Error() string {
 }
 
 // path is where a value sits in the body: an event index (-1 for the
-// envelope) and a dotted field name.
+// envelope) and up to two field names. It is only formatted when an error
+// names it, so walking a valid body builds no strings.
 type path struct {
-	index int
-	field string
+	index  int
+	parent string
+	field  string
 }
 
 func (p path) String() string {
+	f := p.field
+	if p.parent != "" {
+		f = p.parent + "." + f
+	}
 	if p.index < 0 {
-		return p.field
+		return f
 	}
 	s := "events[" + strconv.Itoa(p.index) + "]"
-	if p.field != "" {
-		s += "." + p.field
+	if f != "" {
+		s += "." + f
 	}
 	return s
 }
 
+// sub returns the path of a member. Paths are at most two levels deep
+// (events[i].utm.source); deeper members are named by their parent.
 func (p path) sub(field string) path {
-	if p.field == "" {
+	switch {
+	case p.field == "":
 		return path{index: p.index, field: field}
+	case p.parent == "":
+		return path{index: p.index, parent: p.field, field: field}
 	}
-	return path{index: p.index, field: p.field + "." + field}
+	return p
 }
 
 func typeName(v *fastjson.Value) string {
@@ -128,8 +140,8 @@ func object(p path, v *fastjson.Value) (*fastjson.Object, error) {
 	return o, nil
 }
 
-// visitStrings calls f for every member of an optional object of strings,
-// stopping at the first error.
+// visitStrings calls f for every non-empty member of an optional object of
+// strings, stopping at the first member of another type.
 func visitStrings(p path, v *fastjson.Value, f func(key []byte, val []byte)) error {
 	o, err := object(p, v)
 	if o == nil || err != nil {
@@ -139,10 +151,14 @@ func visitStrings(p path, v *fastjson.Value, f func(key []byte, val []byte)) err
 		if err != nil {
 			return
 		}
-		var b []byte
-		b, err = stringBytes(p.sub(string(key)), mv)
-		if err == nil && len(b) > 0 {
-			f(key, b)
+		switch mv.Type() {
+		case fastjson.TypeString:
+			if b, _ := mv.StringBytes(); len(b) > 0 {
+				f(key, b)
+			}
+		case fastjson.TypeNull:
+		default:
+			err = typeError(p.sub(string(key)), "string", mv)
 		}
 	})
 	return err
@@ -157,6 +173,49 @@ func clean(b []byte) string {
 	}
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
 	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// decoder is the pooled per-request decoding state.
+type decoder struct {
+	parser fastjson.Parser
+	// strs interns strings within one body: the events of a batch repeat
+	// their page's URL, referrer, UTM values and cookies, so most of those
+	// strings are allocated once per batch instead of once per event.
+	strs map[string]string
+	// prevClickIDs is the previous event's click id map, shared with the
+	// next event when equal (event maps are read-only after decoding).
+	prevClickIDs map[string]string
+}
+
+const maxInterned = 256
+
+func newDecoder() *decoder { return &decoder{strs: make(map[string]string, 32)} }
+
+// reset prepares the decoder for the next body.
+func (d *decoder) reset() {
+	clear(d.strs)
+	d.prevClickIDs = nil
+}
+
+// intern returns b as a clean string, reusing an equal one of this body.
+func (d *decoder) intern(b []byte) string {
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	s := clean(b)
+	if len(d.strs) < maxInterned && len(s) == len(b) {
+		d.strs[s] = s
+	}
+	return s
+}
+
+// istr decodes an optional string field through the intern table.
+func (d *decoder) istr(p path, v *fastjson.Value) (string, error) {
+	b, err := stringBytes(p, v)
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	return d.intern(b), nil
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
@@ -241,9 +300,9 @@ func decodeConsent(p path, v *fastjson.Value, c *event.Consent) error {
 	})
 }
 
-func decodeUTM(p path, v *fastjson.Value, u *event.UTM) error {
+func (d *decoder) decodeUTM(p path, v *fastjson.Value, u *event.UTM) error {
 	return visitStrings(p, v, func(key, val []byte) {
-		s := truncate(clean(val), maxUTMLen)
+		s := truncate(d.intern(val), maxUTMLen)
 		switch string(key) {
 		case "source":
 			u.Source = s
@@ -269,7 +328,7 @@ func clickIDKey(b []byte) string {
 	return ""
 }
 
-func decodeClickIDs(p path, v *fastjson.Value) (map[string]string, error) {
+func (d *decoder) decodeClickIDs(p path, v *fastjson.Value) (map[string]string, error) {
 	var m map[string]string
 	err := visitStrings(p, v, func(key, val []byte) {
 		k := clickIDKey(key)
@@ -279,9 +338,16 @@ func decodeClickIDs(p path, v *fastjson.Value) (map[string]string, error) {
 		if m == nil {
 			m = make(map[string]string, 2)
 		}
-		m[k] = truncate(clean(val), maxClickIDLen)
+		m[k] = truncate(d.intern(val), maxClickIDLen)
 	})
-	return m, err
+	if err != nil || m == nil {
+		return nil, err
+	}
+	if maps.Equal(m, d.prevClickIDs) {
+		return d.prevClickIDs, nil
+	}
+	d.prevClickIDs = m
+	return m, nil
 }
 
 // appendJSON re-encodes a parsed value as strict JSON: fastjson's own

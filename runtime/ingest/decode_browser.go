@@ -12,8 +12,8 @@ import (
 
 // decodeEnvelope parses {"site": ..., "events": [...]} and returns the event
 // values. The values live in p until its next parse.
-func decodeEnvelope(p *fastjson.Parser, body []byte, maxEvents int) (site string, events []*fastjson.Value, err error) {
-	root, perr := p.ParseBytes(body)
+func (d *decoder) decodeEnvelope(body []byte, maxEvents int) (site string, events []*fastjson.Value, err error) {
+	root, perr := d.parser.ParseBytes(body)
 	if perr != nil {
 		return "", nil, &fieldError{msg: "body is not valid JSON: " + perr.Error()}
 	}
@@ -54,33 +54,34 @@ func decodeEnvelope(p *fastjson.Parser, body []byte, maxEvents int) (site string
 // of the wrong JSON type fails the whole body with its field path; values
 // of the right type that fail validation reject their event only (later, in
 // validate).
-func decodeBrowser(p *fastjson.Parser, body []byte) (*batch, error) {
-	site, values, err := decodeEnvelope(p, body, MaxBrowserEvents)
+func (d *decoder) decodeBrowser(body []byte) (*batch, error) {
+	d.reset()
+	site, values, err := d.decodeEnvelope(body, MaxBrowserEvents)
 	if err != nil {
 		return nil, err
 	}
 	b := &batch{site: site, events: make([]event.Event, len(values)), metas: make([]meta, len(values))}
 	for i, v := range values {
-		if err := decodeBrowserEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
+		if err := d.decodeBrowserEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-func decodeBrowserEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
+func (d *decoder) decodeBrowserEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
 	o, _ := v.Object()
 	var err error
 	o.Visit(func(key []byte, fv *fastjson.Value) {
 		if err != nil {
 			return
 		}
-		err = decodeBrowserField(p, key, fv, ev, m)
+		err = d.decodeBrowserField(p, key, fv, ev, m)
 	})
 	return err
 }
 
-func decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
+func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
 	var err error
 	switch string(key) {
 	case "event_id":
@@ -103,27 +104,27 @@ func decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, 
 			}
 		}
 	case "url":
-		ev.URL, err = str(p.sub("url"), v)
+		ev.URL, err = d.istr(p.sub("url"), v)
 		ev.URL = truncate(ev.URL, maxURLLen)
 	case "referrer":
-		ev.Referrer, err = str(p.sub("referrer"), v)
+		ev.Referrer, err = d.istr(p.sub("referrer"), v)
 		ev.Referrer = truncate(ev.Referrer, maxURLLen)
 	case "title":
 		// Not stored (the event model has no title); checked for shape only.
 		_, err = stringBytes(p.sub("title"), v)
 	case "screen":
-		ev.Screen, err = str(p.sub("screen"), v)
+		ev.Screen, err = d.istr(p.sub("screen"), v)
 		ev.Screen = truncate(ev.Screen, maxShortLen)
 	case "lang":
-		ev.Language, err = str(p.sub("lang"), v)
+		ev.Language, err = d.istr(p.sub("lang"), v)
 		ev.Language = truncate(ev.Language, maxShortLen)
 	case "utm":
-		err = decodeUTM(p.sub("utm"), v, &ev.UTM)
+		err = d.decodeUTM(p.sub("utm"), v, &ev.UTM)
 	case "click_ids":
-		ev.ClickIDs, err = decodeClickIDs(p.sub("click_ids"), v)
+		ev.ClickIDs, err = d.decodeClickIDs(p.sub("click_ids"), v)
 	case "cookies":
 		err = visitStrings(p.sub("cookies"), v, func(key, val []byte) {
-			s := truncate(clean(val), maxCookieLen)
+			s := truncate(d.intern(val), maxCookieLen)
 			switch string(key) {
 			case "fbp":
 				ev.FBP = s
@@ -140,14 +141,14 @@ func decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, 
 	case "value":
 		err = decodeValue(p.sub("value"), v, ev)
 	case "currency":
-		ev.Currency, err = str(p.sub("currency"), v)
+		ev.Currency, err = d.istr(p.sub("currency"), v)
 	case "order_id":
 		ev.OrderID, err = str(p.sub("order_id"), v)
 	case "user_id":
-		ev.UserID, err = str(p.sub("user_id"), v)
+		ev.UserID, err = d.istr(p.sub("user_id"), v)
 	case "user":
 		err = visitStrings(p.sub("user"), v, func(key, val []byte) {
-			s := clean(val)
+			s := d.intern(val)
 			switch string(key) {
 			case "em":
 				m.user.Email = s

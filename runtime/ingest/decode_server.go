@@ -11,28 +11,29 @@ import (
 // decodeServer decodes a /v1/events batch (issue 3, item 3): like the
 // browser batch, but with RFC 3339 timestamps, raw or hashed matching data
 // under user, the end user's ip and user_agent, and an explicit visitor_id.
-func decodeServer(p *fastjson.Parser, body []byte) (*batch, error) {
-	site, values, err := decodeEnvelope(p, body, MaxServerEvents)
+func (d *decoder) decodeServer(body []byte) (*batch, error) {
+	d.reset()
+	site, values, err := d.decodeEnvelope(body, MaxServerEvents)
 	if err != nil {
 		return nil, err
 	}
 	b := &batch{site: site, events: make([]event.Event, len(values)), metas: make([]meta, len(values))}
 	for i, v := range values {
-		if err := decodeServerEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
+		if err := d.decodeServerEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-func decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
+func (d *decoder) decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
 	o, _ := v.Object()
 	var err error
 	o.Visit(func(key []byte, fv *fastjson.Value) {
 		if err != nil {
 			return
 		}
-		err = decodeServerField(p, key, fv, ev, m)
+		err = d.decodeServerField(p, key, fv, ev, m)
 	})
 	if err == nil && !m.hasTime {
 		m.reject(ReasonInvalid, "timestamp: required (RFC 3339)")
@@ -42,7 +43,7 @@ func decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) erro
 	return err
 }
 
-func decodeServerField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
+func (d *decoder) decodeServerField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
 	var err error
 	switch string(key) {
 	case "event_id":
@@ -65,41 +66,41 @@ func decodeServerField(p path, key []byte, v *fastjson.Value, ev *event.Event, m
 			}
 		}
 	case "visitor_id":
-		ev.VisitorID, err = str(p.sub("visitor_id"), v)
+		ev.VisitorID, err = d.istr(p.sub("visitor_id"), v)
 	case "user_id":
-		ev.UserID, err = str(p.sub("user_id"), v)
+		ev.UserID, err = d.istr(p.sub("user_id"), v)
 	case "value":
 		err = decodeValue(p.sub("value"), v, ev)
 	case "currency":
-		ev.Currency, err = str(p.sub("currency"), v)
+		ev.Currency, err = d.istr(p.sub("currency"), v)
 	case "order_id":
 		ev.OrderID, err = str(p.sub("order_id"), v)
 	case "url":
-		ev.URL, err = str(p.sub("url"), v)
+		ev.URL, err = d.istr(p.sub("url"), v)
 		ev.URL = truncate(ev.URL, maxURLLen)
 	case "referrer":
-		ev.Referrer, err = str(p.sub("referrer"), v)
+		ev.Referrer, err = d.istr(p.sub("referrer"), v)
 		ev.Referrer = truncate(ev.Referrer, maxURLLen)
 	case "utm":
-		err = decodeUTM(p.sub("utm"), v, &ev.UTM)
+		err = d.decodeUTM(p.sub("utm"), v, &ev.UTM)
 	case "click_ids":
-		ev.ClickIDs, err = decodeClickIDs(p.sub("click_ids"), v)
+		ev.ClickIDs, err = d.decodeClickIDs(p.sub("click_ids"), v)
 	case "consent":
 		err = decodeConsent(p.sub("consent"), v, &ev.Consent)
 	case "properties":
 		err = decodeProps(p.sub("properties"), v, ev, m, maxServerProps)
 	case "fbp":
-		ev.FBP, err = str(p.sub("fbp"), v)
+		ev.FBP, err = d.istr(p.sub("fbp"), v)
 		ev.FBP = truncate(ev.FBP, maxCookieLen)
 	case "fbc":
-		ev.FBC, err = str(p.sub("fbc"), v)
+		ev.FBC, err = d.istr(p.sub("fbc"), v)
 		ev.FBC = truncate(ev.FBC, maxCookieLen)
 	case "ga_client_id":
-		ev.GAClientID, err = str(p.sub("ga_client_id"), v)
+		ev.GAClientID, err = d.istr(p.sub("ga_client_id"), v)
 		ev.GAClientID = gaClientID(truncate(ev.GAClientID, maxCookieLen))
 	case "user":
 		err = visitStrings(p.sub("user"), v, func(key, val []byte) {
-			s := clean(val)
+			s := d.intern(val)
 			switch string(key) {
 			case "email":
 				m.user.Email = s

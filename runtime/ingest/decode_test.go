@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/trackstack/trackstack/runtime/event"
 )
 
@@ -25,8 +23,7 @@ func TestDecodeBrowserFields(t *testing.T) {
 		"user":{"em":"E","ph":"P","fn":"F","ln":"L","ct":"C","zp":"Z","country":"de"},
 		"scripted":true,"unknown":{"deep":[1,2,3]}
 	}]}`
-	var p fastjson.Parser
-	b, err := decodeBrowser(&p, []byte(body))
+	b, err := newDecoder().decodeBrowser([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +77,7 @@ func TestDecodeBrowserPaths(t *testing.T) {
 	}
 	for body, want := range tests {
 		t.Run(want, func(t *testing.T) {
-			var p fastjson.Parser
-			_, err := decodeBrowser(&p, []byte(body))
+			_, err := newDecoder().decodeBrowser([]byte(body))
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("error %v, want %q", err, want)
 			}
@@ -90,8 +86,7 @@ func TestDecodeBrowserPaths(t *testing.T) {
 }
 
 func TestDecodeCleansStrings(t *testing.T) {
-	var p fastjson.Parser
-	b, err := decodeBrowser(&p, []byte("{\"site\":\"s\",\"events\":[{\"event_id\":\"a\\u0000b\",\"url\":\"x\xffy\",\"referrer\":\""+strings.Repeat("r", 3000)+"\"}]}"))
+	b, err := newDecoder().decodeBrowser([]byte("{\"site\":\"s\",\"events\":[{\"event_id\":\"a\\u0000b\",\"url\":\"x\xffy\",\"referrer\":\"" + strings.Repeat("r", 3000) + "\"}]}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,9 +200,9 @@ func checkBatch(t *testing.T, b *batch, maxEvents int) {
 
 func FuzzDecodeBrowser(f *testing.F) {
 	// Seeds live in testdata/fuzz/FuzzDecodeBrowser.
-	var p fastjson.Parser
+	d := newDecoder()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		b, err := decodeBrowser(&p, body)
+		b, err := d.decodeBrowser(body)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -220,9 +215,9 @@ func FuzzDecodeBrowser(f *testing.F) {
 
 func FuzzDecodeServer(f *testing.F) {
 	// Seeds live in testdata/fuzz/FuzzDecodeServer.
-	var p fastjson.Parser
+	d := newDecoder()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		b, err := decodeServer(&p, body)
+		b, err := d.decodeServer(body)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")

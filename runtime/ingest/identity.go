@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -92,10 +93,13 @@ func newVisitorID() (string, error) {
 }
 
 func (s *siteState) cookieMAC(id string) string {
-	mac := hmac.New(sha256.New, s.signingKey)
+	mac := s.macs.Get().(hash.Hash)
+	mac.Reset()
 	mac.Write([]byte("tsv1\x00" + s.name + "\x00" + id))
 	var sum [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(sum[:0])[:16])
+	out := base64.RawURLEncoding.EncodeToString(mac.Sum(sum[:0])[:16])
+	s.macs.Put(mac)
+	return out
 }
 
 func (s *siteState) cookieValue(id string) string {

@@ -39,9 +39,9 @@ func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
 		c.bodyError(w, sourceServer, err)
 		return
 	}
-	p := c.parsers.Get()
-	b, err := decodeServer(p, body)
-	c.parsers.Put(p)
+	d := c.decoders.Get().(*decoder)
+	b, err := d.decodeServer(body)
+	c.decoders.Put(d)
 	release()
 	if err != nil {
 		c.fail(w, sourceServer, http.StatusBadRequest, err.Error())

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,9 @@ type siteState struct {
 	consent    string
 	firstParty string
 
+	// macs pools HMAC-SHA256 states keyed with signingKey.
+	macs sync.Pool
+
 	// daySalt caches the cookieless salt of the current UTC day.
 	daySalt atomic.Pointer[daySalt]
 
@@ -132,6 +136,7 @@ func newSiteState(s Site, l Limits, m *metrics) (*siteState, error) {
 		browserMetrics: m.forSite(name, sourceBrowser),
 		serverMetrics:  m.forSite(name, sourceServer),
 	}
+	st.macs.New = func() any { return hmac.New(sha256.New, st.signingKey) }
 	if st.anonymize == "" {
 		st.anonymize = enrich.AnonymizeTruncate
 	}
