@@ -60,6 +60,13 @@ func (w *memWriter) Write(_ context.Context, evs []event.Event) (int, error) {
 	return n, nil
 }
 
+// reset forgets everything stored.
+func (w *memWriter) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen, w.events = nil, nil
+}
+
 func (w *memWriter) stored() []event.Event {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -103,7 +110,7 @@ func testSite(name string, mutate ...func(*config.Runtime)) Site {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	c      *Collector
 	w      *memWriter
 	clock  *clock
@@ -120,7 +127,7 @@ func withSites(s ...Site) harnessOption { return func(o *Options) { o.Sites = s 
 // unlimited has no rate limits and no bot pace rule.
 func unlimited() Limits { return Limits{} }
 
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, w: &memWriter{}, clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
 	h.script = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

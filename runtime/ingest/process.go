@@ -75,7 +75,7 @@ func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip ne
 	// produces marks the whole batch as automated.
 	paced := c.ipLimits.humanPace(ip, now, humans)
 
-	out := b.events[:0]
+	kept := 0
 	for i := range b.events {
 		ev, m := &b.events[i], &b.metas[i]
 		if m.reason == "" && !paced {
@@ -94,9 +94,9 @@ func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip ne
 		}
 		ch, signalled := enrich.Classify(enrich.Touch{Referrer: ev.Referrer, UTM: ev.UTM, ClickIDs: ev.ClickIDs, SiteDomains: s.domains})
 		ev.SessionID, ev.Channel = c.sessions.touch(s.name, visitor, ev.Timestamp, ch, signalled, true)
-		out = append(out, *ev)
+		kept = keep(b.events, i, kept)
 	}
-	return c.finish(r.Context(), s, sm, sourceBrowser, len(b.events), out, res, cookie)
+	return c.finish(r.Context(), s, sm, sourceBrowser, len(b.events), b.events[:kept], res, cookie)
 }
 
 // ingestServer validates and enriches a /v1/events batch and writes it.
@@ -106,7 +106,7 @@ func (c *Collector) ingestServer(ctx context.Context, s *siteState, b *batch, no
 		return outcome{status: http.StatusTooManyRequests, retry: retryAfter(d), msg: "site event rate limit exceeded"}
 	}
 	var res result
-	out := b.events[:0]
+	kept := 0
 	for i := range b.events {
 		ev, m := &b.events[i], &b.metas[i]
 		validate(ev, m, now)
@@ -142,9 +142,19 @@ func (c *Collector) ingestServer(ctx context.Context, s *siteState, b *batch, no
 			ch = "" // a backend event without a touch says nothing about acquisition
 		}
 		ev.SessionID, ev.Channel = c.sessions.touch(s.name, ev.VisitorID, ev.Timestamp, ch, signalled, false)
-		out = append(out, *ev)
+		kept = keep(b.events, i, kept)
 	}
-	return c.finish(ctx, s, sm, sourceServer, len(b.events), out, res, "")
+	return c.finish(ctx, s, sm, sourceServer, len(b.events), b.events[:kept], res, "")
+}
+
+// keep moves events[i] to position kept (compacting in place; events before
+// i are done with) and returns the next free position. Copies happen only
+// after a rejection, so a clean batch moves no memory.
+func keep(events []event.Event, i, kept int) int {
+	if i != kept {
+		events[kept] = events[i]
+	}
+	return kept + 1
 }
 
 // finish writes the surviving events and completes the outcome.
