@@ -192,3 +192,44 @@ func TestContentLengthOverLimitIsRefusedUnread(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 }
+
+// TestConcurrentRequests exercises the shared state (sessions, limiters,
+// pools, caches) from many goroutines; run with -race.
+func TestConcurrentRequests(t *testing.T) {
+	l := DefaultLimits()
+	l.IPRequestsPerSecond, l.BotEventsPerSecond = 0, 0
+	h := newHarness(t, withLimits(l), withSites(testSite("shop"), testSite("blog")))
+	const workers, perWorker = 8, 25
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range perWorker {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				var rec *httptest.ResponseRecorder
+				switch i % 3 {
+				case 0:
+					rec = h.postBatch(batchBody("shop", browserEvent(id+"a", testNow), browserEvent(id+"b", testNow)),
+						withRemote(fmt.Sprintf("198.51.100.%d:1", w)))
+				case 1:
+					rec = h.postBatch(batchBody("blog", browserEvent(id, testNow)), withHeader("Origin", "https://blog.example.com"))
+				default:
+					rec = h.postServer(batchBody("shop", serverEvent(id, testNow)))
+				}
+				if rec.Code != http.StatusOK {
+					errs <- fmt.Errorf("%s: status %d: %s", id, rec.Code, rec.Body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Per worker: 9 two-event shop batches, 8 blog events, 8 server events.
+	if got, want := len(h.w.stored()), workers*(9*2+8+8); got != want {
+		t.Fatalf("stored %d events, want %d", got, want)
+	}
+}
