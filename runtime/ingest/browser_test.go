@@ -172,7 +172,7 @@ func TestBrowserBadRequests(t *testing.T) {
 		{"unknown site", http.MethodPost, "/_ts/e", batchBody("nope", valid), http.StatusNotFound, `unknown site "nope"`},
 		{"wrong method", http.MethodGet, "/_ts/e", nil, http.StatusMethodNotAllowed, "method not allowed"},
 		{"unknown path", http.MethodPost, "/other/e", batchBody("shop", valid), http.StatusNotFound, ""},
-		{"unknown leaf", http.MethodPost, "/_ts/x", batchBody("shop", valid), http.StatusNotFound, ""},
+		{"post to a script name", http.MethodPost, "/_ts/x", batchBody("shop", valid), http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,8 +35,9 @@ type Options struct {
 	Sites []Site
 	// Writer stores accepted events. Required.
 	Writer EventWriter
-	// Script serves GET {tracker.path}/t.js and /c.json (the tracker
-	// script); nil answers 404 there.
+	// Script serves the tracker's files: GET/HEAD of any other name under
+	// {tracker.path} (t.js, x.js, tcf.js; see runtime/tracker.Handler,
+	// which tells sites apart by ?site=). nil answers 404 there.
 	Script http.Handler
 	// Ready reports readiness for /readyz (e.g. a store ping); nil is
 	// always ready.
@@ -207,14 +208,14 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveBatch(w, r, sites)
 	case "p.gif":
 		c.servePixel(w, r, sites)
-	case "t.js", "c.json":
-		if c.script == nil {
+	default:
+		// Everything else under the path is the tracker's: t.js, x.js,
+		// tcf.js and whatever it adds.
+		if c.script == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 			http.NotFound(w, r)
 			return
 		}
 		c.script.ServeHTTP(w, r)
-	default:
-		http.NotFound(w, r)
 	}
 }
 

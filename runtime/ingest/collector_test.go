@@ -63,11 +63,17 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 func TestScriptIsDelegated(t *testing.T) {
 	h := newHarness(t)
-	for _, p := range []string{"/_ts/t.js", "/_ts/c.json"} {
+	for _, p := range []string{"/_ts/t.js", "/_ts/x.js?v=1", "/_ts/tcf.js", "/_ts/t.js?site=shop"} {
 		rec := h.do(http.MethodGet, p, nil)
 		if rec.Code != http.StatusOK || rec.Body.String() != "/*tracker*/" {
 			t.Errorf("%s: %d %q", p, rec.Code, rec.Body)
 		}
+	}
+	if rec := h.do(http.MethodPost, "/_ts/t.js", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("POST t.js: %d", rec.Code)
+	}
+	if rec := h.do(http.MethodGet, "/elsewhere/t.js", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("t.js outside a tracker path: %d", rec.Code)
 	}
 	h = newHarness(t, func(o *Options) { o.Script = nil })
 	if rec := h.do(http.MethodGet, "/_ts/t.js", nil); rec.Code != http.StatusNotFound {
