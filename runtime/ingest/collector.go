@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,7 +86,8 @@ type Collector struct {
 	sessions *sessions
 	decoders sync.Pool // *decoder
 
-	sites atomic.Pointer[siteTable]
+	sites    atomic.Pointer[siteTable]
+	draining atomic.Bool
 	// mu serializes SetSites, which reuses per-site metric series.
 	mu sync.Mutex
 }
@@ -170,9 +170,21 @@ func (c *Collector) SetSites(sites []Site) error {
 		t.byName[st.name] = st
 		t.byPath[st.path] = append(t.byPath[st.path], st)
 	}
+	if old := c.sites.Load(); old != nil {
+		for name := range old.byName {
+			if _, kept := t.byName[name]; !kept {
+				c.metrics.dropSite(name)
+			}
+		}
+	}
 	c.sites.Store(t)
 	return nil
 }
+
+// Drain makes /readyz fail from now on, so load balancers stop sending
+// requests while the process finishes the ones in flight (call it on
+// SIGTERM, before http.Server.Shutdown). Other endpoints keep serving.
+func (c *Collector) Drain() { c.draining.Store(true) }
 
 // ServeHTTP routes a request.
 func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -220,6 +232,10 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
+	if c.draining.Load() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
 	if c.ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -231,79 +247,6 @@ func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ready\n") //nolint:errcheck // the client is gone
-}
-
-// errBodyTooLarge and errBodyTimeout are readBody's answers for 413 and 408.
-var (
-	errBodyTooLarge = errors.New("body too large")
-	errBodyTimeout  = errors.New("body read timed out")
-)
-
-// readBody reads at most limit bytes of the body into a pooled buffer;
-// release returns the buffer.
-func (c *Collector) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error) {
-	// A deadline per request bounds slow-loris bodies; an http.Server's own
-	// ReadTimeout would also cut keep-alive connections short.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(c.bodyTimeout)) // ErrNotSupported under tests
-
-	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	if r.ContentLength > limit {
-		bufPool.Put(bp)
-		return nil, nil, errBodyTooLarge
-	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, rerr := rd.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if rerr == io.EOF {
-			// Only a fully read body clears the deadline: after a failed
-			// read the server drains the rest of the body before reusing
-			// the connection, and that drain must stay bounded too.
-			_ = rc.SetReadDeadline(time.Time{})
-			break
-		}
-		if rerr != nil {
-			w.Header().Set("Connection", "close")
-			*bp = buf[:0]
-			bufPool.Put(bp)
-			var mbe *http.MaxBytesError
-			if errors.As(rerr, &mbe) {
-				return nil, nil, errBodyTooLarge
-			}
-			if errors.Is(rerr, os.ErrDeadlineExceeded) || isTimeout(rerr) {
-				return nil, nil, errBodyTimeout
-			}
-			return nil, nil, fmt.Errorf("reading body: %w", rerr)
-		}
-	}
-	return buf, func() {
-		if cap(buf) <= 2*MaxBrowserBody { // do not pin huge server bodies
-			*bp = buf[:0]
-			bufPool.Put(bp)
-		}
-	}, nil
-}
-
-func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
-}
-
-// bodyError answers a readBody error.
-func (c *Collector) bodyError(w http.ResponseWriter, source string, err error) {
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		c.fail(w, source, http.StatusRequestEntityTooLarge, "body too large")
-	case errors.Is(err, errBodyTimeout):
-		c.fail(w, source, http.StatusRequestTimeout, "body read timed out")
-	default:
-		c.fail(w, source, http.StatusBadRequest, "reading body failed")
-	}
 }
 
 // fail answers an error and counts it.

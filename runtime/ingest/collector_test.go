@@ -36,6 +36,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if rec := h.do(http.MethodGet, "/healthz", nil); rec.Code != http.StatusOK {
 		t.Fatalf("healthz must not depend on readiness: %d", rec.Code)
 	}
+	readyErr = nil
+	h.c.Drain()
+	if rec := h.do(http.MethodGet, "/readyz", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while draining: %d", rec.Code)
+	}
 
 	decodeResult(t, h.postBatch(batchBody("shop", browserEvent("m-1", testNow), browserEvent("m-2", testNow))))
 	rec := h.do(http.MethodGet, "/metrics", nil)
@@ -102,6 +107,9 @@ func TestSitesOnTheirOwnPaths(t *testing.T) {
 	}
 	if rec := h.postBatch(batchBody("shop", browserEvent("s-1", testNow))); rec.Code != http.StatusOK {
 		t.Fatalf("shop after reload: %d", rec.Code)
+	}
+	if m := h.do(http.MethodGet, "/metrics", nil).Body.String(); strings.Contains(m, `site="blog"`) {
+		t.Error("metrics of the removed site remain")
 	}
 }
 

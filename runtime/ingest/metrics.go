@@ -31,7 +31,7 @@ type metrics struct {
 	codes map[string]map[int]prometheus.Counter
 }
 
-var answeredCodes = []int{200, 204, 400, 401, 403, 404, 405, 408, 413, 429, 500, 503}
+var answeredCodes = []int{200, 204, 400, 401, 403, 404, 405, 408, 413, 415, 429, 500, 503}
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
@@ -107,4 +107,12 @@ func (m *metrics) request(source string, code int) {
 		return
 	}
 	m.requests.WithLabelValues(source, strconv.Itoa(code)).Inc()
+}
+
+// dropSite deletes the series of a site no longer served.
+func (m *metrics) dropSite(site string) {
+	l := prometheus.Labels{"site": site}
+	m.accepted.DeletePartialMatch(l)
+	m.duplicates.DeletePartialMatch(l)
+	m.rejected.DeletePartialMatch(l)
 }

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -291,5 +293,50 @@ func TestServerAPIResponseShape(t *testing.T) {
 	want := `[{"index":1,"event_id":"bad","reason":"invalid","detail":"currency: must be a three-letter ISO 4217 code"}]`
 	if string(raw["rejected"]) != want {
 		t.Errorf("rejected = %s\nwant %s", raw["rejected"], want)
+	}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestServerAPIGzipBodies(t *testing.T) {
+	evs := make([]map[string]any, MaxServerEvents)
+	for i := range evs {
+		evs[i] = serverEvent(fmt.Sprint("gz-", i), testNow)
+	}
+	bomb := gzipped(t, append([]byte(`{"site":"shop","events":[],"pad":"`), bytes.Repeat([]byte("a"), 2*MaxServerBody)...))
+	tests := []struct {
+		name       string
+		encoding   string
+		body       []byte
+		wantStatus int
+	}{
+		{"gzip batch", "gzip", gzipped(t, batchBody("shop", evs...)), http.StatusOK},
+		{"bomb over the limit once inflated", "gzip", bomb, http.StatusRequestEntityTooLarge},
+		{"not gzip", "gzip", []byte("plain text"), http.StatusBadRequest},
+		{"truncated gzip", "gzip", gzipped(t, batchBody("shop", evs[0]))[:20], http.StatusBadRequest},
+		{"brotli", "br", []byte("x"), http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := h.postServer(tt.body, withHeader("Content-Encoding", tt.encoding))
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if tt.wantStatus == http.StatusOK && len(h.w.stored()) != MaxServerEvents {
+				t.Fatalf("stored %d", len(h.w.stored()))
+			}
+		})
 	}
 }
