@@ -12,8 +12,10 @@ and hands them to an EventWriter, answering only after the write.
 	GET  {tracker.path}/p.gif?d=   pixel fallback: base64url of the same batch; always a 1×1 GIF
 	GET  {tracker.path}/t.js       the tracker's files (Options.Script): t.js, x.js, tcf.js, …
 	POST /v1/events                server-side API, bearer ingest key, ≤ 500 events, ≤ 1 MiB
+	                               (Content-Encoding: gzip accepted, ≤ 1 MiB once inflated)
 	GET  /healthz                  200 while the process serves
-	GET  /readyz                   200 when Options.Ready passes (e.g. the store answers a ping)
+	GET  /readyz                   200 when Options.Ready passes (e.g. the store answers a ping);
+	                               503 once Drain was called (SIGTERM)
 	GET  /metrics                  Prometheus text from Options.Registry
 
 Several sites can share one collector (standalone mode): each is served under
@@ -65,7 +67,7 @@ fails the whole body with 400 and the field path, e.g.
 "events[3].value: expected number, got string": that is a client bug, not
 bad data. Other answers: 401 (server API key), 403 (origin or key of another
 site), 404 (unknown site), 405, 408 (body not received within BodyTimeout),
-413 (body over the limit), 429 (rate limit) and 503 (store unavailable or too
+413 (body over the limit), 415 (Content-Encoding other than gzip), 429 (rate limit) and 503 (store unavailable or too
 slow), both with Retry-After; 500 for other store errors.
 
 Unknown fields are ignored (newer trackers stay compatible); over-long URLs
