@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"bufio"
+	"os"
 	"strings"
 	"testing"
 )
@@ -58,6 +60,51 @@ func TestUAParserParse(t *testing.T) {
 				if tt.os != "" && got.Device.OS != tt.os {
 					t.Errorf("os = %q, want %q", got.Device.OS, tt.os)
 				}
+			}
+		})
+	}
+}
+
+// fixtureLines returns the non-comment lines of a testdata file.
+func fixtureLines(t *testing.T, name string) []string {
+	t.Helper()
+	f, err := os.Open("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+func TestRealBrowsersAreNotBots(t *testing.T) {
+	p := NewUAParser(0)
+	for _, line := range fixtureLines(t, "browsers.txt") {
+		typ, ua, _ := strings.Cut(line, "\t")
+		t.Run(ua, func(t *testing.T) {
+			got := p.Parse(ua)
+			if got.Bot || got.Device.Type != typ || got.Device.Browser == "" {
+				t.Fatalf("Parse() = %+v, want a %s browser", got, typ)
+			}
+		})
+	}
+}
+
+func TestBotsAreBots(t *testing.T) {
+	p := NewUAParser(0)
+	for _, ua := range fixtureLines(t, "bots.txt") {
+		t.Run(ua, func(t *testing.T) {
+			if got := p.Parse(ua); !got.Bot || got.Device.Type != DeviceBot {
+				t.Fatalf("Parse() = %+v, want a bot", got)
 			}
 		})
 	}
