@@ -37,17 +37,21 @@ type Limits struct {
 	MaxTrackedIPs int
 }
 
-// DefaultLimits suit one site on a few collector replicas.
+// DefaultLimits are per collector replica. The per-site limits are flood
+// guards well above the design load (50,000 events/s per collector), not
+// quotas. The bot pace rule allows 50 events/s sustained per IP: mobile
+// carriers put many users behind one IPv4 address (CGNAT), so a lower
+// figure would drop real traffic of busy sites.
 func DefaultLimits() Limits {
 	return Limits{
 		IPRequestsPerSecond:   20,
 		IPBurst:               60,
-		SiteEventsPerSecond:   20_000,
-		SiteBurst:             40_000,
-		ServerEventsPerSecond: 5_000,
-		ServerBurst:           10_000,
-		BotEventsPerSecond:    30,
-		BotBurst:              300,
+		SiteEventsPerSecond:   100_000,
+		SiteBurst:             200_000,
+		ServerEventsPerSecond: 20_000,
+		ServerBurst:           40_000,
+		BotEventsPerSecond:    50,
+		BotBurst:              500,
 		MaxTrackedIPs:         100_000,
 	}
 }
