@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/collect"
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/ingest"
+)
+
+const collectAbout = `Runs the collector of one site: serves the tracker script ({tracker.path}/t.js),
+the browser endpoint ({tracker.path}/e, p.gif), the server-side API (POST /v1/events with
+the site's ingest key as bearer token), /healthz, /readyz (the store answers and migrations
+are applied) and /metrics, and writes events to the store named by the configuration.
+
+It reads the runtime configuration the operator renders into the site's ConfigMap; the
+keys (ingestKey, signingKey, visitorSalt) come from the files in its keysDir and the
+PostgreSQL URI from storage.dsnFile. At start it applies the store's migrations under the
+store's lock (so replicas starting together apply each once), retrying while the database
+is unreachable; /readyz fails until they are applied.
+
+On SIGTERM or SIGINT it fails /readyz, waits --drain-delay, stops accepting connections,
+answers the requests in flight, commits every accepted event and exits 0.`
+
+// collectFlags are the flags of collect.
+type collectFlags struct {
+	config, listen, root, trustedProxies string
+	skipMigrations                       bool
+	drainDelay, shutdownTimeout          time.Duration
+	logLevel                             slog.Level
+}
+
+func runCollect(ctx context.Context, e *env, args []string) int {
+	var o collectFlags
+	f := newFlagSet(e, "collect", "trackstack collect [flags]", collectAbout)
+	configFlag(f, &o.config)
+	f.stringVar(&o.listen, "listen", "TRACKSTACK_LISTEN", ":8080", "address to serve HTTP on, host:port")
+	rootFlag(f, &o.root)
+	f.boolVar(&o.skipMigrations, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
+		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
+	f.stringVar(&o.trustedProxies, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
+		"comma-separated CIDRs of proxies (load balancers, ingress controllers) whose X-Forwarded-For is believed")
+	f.durationVar(&o.drainDelay, "drain-delay", "TRACKSTACK_DRAIN_DELAY", 0,
+		"on shutdown, keep serving this long after /readyz starts failing, so load balancers stop sending first")
+	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
+		"on shutdown, how long to wait for requests in flight")
+	f.logLevelVar(&o.logLevel)
+	if code, ok := f.parse(args); !ok {
+		return code
+	}
+	proxies, err := parsePrefixes(o.trustedProxies)
+	if err != nil {
+		code, _ := f.usageError(err.Error())
+		return code
+	}
+	rt, err := loadConfig(o.config, o.root)
+	if err != nil {
+		code, _ := f.usageError(err.Error())
+		return code
+	}
+	log := newLogger(e.stderr, o.logLevel).With("cmd", "collect", "site", rt.Site.Name)
+	site, err := ingest.LoadSiteKeys(ingest.Site{Config: rt})
+	if err != nil {
+		log.Error("cannot read the site's keys", "err", err)
+		return exitFailure
+	}
+	return collectSite(ctx, log, o, site, proxies)
+}
+
+// collectSite runs the collector until ctx ends.
+func collectSite(ctx context.Context, log *slog.Logger, o collectFlags, site ingest.Site, proxies []netip.Prefix) int {
+	rt := site.Config
+	log.Info("starting", "version", versionString(), "driver", rt.Storage.Driver, "listen", o.listen)
+	st, err := collect.OpenStore(ctx, rt.Storage)
+	if err != nil {
+		log.Error("cannot open the store", "err", err)
+		return exitFailure
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Warn("closing the store", "err", err)
+		}
+	}()
+	var migrated atomic.Bool
+	migrated.Store(o.skipMigrations)
+	c, err := collect.New(collect.Options{
+		Sites:          []ingest.Site{site},
+		Store:          st,
+		Logger:         log,
+		TrustedProxies: proxies,
+		Ready: func(context.Context) error {
+			if !migrated.Load() {
+				return errors.New("store migrations not applied yet")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		log.Error("invalid site configuration", "err", err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		c.Close()
+		log.Error("cannot listen", "err", err)
+		return exitFailure
+	}
+
+	// Serve at once, so liveness probes pass while migrations wait for the
+	// database; readiness waits for them.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- collect.Serve(sctx, ln, c, collect.ServeOptions{
+			Logger: log, Drain: c.Drain, DrainDelay: o.drainDelay, ShutdownTimeout: o.shutdownTimeout,
+		})
+		cancel() // a server that died stops the migrations too
+	}()
+	code := exitOK
+	if !o.skipMigrations {
+		if err := collect.Migrate(sctx, st, log); err != nil && ctx.Err() == nil {
+			log.Error("cannot migrate the store", "err", err)
+			code = exitFailure
+			cancel()
+		} else if err == nil {
+			migrated.Store(true)
+			log.Info("store migrations applied")
+		}
+	}
+	if err := <-served; err != nil {
+		log.Error("http server", "err", err)
+		code = exitFailure
+	}
+	// Every request is answered; commit what the writer still holds.
+	queued := c.Queued()
+	if err := c.Close(); err != nil {
+		log.Error("flushing events", "err", err)
+		code = exitFailure
+	}
+	log.Info("stopped", "flushed_events", queued, "exit_code", code)
+	return code
+}
+
+func configFlag(f *flagSet, p *string) {
+	f.stringVar(p, "config", "TRACKSTACK_CONFIG", path.Join(config.ConfigDir, config.FileName),
+		"runtime configuration file (the site's ConfigMap, as the operator renders it)")
+}
+
+func rootFlag(f *flagSet, p *string) {
+	f.stringVar(p, "root", "TRACKSTACK_ROOT", "",
+		"resolve --config and the absolute paths in the configuration (keys, storage, credentials) under this directory, as if it were /; for running a pod's mounted files outside the pod")
+}
+
+// loadConfig reads the runtime configuration, with its paths under root.
+func loadConfig(file, root string) (*config.Runtime, error) {
+	rt, err := config.Load(rebase(root, file))
+	if err != nil {
+		return nil, err
+	}
+	rt.Site.KeysDir = rebase(root, rt.Site.KeysDir)
+	rt.Storage.DSNFile = rebase(root, rt.Storage.DSNFile)
+	rt.Storage.SQLitePath = rebase(root, rt.Storage.SQLitePath)
+	for i := range rt.Destinations {
+		rt.Destinations[i].CredentialsDir = rebase(root, rt.Destinations[i].CredentialsDir)
+	}
+	return rt, nil
+}
+
+// rebase puts an absolute path under root; relative paths and an empty
+// root are left alone.
+func rebase(root, p string) string {
+	if root == "" || root == "/" || p == "" || !path.IsAbs(p) {
+		return p
+	}
+	return path.Join(root, p)
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

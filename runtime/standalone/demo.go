@@ -1,0 +1,126 @@
+package standalone
+
+import (
+	_ "embed"
+	"html/template"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/enrich"
+)
+
+//go:embed demo.html
+var demoHTML string
+
+// demoSite is what the demo page needs to know about a site.
+type demoSite struct {
+	Name        string
+	TrackerPath string
+	ConsentMode string
+	Domains     []string
+	// Base is the page's path prefix: "/" for the default site,
+	// "/sites/<name>/" for the others.
+	Base string
+}
+
+// Demo serves the demo page of each site: GET / and /demo/... for the
+// default site, /sites/<name>/ and /sites/<name>/demo/... for every site.
+// The page loads the tracker with the site's snippet, offers something to
+// click for each kind of event, and lists the latest events from the events
+// API once the visitor types the admin password (kept in the tab's
+// sessionStorage only; nothing secret is in the page).
+type Demo struct {
+	sites       map[string]demoSite
+	order       []string // site names, default first
+	defaultSite string
+	tmpl        *template.Template
+}
+
+// NewDemo returns the demo of the sites' configurations; the first is the
+// default site.
+func NewDemo(sites []*config.Runtime) *Demo {
+	d := &Demo{sites: map[string]demoSite{}, tmpl: template.Must(template.New("demo").Parse(demoHTML))}
+	for i, rt := range sites {
+		s := demoSite{
+			Name:        rt.Site.Name,
+			TrackerPath: strings.TrimSuffix(rt.Tracker.Path, "/"),
+			ConsentMode: rt.Tracker.ConsentMode,
+			Domains:     rt.Site.Domains,
+			Base:        "/sites/" + rt.Site.Name + "/",
+		}
+		if i == 0 {
+			s.Base = "/"
+			d.defaultSite = s.Name
+		}
+		d.sites[s.Name] = s
+		d.order = append(d.order, s.Name)
+	}
+	return d
+}
+
+// Register adds the demo's routes to mux.
+func (d *Demo) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, d.defaultSite) })
+	mux.HandleFunc("GET /demo/{rest...}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, d.defaultSite) })
+	mux.HandleFunc("GET /sites/{site}/{rest...}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, r.PathValue("site")) })
+}
+
+// demoPage is the template's data.
+type demoPage struct {
+	Site      demoSite
+	Sites     []demoSite
+	Collector string // base URL of the collector as the browser reached it
+	ScriptSrc string
+	Snippet   string
+	API       string
+	// Refused is set when the page's host is not among the site's domains,
+	// so the collector would refuse its events.
+	Refused string
+}
+
+func (d *Demo) serve(w http.ResponseWriter, r *http.Request, name string) {
+	s, ok := d.sites[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	collector := scheme + "://" + r.Host
+	p := demoPage{
+		Site:      s,
+		Collector: collector,
+		ScriptSrc: collector + s.TrackerPath + "/t.js",
+		Snippet:   config.Snippet(collector, s.TrackerPath, s.Name),
+		API:       "/api/v1/sites/" + s.Name + "/events",
+	}
+	for _, n := range d.order {
+		p.Sites = append(p.Sites, d.sites[n])
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !hostAllowed(strings.Trim(host, "[]"), s.Domains) {
+		p.Refused = host
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := d.tmpl.Execute(w, p); err != nil {
+		http.Error(w, "rendering the demo page failed", http.StatusInternalServerError)
+	}
+}
+
+// hostAllowed mirrors the collector's origin check.
+func hostAllowed(host string, domains []string) bool {
+	for _, d := range domains {
+		if enrich.HostMatches(strings.ToLower(host), strings.TrimPrefix(strings.ToLower(d), "www.")) {
+			return true
+		}
+	}
+	return false
+}

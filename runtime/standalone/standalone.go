@@ -1,0 +1,229 @@
+// Package standalone runs trackstack in one process without a cluster: it
+// reads TrackingSite, Destination, RetentionPolicy and Secret documents from
+// YAML files (the same kinds as in a cluster), renders each site's runtime
+// configuration as the operator would (config.Render), and serves the
+// collector of every site, a demo page and the events API on one address,
+// storing events in SQLite (WAL) in a data directory.
+//
+// The data directory holds:
+//
+//	trackstack.db                 the SQLite database (with -wal and -shm files)
+//	keys/<site>/ingestKey         bearer token of POST /v1/events for the site
+//	keys/<site>/signingKey        signs visitor cookies
+//	keys/<site>/visitorSalt       seeds cookieless visitor ids
+//	adminPassword                 password of user admin (events API, dashboard)
+//	credentials/<destination>/…   each Destination's Secret, one file per key
+//
+// Keys are generated on first start (crypto/rand, files mode 0600) and shown
+// once; TRACKSTACK_INGEST_KEY and TRACKSTACK_ADMIN_PASSWORD replace the
+// ingest key of every site and the admin password without being written.
+// Unlike a pod, standalone also accepts browser events from pages on its own
+// listen host (the demo page), besides each site's domains.
+package standalone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/collect"
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// Options configure a standalone server.
+type Options struct {
+	// Files are YAML files or directories.
+	Files []string
+	// DataDir holds the database, keys and credentials; created if missing.
+	DataDir string
+	// Listen is the host:port to serve on; port 0 picks a free one.
+	Listen string
+	// Getenv reads TRACKSTACK_INGEST_KEY and TRACKSTACK_ADMIN_PASSWORD;
+	// nil is os.Getenv.
+	Getenv func(string) string
+	// Out receives the startup banner (with keys generated on this start);
+	// nil discards it.
+	Out io.Writer
+	// Logger receives the logs; nil discards them.
+	Logger *slog.Logger
+	// ShutdownTimeout bounds the wait for requests in flight on shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Server is a running standalone stack. Build it with New, then Run it.
+type Server struct {
+	opts      Options
+	log       *slog.Logger
+	res       *Resources
+	keys      *Keys
+	sites     []*config.Runtime
+	url       string
+	ln        net.Listener
+	store     store.Store
+	collector *collect.Collector
+	handler   http.Handler
+}
+
+// New loads the files, prepares the data directory (keys, credentials,
+// database with its migrations) and binds the listen address. Errors about
+// the files wrap ErrConfig.
+func New(ctx context.Context, o Options) (s *Server, err error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	res, err := LoadFiles(o.Files)
+	if err != nil {
+		return nil, err
+	}
+	if o.DataDir == "" {
+		return nil, fmt.Errorf("%w: no data directory", ErrConfig)
+	}
+	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
+		return nil, fmt.Errorf("while resolving the data directory: %w", err)
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("while creating the data directory: %w", err)
+	}
+	s = &Server{opts: o, log: log, res: res}
+	names := make([]string, len(res.Sites))
+	for i, site := range res.Sites {
+		names[i] = site.Name
+	}
+	if s.keys, err = loadKeys(o.DataDir, names, o.Getenv); err != nil {
+		return nil, err
+	}
+	if err := writeCredentials(o.DataDir, res); err != nil {
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", o.Listen); err != nil {
+		return nil, fmt.Errorf("while listening on %s: %w", o.Listen, err)
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	listenHost := s.setURL()
+	storage := config.Storage{Driver: config.DriverSQLite, SQLitePath: filepath.Join(o.DataDir, databaseFile)}
+	var sites []ingest.Site
+	for i := range res.Sites {
+		site := &res.Sites[i]
+		rt := config.Render(site, res.DestinationsOf(site.Name), res.RetentionPoliciesOf(site.Name), config.RenderOptions{
+			Storage:         &storage,
+			KeysDir:         siteKeysDir(o.DataDir, site.Name),
+			CredentialsRoot: filepath.Join(o.DataDir, credentialsDir),
+			CollectorURL:    s.url,
+			DashboardURL:    s.url,
+		})
+		if listenHost != "" && !slices.Contains(rt.Site.Domains, listenHost) {
+			rt.Site.Domains = append(rt.Site.Domains, listenHost)
+		}
+		if err := rt.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: TrackingSite %s (%s): %w", ErrConfig, site.Name, res.Source("TrackingSite", site.Name), err)
+		}
+		k := s.keys.Sites[site.Name]
+		s.sites = append(s.sites, rt)
+		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt})
+	}
+	if s.store, err = collect.OpenStore(ctx, storage); err != nil {
+		return nil, err
+	}
+	if err := s.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("while migrating %s: %w", storage.SQLitePath, err)
+	}
+	if s.collector, err = collect.New(collect.Options{Sites: sites, Store: s.store, Logger: log}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// setURL sets the collector's public URL from the bound address and returns
+// the listen host pages may send events from ("" when listening on every
+// interface: then no host is implied).
+func (s *Server) setURL() string {
+	host, _, _ := net.SplitHostPort(s.opts.Listen)
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		s.url = "http://" + net.JoinHostPort("localhost", port)
+		return ""
+	}
+	s.url = "http://" + net.JoinHostPort(host, port)
+	return host
+}
+
+// routes are the events API, the demo page and, for everything else, the
+// collector (tracker files, browser endpoint, /v1/events, health, metrics).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	known := map[string]bool{}
+	for _, rt := range s.sites {
+		known[rt.Site.Name] = true
+	}
+	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Password: s.keys.AdminPassword, Logger: s.log})
+	NewDemo(s.sites).Register(mux)
+	mux.Handle("/", s.collector)
+	return mux
+}
+
+// URL is the base URL the server is reached at, e.g. http://127.0.0.1:8080.
+func (s *Server) URL() string { return s.url }
+
+// Handler is the server's HTTP handler (for tests that skip the listener).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Sites are the rendered runtime configurations, in file order.
+func (s *Server) Sites() []*config.Runtime { return s.sites }
+
+// Keys are the keys in effect.
+func (s *Server) Keys() *Keys { return s.keys }
+
+// Run prints the banner and serves until ctx ends, then shuts down
+// gracefully: requests in flight are answered, accepted events committed,
+// the database closed.
+func (s *Server) Run(ctx context.Context) error {
+	writeBanner(s.opts.Out, s)
+	err := collect.Serve(ctx, s.ln, s.handler, collect.ServeOptions{
+		Logger: s.log, Drain: s.collector.Drain, ShutdownTimeout: s.opts.ShutdownTimeout,
+	})
+	s.ln = nil // Serve closed it
+	return errors.Join(err, s.Close())
+}
+
+// Close releases what New acquired without serving: the listener, the
+// batch writer (after committing what it holds) and the database. Run
+// calls it.
+func (s *Server) Close() error {
+	var errs []error
+	if s.ln != nil {
+		errs = append(errs, s.ln.Close())
+		s.ln = nil
+	}
+	if s.collector != nil {
+		errs = append(errs, s.collector.Close())
+		s.collector = nil
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+		s.store = nil
+	}
+	return errors.Join(errs...)
+}
