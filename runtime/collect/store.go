@@ -49,6 +49,9 @@ func OpenStore(ctx context.Context, s config.Storage) (store.Store, error) {
 // be reached it retries with backoff until ctx ends, because in a cluster
 // the database often starts beside the collector.
 func Migrate(ctx context.Context, st store.Store, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	wait := 500 * time.Millisecond
 	for {
 		err := st.Migrate(ctx)

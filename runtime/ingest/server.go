@@ -21,15 +21,16 @@ func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, sourceServer, http.StatusUnauthorized, "missing bearer token")
 		return
 	}
-	// The key says which site the caller may write; compare against every
-	// site (each in constant time) before touching the body.
-	var authed *siteState
+	// The key says which sites the caller may write; compare against every
+	// site (each in constant time) before touching the body. Several sites
+	// may share a key (standalone mode's TRACKSTACK_INGEST_KEY).
+	authed := false
 	for _, s := range t.byName {
 		if s.keyMatches(token) {
-			authed = s
+			authed = true
 		}
 	}
-	if authed == nil {
+	if !authed {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trackstack", error="invalid_token"`)
 		c.fail(w, sourceServer, http.StatusUnauthorized, "invalid ingest key")
 		return
@@ -52,7 +53,7 @@ func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
 	case s == nil:
 		c.fail(w, sourceServer, http.StatusNotFound, "unknown site "+quote(b.site))
 		return
-	case s != authed:
+	case !s.keyMatches(token):
 		c.fail(w, sourceServer, http.StatusForbidden, "the ingest key is not valid for site "+s.name)
 		return
 	}

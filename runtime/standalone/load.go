@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
@@ -190,12 +191,19 @@ func (res *Resources) decodeDocument(src string, doc []byte) error {
 		tm.APIVersion, tm.Kind, group)
 }
 
-// strict decodes a document, rejecting unknown and duplicate fields.
+// strict decodes a document, rejecting unknown and duplicate fields with
+// their paths (`unknown field "spec.domain"`), as the API server's strict
+// field validation does.
 func strict(doc []byte, into any) error {
-	if err := yaml.UnmarshalStrict(doc, into); err != nil {
+	j, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
 		return err
 	}
-	return nil
+	strictErrs, err := sigsjson.UnmarshalStrict(j, into)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strictErrs...)
 }
 
 // note records where an object came from, refusing a second object of the
