@@ -43,6 +43,7 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so only one of several replicas reconciles.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	flag.StringVar(&opts.RuntimeImage, "runtime-image", controllers.DefaultRuntimeImage, "Image of the trackstack runtime (collector, forwarder, dashboard, retention).")
+	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many objects of one kind are reconciled at once.")
 	flag.StringVar(&imagePullPolicy, "runtime-image-pull-policy", "IfNotPresent", "Pull policy of runtime containers: Always, IfNotPresent or Never.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)

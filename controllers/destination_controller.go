@@ -202,6 +202,7 @@ func (r *DestinationReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		Watches(&v1alpha1.TrackingSite{}, handler.EnqueueRequestsFromMapFunc(
 			referrersOfSite(r.Client, func() client.ObjectList { return &v1alpha1.DestinationList{} }))).
 		Named("destination").
+		WithOptions(r.Options.controllerOptions()).
 		Complete(r)
 }
 

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
 	"github.com/trackstack/trackstack/runtime/config"
@@ -20,6 +21,19 @@ type Options struct {
 	RuntimeImage string
 	// ImagePullPolicy of runtime containers. Empty: IfNotPresent.
 	ImagePullPolicy corev1.PullPolicy
+	// MaxConcurrentReconciles is how many objects of one kind reconcile at
+	// once. Reconciles mostly wait on the API server, so a few in parallel
+	// cut the time a large cluster takes to converge. Zero: 4.
+	MaxConcurrentReconciles int
+}
+
+// controllerOptions are the controller options every reconciler uses.
+func (o Options) controllerOptions() controller.Options {
+	n := o.MaxConcurrentReconciles
+	if n <= 0 {
+		n = 4
+	}
+	return controller.Options{MaxConcurrentReconciles: n}
 }
 
 // DefaultRuntimeImage is used when the operator is started without --runtime-image.

@@ -182,6 +182,7 @@ func (r *RetentionPolicyReconciler) SetupWithManager(ctx context.Context, mgr ct
 		Watches(&v1alpha1.TrackingSite{}, handler.EnqueueRequestsFromMapFunc(
 			referrersOfSite(r.Client, func() client.ObjectList { return &v1alpha1.RetentionPolicyList{} }))).
 		Named("retentionpolicy").
+		WithOptions(r.Options.controllerOptions()).
 		Complete(r)
 }
 

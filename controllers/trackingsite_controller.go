@@ -143,6 +143,7 @@ func (r *TrackingSiteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Watches(&v1alpha1.Destination{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
 		Watches(&v1alpha1.RetentionPolicy{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
 		Named("trackingsite").
+		WithOptions(r.Options.controllerOptions()).
 		Complete(r)
 }
 

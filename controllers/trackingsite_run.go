@@ -209,5 +209,8 @@ func (run *siteRun) conclude(err error) outcome {
 	case run.destinationProblem != "":
 		return degraded(v1alpha1.ReasonDestinationNotReady, run.destinationProblem)
 	}
-	return ready(v1alpha1.ReasonSucceeded, fmt.Sprintf("collector and dashboard are running; destinations %s", run.site.Status.Destinations))
+	// The Destination count lives in status.destinations, not in the
+	// message: a message that changes with every Destination would mean a
+	// status write and an Event each time.
+	return ready(v1alpha1.ReasonSucceeded, "collector and dashboard are running")
 }
