@@ -37,8 +37,10 @@ type Options struct {
 	// waiting for more. Default 500.
 	MaxBatch int
 	// MaxDelay is how long a batch that is not full waits for more events
-	// once the queue is empty; it bounds the latency batching adds.
-	// Default 5ms; negative writes a batch as soon as the queue is empty.
+	// while a flusher is free: it trades latency for fewer transactions at
+	// low load. While all flushers are busy, batches grow regardless (up to
+	// MaxBatch). Default 1ms; negative hands a batch over as soon as the
+	// queue is empty and a flusher is free.
 	MaxDelay time.Duration
 	// MaxQueued bounds the events accepted and not yet committed (the
 	// writer's memory). A Write that would pass it fails at once with
@@ -93,7 +95,7 @@ func New(st Inserter, opts Options) *Writer {
 		opts.MaxBatch = 500
 	}
 	if opts.MaxDelay == 0 {
-		opts.MaxDelay = 5 * time.Millisecond
+		opts.MaxDelay = time.Millisecond
 	}
 	if opts.MaxQueued <= 0 {
 		opts.MaxQueued = 20000
@@ -109,10 +111,8 @@ func New(st Inserter, opts Options) *Writer {
 	}
 	w := &Writer{store: st, opts: opts, reqs: make(chan *request, opts.MaxQueued)}
 	w.marking, _ = st.(MarkingInserter)
-	for range opts.Flushers {
-		w.wg.Add(1)
-		go w.flusher()
-	}
+	w.wg.Add(1)
+	go w.collect()
 	return w
 }
 
@@ -191,60 +191,109 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-func (w *Writer) flusher() {
+// collect forms batches and hands each to the next free flusher. While
+// every flusher is busy the batch keeps growing (up to MaxBatch), so batches
+// grow with load and the cost of a transaction is shared by more events
+// exactly when the store is the bottleneck. With a flusher free, a batch is
+// handed over once the queue is empty and MaxDelay has passed since its
+// first event, or at once when it is full.
+func (w *Writer) collect() {
 	defer w.wg.Done()
+	work := make(chan []*request)
+	idle := make(chan struct{}, w.opts.Flushers)
+	var flushers sync.WaitGroup
+	for range w.opts.Flushers {
+		flushers.Add(1)
+		go func() {
+			defer flushers.Done()
+			for b := range work {
+				w.flush(b)
+				idle <- struct{}{}
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		flushers.Wait()
+	}()
+
+	free := w.opts.Flushers
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var batch []*request
-	for {
-		first, ok := <-w.reqs
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], first)
-		n := len(first.events)
-		var timerC <-chan time.Time
-	collect:
-		for n < w.opts.MaxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break collect
-				}
-				batch = append(batch, r)
-				n += len(r.events)
-				continue
-			default:
-			}
-			// The queue is empty: wait for more, at most MaxDelay from now.
-			if w.opts.MaxDelay < 0 {
-				break collect
-			}
-			if timerC == nil {
+	var (
+		cur      []*request
+		n        int // events in cur
+		lingerC  <-chan time.Time
+		lingered bool // MaxDelay has passed since cur's first event
+		open     = true
+	)
+	add := func(r *request) {
+		if len(cur) == 0 {
+			lingered = w.opts.MaxDelay < 0
+			if !lingered {
 				timer.Reset(w.opts.MaxDelay)
-				timerC = timer.C
+				lingerC = timer.C
 			}
+		}
+		cur = append(cur, r)
+		n += len(r.events)
+	}
+	for open || len(cur) > 0 {
+		// Take what is queued now, up to a full batch.
+	drain:
+		for open && n < w.opts.MaxBatch {
 			select {
 			case r, ok := <-w.reqs:
 				if !ok {
-					break collect
+					open = false
+					break drain
 				}
-				batch = append(batch, r)
-				n += len(r.events)
-			case <-timerC:
-				break collect
+				add(r)
+			default:
+				break drain
 			}
 		}
-		timer.Stop()
-		w.flush(batch, n)
-		clear(batch) // let the answered requests' events be collected
+		if len(cur) > 0 && free > 0 && (n >= w.opts.MaxBatch || lingered || !open) {
+			timer.Stop()
+			lingerC = nil
+			work <- cur
+			free--
+			cur, n = nil, 0
+			continue
+		}
+		if !open && len(cur) == 0 {
+			return // closed (found by the drain above) and all handed over
+		}
+		// Wait for a request (unless the batch is full), a free flusher,
+		// or the end of the linger.
+		in := w.reqs
+		if !open || n >= w.opts.MaxBatch {
+			in = nil
+		}
+		select {
+		case r, ok := <-in:
+			if !ok {
+				open = false
+				continue
+			}
+			add(r)
+		case <-idle:
+			free++
+		case <-lingerC:
+			lingerC = nil
+			lingered = true
+		}
 	}
 }
 
 type key struct{ site, id string }
 
 // flush writes one batch and answers its callers.
-func (w *Writer) flush(batch []*request, n int) {
+func (w *Writer) flush(batch []*request) {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
 	counts := make([]int, len(batch))
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)

@@ -362,3 +362,19 @@ func TestOnFlush(t *testing.T) {
 		t.Errorf("flushes = %+v, want one of 3 events, 2 new, 1 caller", flushes)
 	}
 }
+
+// TestCloseRightAfterWrite repeats a close that races with the flusher
+// reporting back: a collector that noticed the close while draining once
+// waited for a flusher that had already reported.
+func TestCloseRightAfterWrite(t *testing.T) {
+	for i := range 300 {
+		m := newMemStore()
+		w := batch.New(m, batch.Options{})
+		if n, err := w.Write(context.Background(), []event.Event{ev(fmt.Sprint(i))}); n != 1 || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
