@@ -1,0 +1,275 @@
+package controllers
+
+import (
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/trackstack/trackstack/api/v1alpha1"
+)
+
+// The builders are pure: spec in, apply configuration out. These tables
+// check the decisions they make without an API server.
+
+func testSite(mutate func(*v1alpha1.TrackingSite)) *v1alpha1.TrackingSite {
+	s := &v1alpha1.TrackingSite{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "web", UID: "uid-1"}, Spec: siteSpec()}
+	if mutate != nil {
+		mutate(s)
+	}
+	return s
+}
+
+func TestSiteURLsAndSnippet(t *testing.T) {
+	cases := []struct {
+		name                    string
+		mutate                  func(*v1alpha1.TrackingSite)
+		collector, dash, script string
+	}{
+		{"in-cluster only", nil, "http://shop-collector.web.svc", "http://shop-dashboard.web.svc",
+			`<script defer src="http://shop-collector.web.svc/_ts/t.js" data-site="shop"></script>`},
+		{"first-party host and custom path", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+			s.Spec.Tracker.Path = "/stats"
+		}, "https://shop.example.com", "http://shop-dashboard.web.svc",
+			`<script defer src="https://shop.example.com/stats/t.js" data-site="shop"></script>`},
+		{"dashboard host without TLS", func(s *v1alpha1.TrackingSite) { s.Spec.Dashboard.Host = "stats.example.com" },
+			"http://shop-collector.web.svc", "http://stats.example.com", ""},
+		{"dashboard host with TLS", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.Host = "stats.example.com"
+			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "x"}
+		}, "http://shop-collector.web.svc", "https://stats.example.com", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSite(tc.mutate)
+			if got := collectorURL(s); got != tc.collector {
+				t.Errorf("collectorURL = %q, want %q", got, tc.collector)
+			}
+			if got := dashboardURL(s); got != tc.dash {
+				t.Errorf("dashboardURL = %q, want %q", got, tc.dash)
+			}
+			if tc.script != "" && snippet(s) != tc.script {
+				t.Errorf("snippet = %q, want %q", snippet(s), tc.script)
+			}
+		})
+	}
+}
+
+func TestCollectorReplicasAndAutoscaling(t *testing.T) {
+	cases := []struct {
+		name         string
+		mutate       func(*v1alpha1.TrackingSite)
+		wantReplicas *int32 // nil: left to the HPA
+		wantMin      int32
+		wantPDB      bool
+	}{
+		{"default two replicas", nil, ptr.To[int32](2), 2, true},
+		{"one replica, no PDB", func(s *v1alpha1.TrackingSite) { s.Spec.Collector.Replicas = ptr.To[int32](1) }, ptr.To[int32](1), 1, false},
+		{"autoscaling owns replicas", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MaxReplicas: 8}
+		}, nil, 2, true},
+		{"autoscaling from one", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MinReplicas: ptr.To[int32](1), MaxReplicas: 3}
+		}, nil, 1, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSite(tc.mutate)
+			d := buildCollectorDeployment(siteInputs{site: s, opts: Options{RuntimeImage: "img"}})
+			got := d.Spec.Replicas
+			switch {
+			case tc.wantReplicas == nil && got != nil:
+				t.Errorf("replicas = %d, want unset (the HPA owns them)", *got)
+			case tc.wantReplicas != nil && (got == nil || *got != *tc.wantReplicas):
+				t.Errorf("replicas = %v, want %d", got, *tc.wantReplicas)
+			}
+			if m := collectorMinReplicas(s); m != tc.wantMin {
+				t.Errorf("min replicas = %d, want %d", m, tc.wantMin)
+			}
+			if pdb := collectorMinReplicas(s) > 1; pdb != tc.wantPDB {
+				t.Errorf("PDB wanted = %v, want %v", pdb, tc.wantPDB)
+			}
+			if s.Spec.Collector.Autoscaling != nil {
+				hpa := buildCollectorHPA(siteInputs{site: s})
+				if *hpa.Spec.MinReplicas != tc.wantMin || *hpa.Spec.Metrics[0].Resource.Target.AverageUtilization != 70 {
+					t.Errorf("HPA min %d target %d", *hpa.Spec.MinReplicas, *hpa.Spec.Metrics[0].Resource.Target.AverageUtilization)
+				}
+			}
+		})
+	}
+}
+
+func TestIngressRules(t *testing.T) {
+	cases := []struct {
+		name        string
+		mutate      func(*v1alpha1.TrackingSite)
+		hosts       []string
+		tlsSecret   string
+		annotations map[string]string
+	}{
+		{"dashboard only", func(s *v1alpha1.TrackingSite) { s.Spec.Dashboard.Host = "stats.example.com" },
+			[]string{"stats.example.com"}, "", nil},
+		{"first-party collector only", func(s *v1alpha1.TrackingSite) { s.Spec.Tracker.FirstPartyHost = "shop.example.com" },
+			[]string{"shop.example.com"}, "", nil},
+		{"issuer with default secret", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.Host = "stats.example.com"
+			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{Issuer: "le"}
+		}, []string{"stats.example.com"}, "shop-dashboard-tls", map[string]string{"cert-manager.io/issuer": "le"}},
+		{"own secret", func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.Host = "stats.example.com"
+			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "mine"}
+			s.Spec.Tracker.FirstPartyHost = "t.example.com"
+			s.Spec.Domains = []string{"example.com"}
+		}, []string{"stats.example.com", "t.example.com"}, "mine", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSite(tc.mutate)
+			if !wantsIngress(s) {
+				t.Fatal("wantsIngress = false")
+			}
+			ing := buildIngress(siteInputs{site: s})
+			var hosts []string
+			for _, r := range ing.Spec.Rules {
+				hosts = append(hosts, *r.Host)
+			}
+			if !equalStrings(hosts, tc.hosts) {
+				t.Errorf("hosts = %v, want %v", hosts, tc.hosts)
+			}
+			secret := ""
+			if len(ing.Spec.TLS) > 0 {
+				secret = *ing.Spec.TLS[0].SecretName
+			}
+			if secret != tc.tlsSecret {
+				t.Errorf("TLS secret = %q, want %q", secret, tc.tlsSecret)
+			}
+			for k, v := range tc.annotations {
+				if ing.Annotations[k] != v {
+					t.Errorf("annotation %s = %q, want %q", k, ing.Annotations[k], v)
+				}
+			}
+		})
+	}
+	if wantsIngress(testSite(nil)) {
+		t.Error("a site without hosts wants no Ingress")
+	}
+}
+
+func TestForwarderMountsTheTypesKeys(t *testing.T) {
+	site := testSite(nil)
+	for typ, keys := range v1alpha1.CredentialKeys {
+		t.Run(typ, func(t *testing.T) {
+			d := &v1alpha1.Destination{ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "web"},
+				Spec: v1alpha1.DestinationSpec{Type: typ, CredentialsSecretRef: v1alpha1.LocalObjectReference{Name: "creds"}}}
+			dep := buildForwarderDeployment(forwarderInputs{dest: d, site: site, opts: Options{RuntimeImage: "img"}})
+			for _, v := range dep.Spec.Template.Spec.Volumes {
+				if *v.Name != volCredentials {
+					continue
+				}
+				if len(v.Secret.Items) != len(keys) {
+					t.Errorf("mounts %d keys, want %v", len(v.Secret.Items), keys)
+				}
+				return
+			}
+			t.Error("no credentials volume")
+		})
+	}
+	paused := &v1alpha1.Destination{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.DestinationSpec{Type: "meta", Paused: true}}
+	if r := *buildForwarderDeployment(forwarderInputs{dest: paused, site: site}).Spec.Replicas; r != 0 {
+		t.Errorf("paused forwarder has %d replicas, want 0", r)
+	}
+}
+
+func TestRetentionNamesAndResults(t *testing.T) {
+	if err := checkRetentionName("shop", "daily"); err != nil {
+		t.Errorf("short name rejected: %v", err)
+	}
+	if err := checkRetentionName("a-site-name-of-thirty-chars-xx", "and-a-long-policy-nm"); err == nil {
+		t.Error("a CronJob name over 52 characters was accepted")
+	}
+	now := time.Now()
+	job := func(name string, age time.Duration, cond batchv1.JobConditionType) batchv1.Job {
+		j := batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(now.Add(-age))}}
+		if cond != "" {
+			j.Status.Conditions = []batchv1.JobCondition{{Type: cond, Status: corev1.ConditionTrue, Reason: "R", Message: "m"}}
+		}
+		return j
+	}
+	cases := []struct {
+		name       string
+		jobs       []batchv1.Job
+		wantResult string
+		wantFailed bool
+	}{
+		{"no jobs", nil, "", false},
+		{"running only", []batchv1.Job{job("a", time.Minute, "")}, "", false},
+		{"newest finished wins", []batchv1.Job{job("old", time.Hour, batchv1.JobFailed), job("new", time.Minute, batchv1.JobComplete)},
+			v1alpha1.RetentionResultSucceeded, false},
+		{"newest failed", []batchv1.Job{job("old", time.Hour, batchv1.JobComplete), job("new", time.Minute, batchv1.JobFailed)},
+			v1alpha1.RetentionResultFailed, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, msg := lastJobResult(tc.jobs)
+			if res != tc.wantResult || (msg != "") != tc.wantFailed {
+				t.Errorf("lastJobResult = %q, %q; want %q, failed=%v", res, msg, tc.wantResult, tc.wantFailed)
+			}
+		})
+	}
+}
+
+func TestSetConditionsKstatusShapes(t *testing.T) {
+	cases := []struct {
+		o                             outcome
+		ready                         metav1.ConditionStatus
+		reconciling, stalledCondition bool
+	}{
+		{ready("Succeeded", "ok"), metav1.ConditionTrue, false, false},
+		{progressing("Progressing", "rolling"), metav1.ConditionUnknown, true, false},
+		{stalled("SecretNotFound", "create it"), metav1.ConditionFalse, false, true},
+		{failed("ApplyFailed", "retrying"), metav1.ConditionFalse, true, false},
+		{degraded("DestinationNotReady", "dest"), metav1.ConditionFalse, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.o.reason, func(t *testing.T) {
+			st := &v1alpha1.ObjectStatus{ObservedGeneration: -1}
+			// Start from the opposite shape so removals are exercised too.
+			setConditions(st, 3, stalled("X", "x"))
+			setConditions(st, 3, progressing("Y", "y"))
+			setConditions(st, 4, tc.o)
+			if st.ObservedGeneration != 4 {
+				t.Errorf("observedGeneration = %d", st.ObservedGeneration)
+			}
+			if readyStatus(st) != tc.ready {
+				t.Errorf("Ready = %s, want %s", readyStatus(st), tc.ready)
+			}
+			hasCond := func(typ string) bool {
+				for _, c := range st.Conditions {
+					if c.Type == typ && c.Status == metav1.ConditionTrue {
+						return true
+					}
+				}
+				return false
+			}
+			if hasCond(v1alpha1.ReconcilingCondition) != tc.reconciling || hasCond(v1alpha1.StalledCondition) != tc.stalledCondition {
+				t.Errorf("conditions = %+v", st.Conditions)
+			}
+		})
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
