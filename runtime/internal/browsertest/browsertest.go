@@ -51,7 +51,9 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("disable-sync", true),
 		// Tests never reach the internet: every host but the loopback test
 		// servers fails to resolve (pages may still try, e.g. pixel scripts).
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
+		// localhost stays, so a test can serve a page on a second origin
+		// (127.0.0.1 and localhost are different sites to the browser).
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)

@@ -1,0 +1,238 @@
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"github.com/trackstack/trackstack/api/v1alpha1"
+	"github.com/trackstack/trackstack/controllers"
+)
+
+// binary builds the trackstack binary once per test run.
+type binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func (b *binary) get(t *testing.T) string {
+	t.Helper()
+	b.once.Do(func() {
+		b.dir, b.err = os.MkdirTemp("", "trackstack-e2e-")
+		if b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "trackstack")
+		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(goBin); err != nil {
+			goBin = "go"
+		}
+		cmd := exec.Command(goBin, "build", "-o", b.path, "github.com/trackstack/trackstack/runtime/cmd/trackstack")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = &buildError{err: err, out: string(out)}
+		}
+	})
+	if b.err != nil {
+		t.Fatalf("building trackstack: %v", b.err)
+	}
+	return b.path
+}
+
+func (b *binary) cleanup() {
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// podFiles writes what the kubelet would mount for the pod's first
+// container under root: ConfigMap and Secret volumes as one file per key
+// (only the listed items when the volume lists some), emptyDirs as empty
+// directories. objects holds the ConfigMaps' and Secrets' data by name.
+func podFiles(t *testing.T, root string, pod *corev1ac.PodSpecApplyConfiguration, objects map[string]map[string][]byte) {
+	t.Helper()
+	volumes := map[string]corev1ac.VolumeApplyConfiguration{}
+	for _, v := range pod.Volumes {
+		volumes[*v.Name] = v
+	}
+	for _, m := range pod.Containers[0].VolumeMounts {
+		v, ok := volumes[*m.Name]
+		if !ok {
+			t.Fatalf("volume mount %s has no volume", *m.Name)
+		}
+		dir := filepath.Join(root, *m.MountPath)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var source string
+		var items []corev1ac.KeyToPathApplyConfiguration
+		mode := os.FileMode(0o644)
+		switch {
+		case v.ConfigMap != nil:
+			source, items = *v.ConfigMap.Name, v.ConfigMap.Items
+			if v.ConfigMap.DefaultMode != nil {
+				mode = os.FileMode(*v.ConfigMap.DefaultMode)
+			}
+		case v.Secret != nil:
+			source, items = *v.Secret.SecretName, v.Secret.Items
+			if v.Secret.DefaultMode != nil {
+				mode = os.FileMode(*v.Secret.DefaultMode)
+			}
+		case v.EmptyDir != nil:
+			continue
+		default:
+			t.Fatalf("volume %s: a kind this test does not mount", *m.Name)
+		}
+		data, ok := objects[source]
+		if !ok {
+			t.Fatalf("volume %s mounts %s, which the test does not have", *m.Name, source)
+		}
+		files := map[string][]byte{}
+		if len(items) == 0 {
+			for k, b := range data {
+				files[k] = b
+			}
+		}
+		for _, it := range items {
+			b, ok := data[*it.Key]
+			if !ok {
+				t.Fatalf("volume %s mounts key %s of %s, which it lacks", *m.Name, *it.Key, source)
+			}
+			files[*it.Path] = b
+		}
+		for name, b := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), b, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// collectProcess is `trackstack collect` running on a pod's files.
+type collectProcess struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *lockedBuffer
+	exited chan error
+}
+
+// startCollect renders site with the operator's builders, writes the
+// collector pod's mounted files under a temp root (the storage Secret
+// holding dsn) and starts the binary with the container's own arguments and
+// environment, plus --root and a free --listen address.
+func startCollect(t *testing.T, bin string, site *v1alpha1.TrackingSite, dsn string) (p *collectProcess, keys map[string][]byte) {
+	t.Helper()
+	cmData, keys, err := controllers.RenderSiteObjects(site, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := controllers.CollectorPodSpec(site, controllers.Options{RuntimeImage: "trackstack:e2e"})
+	ref := site.Spec.Storage.Postgres.SecretRef
+	objects := map[string]map[string][]byte{
+		controllers.RuntimeConfigMapName(site.Name): {},
+		controllers.KeysSecretName(site.Name):       keys,
+		ref.Name:                                    {ref.Key: []byte(dsn)},
+	}
+	for k, v := range cmData {
+		objects[controllers.RuntimeConfigMapName(site.Name)][k] = []byte(v)
+	}
+	root := t.TempDir()
+	podFiles(t, root, pod, objects)
+
+	c := pod.Containers[0]
+	addr := freeAddr(t)
+	args := append(slices.Clone(c.Args), "--root", root, "--listen="+addr)
+	var env []string
+	for _, e := range c.Env {
+		v := *e.Value
+		for _, m := range c.VolumeMounts {
+			if v == *m.MountPath || strings.HasPrefix(v, *m.MountPath+"/") {
+				v = path.Join(root, v)
+				break
+			}
+		}
+		env = append(env, *e.Name+"="+v)
+	}
+	p = &collectProcess{url: "http://" + addr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = env // nothing from the test's environment
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("collector logs:\n%s", p.stderr.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := http.Get(p.url + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return p, keys
+			}
+		}
+		select {
+		case err := <-p.exited:
+			t.Fatalf("collector exited before it was ready: %v\n%s", err, p.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collector not ready: %v\n%s", err, p.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process writing while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
