@@ -35,7 +35,7 @@ type DestinationReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=trackstack.dev,resources=destinations,verbs=get;list;watch
-// +kubebuilder:rbac:groups=trackstack.dev,resources=destinations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=trackstack.dev,resources=destinations/status,verbs=get;patch
 
 // Reconcile checks the site and the credentials, then applies the forwarder.
 func (r *DestinationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {

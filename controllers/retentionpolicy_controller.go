@@ -32,8 +32,8 @@ type RetentionPolicyReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=trackstack.dev,resources=retentionpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=trackstack.dev,resources=retentionpolicies/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=trackstack.dev,resources=retentionpolicies/status,verbs=get;patch
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch
 
 // Reconcile checks the site, applies the CronJob and reads back the last Job.

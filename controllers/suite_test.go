@@ -115,10 +115,16 @@ type operator struct {
 	writeLog []string
 }
 
-// startOperator starts a manager configured like main.go.
+// startOperator starts a manager configured like main.go, as the suite's admin.
 func startOperator(parent context.Context) (*operator, error) {
+	return startOperatorWith(parent, func(cfg *rest.Config) *rest.Config { return cfg })
+}
+
+// startOperatorWith starts the operator on a rest config derived from the
+// suite's (e.g. another user's).
+func startOperatorWith(parent context.Context, identity func(*rest.Config) *rest.Config) (*operator, error) {
 	o := &operator{done: make(chan struct{})}
-	cfg := rest.CopyConfig(testCfg)
+	cfg := identity(rest.CopyConfig(testCfg))
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &writeCounter{next: rt, op: o} })
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     testScheme,
@@ -245,3 +251,31 @@ func markRolledOut(ctx context.Context, c client.Client, d *appsv1.Deployment) e
 	}
 	return c.Status().Update(ctx, d)
 }
+
+// forbiddenCounter records requests the API server answered 403.
+type forbiddenCounter struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (f *forbiddenCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(req)
+		if err == nil && resp.StatusCode == http.StatusForbidden {
+			f.mu.Lock()
+			f.reqs = append(f.reqs, req.Method+" "+req.URL.Path)
+			f.mu.Unlock()
+		}
+		return resp, err
+	})
+}
+
+func (f *forbiddenCounter) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.reqs...)
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
