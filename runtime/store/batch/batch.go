@@ -59,7 +59,7 @@ type Options struct {
 
 // Flush describes one batch write.
 type Flush struct {
-	Events   int // events written (after merging repeats across callers)
+	Events   int // events in the batch, repeats included
 	Inserted int // of which new
 	Callers  int
 	Duration time.Duration
@@ -206,8 +206,9 @@ func (w *Writer) collect() {
 		flushers.Add(1)
 		go func() {
 			defer flushers.Done()
+			sc := &scratch{}
 			for b := range work {
-				w.flush(b)
+				w.flush(b, sc)
 				idle <- struct{}{}
 			}
 		}()
@@ -286,15 +287,22 @@ func (w *Writer) collect() {
 	}
 }
 
-type key struct{ site, id string }
+// scratch holds one flusher's buffers, reused from batch to batch.
+type scratch struct {
+	merged []event.Event
+	owner  []int32 // merged index -> batch index
+	marks  []bool
+	counts []int
+}
 
 // flush writes one batch and answers its callers.
-func (w *Writer) flush(batch []*request) {
+func (w *Writer) flush(batch []*request, sc *scratch) {
 	n := 0
 	for _, r := range batch {
 		n += len(r.events)
 	}
-	counts := make([]int, len(batch))
+	counts := append(sc.counts[:0], make([]int, len(batch))...)
+	sc.counts = counts
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)
 	defer cancel()
@@ -304,7 +312,7 @@ func (w *Writer) flush(batch []*request) {
 		inserted int
 	)
 	if w.marking != nil {
-		events, inserted, err = w.writeMerged(ctx, batch, n, counts)
+		events, inserted, err = w.writeMerged(ctx, batch, sc, counts)
 	} else {
 		for i, r := range batch {
 			c, ierr := w.store.Insert(ctx, r.events)
@@ -337,31 +345,21 @@ func (w *Writer) flush(batch []*request) {
 	}
 }
 
-// writeMerged writes the batch as one store call, with repeats across
-// callers dropped (the first caller keeps the event), and counts each
-// caller's new events into counts.
-func (w *Writer) writeMerged(ctx context.Context, batch []*request, n int, counts []int) (events, inserted int, err error) {
-	merged := make([]event.Event, 0, n)
-	owner := make([]int32, 0, n) // merged index -> batch index
-	var seen map[key]struct{}
-	if len(batch) > 1 {
-		seen = make(map[key]struct{}, n)
-	}
+// writeMerged writes the batch as one store call and counts each caller's
+// new events into counts. A key sent by several callers is stored once and
+// counted for the first: the store marks only the first occurrence.
+func (w *Writer) writeMerged(ctx context.Context, batch []*request, sc *scratch, counts []int) (events, inserted int, err error) {
+	merged, owner := sc.merged[:0], sc.owner[:0]
 	for i, r := range batch {
-		for j := range r.events {
-			e := &r.events[j]
-			if seen != nil {
-				k := key{e.Site, e.EventID}
-				if _, dup := seen[k]; dup {
-					continue
-				}
-				seen[k] = struct{}{}
-			}
-			merged = append(merged, *e)
+		merged = append(merged, r.events...)
+		for range r.events {
 			owner = append(owner, int32(i))
 		}
 	}
-	marks := make([]bool, len(merged))
+	marks := append(sc.marks[:0], make([]bool, len(merged))...)
+	sc.merged, sc.owner, sc.marks = merged, owner, marks
+	defer clear(merged) // drop references to answered callers' events
+
 	inserted, err = w.marking.InsertMarked(ctx, merged, marks)
 	if err != nil {
 		return len(merged), 0, err

@@ -172,8 +172,8 @@ func TestDuplicateAcrossCallersInOneBatch(t *testing.T) {
 	if counts[0]+counts[1] != 2 || m.stored() != 2 {
 		t.Errorf("counts %v, stored %d; want counts summing to 2 and 2 stored", counts, m.stored())
 	}
-	if got := m.callSizes(); len(got) != 1 || got[0] != 2 {
-		t.Errorf("store calls %v, want one call of 2 events (the repeat merged away)", got)
+	if got := m.callSizes(); len(got) != 1 || got[0] != 3 {
+		t.Errorf("store calls %v, want both callers in one call of 3 events", got)
 	}
 }
 

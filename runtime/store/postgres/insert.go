@@ -27,9 +27,12 @@ WITH input AS (
 )
 SELECT coalesce(array_agg(input.ord), '{}') FROM input JOIN claimed USING (site, event_id)`
 
-// maxPooledBuffer bounds the COPY buffers kept for reuse; a buffer grown
-// by an unusually large batch is left to the garbage collector.
-const maxPooledBuffer = 4 << 20
+// Scratch buffers grown past these by an unusually large batch are left to
+// the garbage collector rather than kept.
+const (
+	maxPooledBuffer = 4 << 20
+	maxPooledEvents = 2000
+)
 
 type key struct{ site, id string }
 
@@ -58,10 +61,9 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 		return 0, nil
 	}
 
+	sc := s.getScratch()
+	defer s.putScratch(sc)
 	// Normalize, and drop repeats within the call (the first one wins).
-	batch := make([]event.Event, 0, len(events))
-	pos := make([]int, 0, len(events)) // batch index -> events index
-	seen := make(map[key]struct{}, len(events))
 	var days []int64
 	for i := range events {
 		e, err := store.Normalize(events[i])
@@ -69,16 +71,17 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 			return 0, fmt.Errorf("while inserting event %d: %w", i, err)
 		}
 		k := key{e.Site, e.EventID}
-		if _, dup := seen[k]; dup {
+		if _, dup := sc.seen[k]; dup {
 			continue
 		}
-		seen[k] = struct{}{}
-		batch = append(batch, e)
-		pos = append(pos, i)
+		sc.seen[k] = struct{}{}
+		sc.batch = append(sc.batch, e)
+		sc.pos = append(sc.pos, i)
 		if d := unixDay(e.ReceivedAt); !containsDay(days, d) {
 			days = append(days, d)
 		}
 	}
+	batch := sc.batch
 	if err := s.ensurePartitions(ctx, days); err != nil {
 		return 0, err
 	}
@@ -88,7 +91,7 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 		return 0, fmt.Errorf("while connecting to insert events: %w", classify(err))
 	}
 	defer conn.Release()
-	fresh, err := s.insertTx(ctx, conn.Conn(), batch)
+	fresh, err := s.insertTx(ctx, conn.Conn(), sc)
 	if err != nil {
 		// The pool drops a connection left inside a transaction, but a
 		// rollback keeps it for reuse.
@@ -101,7 +104,7 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 	}
 	if inserted != nil {
 		for _, ord := range fresh {
-			inserted[pos[ord-1]] = true
+			inserted[sc.pos[ord-1]] = true
 		}
 	}
 	return len(fresh), nil
@@ -109,30 +112,28 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 
 // insertTx runs the insert transaction and returns the 1-based positions in
 // batch of the events that were new.
-func (s *Store) insertTx(ctx context.Context, conn *pgx.Conn, batch []event.Event) ([]int64, error) {
-	sites := make([]string, len(batch))
-	ids := make([]string, len(batch))
-	times := make([]time.Time, len(batch))
+func (s *Store) insertTx(ctx context.Context, conn *pgx.Conn, sc *scratch) ([]int64, error) {
+	batch := sc.batch
 	for i := range batch {
-		sites[i], ids[i], times[i] = batch[i].Site, batch[i].EventID, batch[i].ReceivedAt
+		sc.sites = append(sc.sites, batch[i].Site)
+		sc.ids = append(sc.ids, batch[i].EventID)
+		sc.times = append(sc.times, batch[i].ReceivedAt)
 	}
 	var fresh []int64
 	q := &pgx.Batch{}
 	q.Queue("BEGIN")
-	q.Queue(claimIDs, sites, ids, times).QueryRow(func(row pgx.Row) error { return row.Scan(&fresh) })
+	q.Queue(claimIDs, sc.sites, sc.ids, sc.times).QueryRow(func(row pgx.Row) error { return row.Scan(&fresh) })
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return nil, fmt.Errorf("while recording event ids: %w", err)
 	}
 	if len(fresh) > 0 {
-		buf := s.getBuffer()
-		buf = appendCopyHeader(buf)
+		buf := appendCopyHeader(sc.buf[:0])
 		for _, ord := range fresh {
 			buf = appendRow(buf, &batch[ord-1])
 		}
 		buf = appendCopyTrailer(buf)
-		_, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(buf), copyEvents)
-		s.putBuffer(buf)
-		if err != nil {
+		sc.buf = buf
+		if _, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(buf), copyEvents); err != nil {
 			return nil, fmt.Errorf("while copying events: %w", err)
 		}
 	}
@@ -146,17 +147,37 @@ func (s *Store) insertTx(ctx context.Context, conn *pgx.Conn, batch []event.Even
 	return fresh, nil
 }
 
-func (s *Store) getBuffer() []byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, 512<<10)
+// scratch holds the buffers of one insert, reused across inserts: a batch
+// of 500 events would otherwise allocate half a megabyte of short-lived
+// memory that the garbage collector must scan.
+type scratch struct {
+	batch []event.Event
+	pos   []int // batch index -> index in the caller's events
+	seen  map[key]struct{}
+	sites []string
+	ids   []string
+	times []time.Time
+	buf   []byte // the COPY stream
 }
 
-func (s *Store) putBuffer(b []byte) {
-	if cap(b) <= maxPooledBuffer {
-		s.bufs.Put(&b)
+func (s *Store) getScratch() *scratch {
+	if sc, ok := s.scratch.Get().(*scratch); ok {
+		return sc
 	}
+	return &scratch{seen: map[key]struct{}{}}
+}
+
+// putScratch keeps sc for reuse unless an unusually large batch grew it.
+func (s *Store) putScratch(sc *scratch) {
+	if cap(sc.batch) > maxPooledEvents || cap(sc.buf) > maxPooledBuffer {
+		return
+	}
+	clear(sc.batch) // drop references to the callers' strings
+	clear(sc.sites)
+	clear(sc.ids)
+	clear(sc.seen)
+	sc.batch, sc.pos, sc.sites, sc.ids, sc.times = sc.batch[:0], sc.pos[:0], sc.sites[:0], sc.ids[:0], sc.times[:0]
+	s.scratch.Put(sc)
 }
 
 func containsDay(days []int64, d int64) bool {

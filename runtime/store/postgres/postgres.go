@@ -37,7 +37,7 @@ type Store struct {
 	mu   sync.Mutex
 	days map[int64]struct{}
 
-	bufs sync.Pool // *[]byte COPY buffers
+	scratch sync.Pool // *scratch
 }
 
 var _ store.Store = (*Store)(nil)
