@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,9 +51,6 @@ type Options struct {
 	// Getenv reads TRACKSTACK_INGEST_KEY and TRACKSTACK_ADMIN_PASSWORD;
 	// nil is os.Getenv.
 	Getenv func(string) string
-	// Out receives the startup banner (with keys generated on this start);
-	// nil discards it.
-	Out io.Writer
 	// Logger receives the logs; nil discards them.
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the wait for requests in flight on shutdown.
@@ -81,9 +77,6 @@ type Server struct {
 func New(ctx context.Context, o Options) (s *Server, err error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
-	}
-	if o.Out == nil {
-		o.Out = io.Discard
 	}
 	log := o.Logger
 	if log == nil {
@@ -196,11 +189,9 @@ func (s *Server) Sites() []*config.Runtime { return s.sites }
 // Keys are the keys in effect.
 func (s *Server) Keys() *Keys { return s.keys }
 
-// Run prints the banner and serves until ctx ends, then shuts down
-// gracefully: requests in flight are answered, accepted events committed,
-// the database closed.
+// Run serves until ctx ends, then shuts down gracefully: requests in
+// flight are answered, accepted events committed, the database closed.
 func (s *Server) Run(ctx context.Context) error {
-	writeBanner(s.opts.Out, s)
 	err := collect.Serve(ctx, s.ln, s.handler, collect.ServeOptions{
 		Logger: s.log, Drain: s.collector.Drain, ShutdownTimeout: s.opts.ShutdownTimeout,
 	})

@@ -1,7 +1,6 @@
 package standalone
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,11 +14,11 @@ import (
 	"time"
 )
 
-func newServer(t *testing.T, getenv func(string) string, out io.Writer) *Server {
+func newServer(t *testing.T, getenv func(string) string) *Server {
 	t.Helper()
 	s, err := New(context.Background(), Options{
 		Files: []string{"testdata/ok"}, DataDir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0",
-		Getenv: getenv, Out: out,
+		Getenv: getenv,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +64,7 @@ func serverEvent(site, id string) string {
 }
 
 func TestServerEndToEnd(t *testing.T) {
-	var banner bytes.Buffer
-	s := newServer(t, noEnv, &banner)
+	s := newServer(t, noEnv)
 	run(t, s)
 	u := s.URL()
 	if !strings.HasPrefix(u, "http://127.0.0.1:") {
@@ -118,7 +116,7 @@ func TestServerEndToEnd(t *testing.T) {
 		}
 	}
 
-	out := banner.String()
+	out := s.Banner()
 	for _, want := range []string{
 		`<script defer src="` + u + `/_ts/t.js" data-site="shop"></script>`,
 		"curl -u admin:", u + "/api/v1/sites/blog/events?limit=10",
@@ -143,14 +141,14 @@ func basic(user, pass string) string {
 // are not shown again and the events are still there.
 func TestRestartKeepsKeysAndEvents(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
-	start := func(out io.Writer) *Server {
-		s, err := New(context.Background(), Options{Files: []string{"testdata/ok"}, DataDir: data, Listen: "127.0.0.1:0", Getenv: noEnv, Out: out})
+	start := func() *Server {
+		s, err := New(context.Background(), Options{Files: []string{"testdata/ok"}, DataDir: data, Listen: "127.0.0.1:0", Getenv: noEnv})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	s := start(io.Discard)
+	s := start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -163,13 +161,12 @@ func TestRestartKeepsKeysAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var banner bytes.Buffer
-	s2 := start(&banner)
+	s2 := start()
 	run(t, s2)
 	if string(s2.Keys().Sites["shop"].Ingest) != string(key) {
 		t.Error("the ingest key changed across restarts")
 	}
-	if strings.Contains(banner.String(), string(key)) || strings.Contains(banner.String(), string(s2.Keys().AdminPassword)) {
+	if b := s2.Banner(); strings.Contains(b, string(key)) || strings.Contains(b, string(s2.Keys().AdminPassword)) {
 		t.Error("the second start shows the keys again")
 	}
 	admin := map[string]string{"Authorization": "Basic " + basic("admin", string(s2.Keys().AdminPassword))}
@@ -180,8 +177,7 @@ func TestRestartKeepsKeysAndEvents(t *testing.T) {
 
 // TestIngestKeyFromEnvironment: one key for every site.
 func TestIngestKeyFromEnvironment(t *testing.T) {
-	var banner bytes.Buffer
-	s := newServer(t, env(map[string]string{EnvIngestKey: "the-key", EnvAdminPassword: "the-password"}), &banner)
+	s := newServer(t, env(map[string]string{EnvIngestKey: "the-key", EnvAdminPassword: "the-password"}))
 	run(t, s)
 	for _, site := range []string{"shop", "blog", "shop", "blog", "shop", "blog"} {
 		code, body := do(t, "POST", s.URL()+"/v1/events", serverEvent(site, "o-"+site+fmt.Sprint(time.Now().UnixNano())), map[string]string{"Authorization": "Bearer the-key"})
@@ -192,7 +188,7 @@ func TestIngestKeyFromEnvironment(t *testing.T) {
 	if code, _ := do(t, "GET", s.URL()+"/api/v1/sites/shop/events", "", map[string]string{"Authorization": "Basic " + basic("admin", "the-password")}); code != 200 {
 		t.Errorf("events API with the password from the environment: %d", code)
 	}
-	if out := banner.String(); strings.Contains(out, "the-key") || strings.Contains(out, "the-password") || !strings.Contains(out, "$"+EnvIngestKey) {
+	if out := s.Banner(); strings.Contains(out, "the-key") || strings.Contains(out, "the-password") || !strings.Contains(out, "$"+EnvIngestKey) {
 		t.Errorf("banner:\n%s", out)
 	}
 }
@@ -202,7 +198,7 @@ func TestNewRefusesBadFilesAndTakenPorts(t *testing.T) {
 	if !errors.Is(err, ErrConfig) {
 		t.Errorf("missing files: %v", err)
 	}
-	s := newServer(t, noEnv, nil)
+	s := newServer(t, noEnv)
 	defer s.Close()
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	_, err = New(context.Background(), Options{Files: []string{"testdata/ok"}, DataDir: t.TempDir(), Listen: addr})

@@ -235,3 +235,39 @@ func waitReady(t *testing.T, base string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestStandaloneOnTheSamples runs what `make run` runs, on a free port.
+func TestStandaloneOnTheSamples(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut bytes.Buffer // written by run's goroutine, read after it returns
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"standalone", "-f", "../../../config/samples/standalone", "--data", filepath.Join(t.TempDir(), "data"), "--listen", addr},
+			&env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return map[string]string{"TRACKSTACK_ADMIN_PASSWORD": "pw"}[k] }})
+	}()
+	waitReady(t, "http://"+addr)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/sites/demo/events", nil)
+	req.SetBasicAuth("admin", "pw")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("events API: %d", res.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, errOut.String())
+	}
+	for _, want := range []string{"trackstack standalone: 1 site", `<script defer src="http://` + addr + `/_ts/t.js" data-site="demo"></script>`, "ingest key of site demo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "pw\n") || strings.Contains(errOut.String(), `"pw"`) {
+		t.Error("the admin password from the environment is shown")
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"time"
 
@@ -49,7 +50,7 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 	log := newLogger(e.stderr, level).With("cmd", "standalone")
 	s, err := standalone.New(ctx, standalone.Options{
 		Files: files, DataDir: data, Listen: listen,
-		Getenv: e.getenv, Out: e.stdout, Logger: log, ShutdownTimeout: shutdown,
+		Getenv: e.getenv, Logger: log, ShutdownTimeout: shutdown,
 	})
 	if errors.Is(err, standalone.ErrConfig) {
 		code, _ := f.usageError(err.Error())
@@ -60,6 +61,7 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	log.Info("starting", "version", versionString(), "url", s.URL(), "sites", len(s.Sites()))
+	io.WriteString(e.stdout, s.Banner()) //nolint:errcheck // nothing to do about a closed terminal
 	if err := s.Run(ctx); err != nil {
 		log.Error("stopped with an error", "err", err)
 		return exitFailure
