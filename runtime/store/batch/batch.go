@@ -37,18 +37,18 @@ type Options struct {
 	// waiting for more. Default 500.
 	MaxBatch int
 	// MaxDelay is how long a batch that is not full waits for more events
-	// while a flusher is free: it trades latency for fewer transactions at
-	// low load. While all flushers are busy, batches grow regardless (up to
-	// MaxBatch). Default 1ms; negative hands a batch over as soon as the
-	// queue is empty and a flusher is free.
+	// when the store is idle: it trades latency for fewer transactions at
+	// low load. While a batch is being written the next one grows
+	// regardless (up to MaxBatch). Default 1ms; negative hands a batch over
+	// as soon as the queue is empty and the store is idle.
 	MaxDelay time.Duration
 	// MaxQueued bounds the events accepted and not yet committed (the
 	// writer's memory). A Write that would pass it fails at once with
 	// store.ErrUnavailable. Default 20000.
 	MaxQueued int
-	// Flushers is how many batches are written at once. Default: the
-	// store's WriteConcurrency() when it has one (PostgreSQL: its pool
-	// size; SQLite: 1), else 4.
+	// Flushers is how many batches may be written at once; more than one
+	// only while batches are full. Default: the store's WriteConcurrency()
+	// when it has one (PostgreSQL: its pool size; SQLite: 1), else 4.
 	Flushers int
 	// FlushTimeout bounds one batch's write. Default 30s.
 	FlushTimeout time.Duration
@@ -191,12 +191,12 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// collect forms batches and hands each to the next free flusher. While
-// every flusher is busy the batch keeps growing (up to MaxBatch), so batches
-// grow with load and the cost of a transaction is shared by more events
-// exactly when the store is the bottleneck. With a flusher free, a batch is
-// handed over once the queue is empty and MaxDelay has passed since its
-// first event, or at once when it is full.
+// collect forms batches and hands each to a free flusher. While flushers
+// are busy the batch keeps growing (up to MaxBatch), so batches grow with
+// load and the cost of a transaction is shared by more events exactly when
+// the store is the bottleneck. A full batch is handed over at once; a
+// partial one once MaxDelay has passed since its first event and no batch
+// is being written.
 func (w *Writer) collect() {
 	defer w.wg.Done()
 	work := make(chan []*request)
@@ -254,7 +254,12 @@ func (w *Writer) collect() {
 				break drain
 			}
 		}
-		if len(cur) > 0 && free > 0 && (n >= w.opts.MaxBatch || lingered || !open) {
+		// A full batch goes to any free flusher; a partial one only when all
+		// are free. So at moderate load one transaction runs at a time and
+		// the next batch grows meanwhile (fewer, larger transactions: on a
+		// small machine the fixed cost of a transaction dominates), and
+		// parallel transactions start only when batches fill up.
+		if len(cur) > 0 && free > 0 && (n >= w.opts.MaxBatch || !open || lingered && free == w.opts.Flushers) {
 			timer.Stop()
 			lingerC = nil
 			work <- cur
