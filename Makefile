@@ -67,6 +67,17 @@ envtest-bins: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest.
 test: envtest-bins vet ## Run every test: envtest, PostgreSQL, Chromium and unit tests.
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go test ./... -count=1 -timeout 30m $(TEST_ARGS)
 
+# Fuzz targets run briefly in CI (their seed corpora under testdata/fuzz run in
+# every plain `go test` too). FUZZTIME per target.
+FUZZTIME ?= 10s
+FUZZ_TARGETS ?= ./runtime/ingest:FuzzDecodeBrowser ./runtime/ingest:FuzzDecodeServer ./runtime/ingest:FuzzBrowserEndpoint ./runtime/standalone:FuzzDecode
+
+.PHONY: fuzz
+fuzz: ## Run each decoder fuzz target for FUZZTIME.
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		if [ -d "$$pkg" ]; then echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		go test "$$pkg" -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME); fi; done
+
 .PHONY: bench
 bench: envtest-bins ## Run the benchmarks.
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go test ./... -run '^$$' -bench . -benchmem -timeout 60m $(BENCH_ARGS)
