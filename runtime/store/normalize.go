@@ -71,7 +71,7 @@ func Normalize(e event.Event) (event.Event, error) {
 		if !json.Valid(p) {
 			return e, fmt.Errorf("%w: properties are not valid JSON (event %q)", ErrInvalidEvent, e.EventID)
 		}
-		if bytes.Contains(p, []byte(`\u0000`)) {
+		if needsReencode(p) {
 			var err error
 			if p, err = replaceJSONNul(p); err != nil {
 				return e, fmt.Errorf("%w: while cleaning properties of event %q: %w", ErrInvalidEvent, e.EventID, err)
@@ -98,8 +98,25 @@ func cleanMap(m map[string]string) bool {
 	return true
 }
 
-// replaceJSONNul rewrites JSON whose strings contain NUL, which PostgreSQL
-// jsonb rejects. It re-encodes, so it runs only when `\u0000` is present.
+// needsReencode reports whether p has escapes PostgreSQL's jsonb rejects:
+// NUL, and UTF-16 surrogates (jsonb rejects a lone one; a valid pair is
+// re-encoded harmlessly as UTF-8).
+func needsReencode(p []byte) bool {
+	for {
+		i := bytes.Index(p, []byte(`\u`))
+		if i < 0 || i+6 > len(p) {
+			return false
+		}
+		h := p[i+2 : i+6]
+		if string(h) == "0000" || (h[0] == 'd' || h[0] == 'D') && strings.IndexByte("89abcdefABCDEF", h[1]) >= 0 {
+			return true
+		}
+		p = p[i+2:]
+	}
+}
+
+// replaceJSONNul rewrites JSON so that jsonb takes it: NUL in strings
+// becomes U+FFFD, as do lone surrogates (Go's decoder does that).
 func replaceJSONNul(p []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(p))
 	dec.UseNumber()

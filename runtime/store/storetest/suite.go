@@ -158,13 +158,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		e := Full("shop", "nul", now)
 		e.Name = "bad\x00byte\xff"
 		e.ClickIDs = map[string]string{"gclid": "a\x00b"}
-		e.Properties = json.RawMessage(`{"k":"v\u0000w"}`)
+		e.Properties = json.RawMessage(`{"k":"v\u0000w","lone":"\ud800","pair":"\ud83c\udf89"}`)
 		mustInsert(t, s, []event.Event{e}, 1)
 		got := mustRecent(t, s, "shop", 1)[0]
 		if got.Name != "bad\uFFFDbyte\uFFFD" || got.ClickIDs["gclid"] != "a\uFFFDb" {
 			t.Errorf("stored name %q, gclid %q: want NUL and invalid UTF-8 replaced by U+FFFD", got.Name, got.ClickIDs["gclid"])
 		}
-		assertJSON(t, "properties", got.Properties, json.RawMessage(`{"k":"v\ufffdw"}`))
+		assertJSON(t, "properties", got.Properties, json.RawMessage(`{"k":"v\ufffdw","lone":"\ufffd","pair":"🎉"}`))
 	})
 
 	t.Run("RejectsInvalidEvents", func(t *testing.T) {
