@@ -41,6 +41,8 @@ type Options struct {
 	Registry *prometheus.Registry
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Limits are the ingest rate limits; nil is ingest.DefaultLimits().
+	Limits *ingest.Limits
 	// Ready, when set, must pass too for /readyz (e.g. migrations applied).
 	Ready func(context.Context) error
 	// Batch tunes the batch writer; zero values take its defaults.
@@ -98,6 +100,7 @@ func New(o Options) (*Collector, error) {
 		Logger:         log,
 		Registry:       reg,
 		TrustedProxies: o.TrustedProxies,
+		Limits:         o.Limits,
 	})
 	if err != nil {
 		w.Close()

@@ -1,0 +1,144 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/internal/pgtest"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// pg is started by the first benchmark that asks for a database.
+var pg = pgtest.New()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pg.Close()
+	os.Exit(code)
+}
+
+const benchUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+// BenchmarkCollect measures the whole collector as `trackstack collect`
+// runs it: HTTP on loopback, decoding, enrichment, the batch writer and a
+// durable commit in the store, with 50 concurrent keep-alive clients
+// posting browser batches of 1 or 20 events (~450 bytes each, every event
+// new). Clients share the 2 cores with the server, so this understates a
+// collector alone. It reports events/s and the p99 request latency.
+func BenchmarkCollect(b *testing.B) {
+	for _, driver := range []string{config.DriverSQLite, config.DriverPostgres} {
+		for _, n := range []int{1, 20} {
+			b.Run(fmt.Sprintf("store=%s/events=%d/clients=50", driver, n), func(b *testing.B) {
+				st := benchStore(b, driver)
+				benchCollect(b, st, n, 50)
+			})
+		}
+	}
+}
+
+func benchStore(b *testing.B, driver string) store.Store {
+	b.Helper()
+	s := config.Storage{Driver: driver, SQLitePath: filepath.Join(b.TempDir(), "bench.db")}
+	if driver == config.DriverPostgres {
+		s.DSNFile = filepath.Join(b.TempDir(), "uri")
+		if err := os.WriteFile(s.DSNFile, []byte(pg.NewDatabase(b)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st, err := OpenStore(context.Background(), s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := Migrate(context.Background(), st, nil); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+func benchCollect(b *testing.B, st store.Store, n, clients int) {
+	c, err := New(Options{Store: st, Sites: []ingest.Site{site("shop", "/_ts")}, Limits: &ingest.Limits{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	defer c.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var seq atomic.Int64
+	var mu sync.Mutex
+	var latencies []time.Duration
+
+	b.SetParallelism((clients + 1) / 2) // GOMAXPROCS is 2 on the reference machine
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		var body strings.Builder
+		for pb.Next() {
+			body.Reset()
+			browserBatch(&body, n, seq.Add(int64(n)))
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/_ts/e", strings.NewReader(body.String()))
+			req.Header.Set("Origin", "https://shop.example.com")
+			req.Header.Set("User-Agent", benchUA)
+			req.Header.Set("Content-Type", "text/plain")
+			start := time.Now()
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			mine = append(mine, time.Since(start))
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+		mu.Lock()
+		latencies = append(latencies, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	perReq := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(1e9/perReq*float64(n), "events/s")
+	if len(latencies) > 0 {
+		slices.Sort(latencies)
+		b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
+
+// browserBatch writes a batch of n events as the tracker sends them, with
+// event ids from first on.
+func browserBatch(w *strings.Builder, n int, first int64) {
+	ts := time.Now().UnixMilli()
+	w.WriteString(`{"site":"shop","events":[`)
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"event_id":"4f0c1a3e-58b1-4c2a-9d6e-%012d","type":"pageview","name":"pageview","ts":%d,`+
+			`"url":"https://shop.example.com/p/winter-boots?utm_source=google&utm_medium=cpc&utm_campaign=winter&gclid=abc",`+
+			`"referrer":"https://www.google.com/","title":"Winter boots – Shop","screen":"1920x1080","lang":"en-US",`+
+			`"utm":{"source":"google","medium":"cpc","campaign":"winter"},"click_ids":{"gclid":"abc"},`+
+			`"cookies":{"fbp":"fb.1.1700000000000.1234567890","ga":"GA1.1.123456789.1700000000"},`+
+			`"consent":{"ad_storage":"granted","analytics_storage":"granted"},"scripted":true}`, first+int64(i), ts)
+	}
+	w.WriteString(`]}`)
+}
