@@ -112,13 +112,13 @@ func TestRealStores(t *testing.T) {
 }
 
 // BenchmarkWriter measures ingest through the batch writer into a real
-// store with 50 concurrent writers (collector requests) of 1 and of 20
+// store with concurrent writers (collector requests) of 1 and of 20
 // ~850-byte events, each waiting for its commit. One op is one event.
 func BenchmarkWriter(b *testing.B) {
 	for _, rs := range realStores() {
-		for _, size := range []int{1, 20} {
-			b.Run(fmt.Sprintf("%s/writers=50/events=%d", rs.name, size), func(b *testing.B) {
-				benchWriter(b, rs, 50, size, batch.Options{})
+		for _, c := range []struct{ writers, size int }{{50, 1}, {200, 1}, {50, 20}} {
+			b.Run(fmt.Sprintf("%s/writers=%d/events=%d", rs.name, c.writers, c.size), func(b *testing.B) {
+				benchWriter(b, rs, c.writers, c.size, batch.Options{})
 			})
 		}
 	}

@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,5 +46,50 @@ func BenchmarkInsert(b *testing.B) {
 			b.Fatalf("inserted %d of %d", got, n)
 		}
 	}
+	meter.Report(b, b.N)
+}
+
+// BenchmarkInsertParallel is the ceiling on this machine: one batched
+// insert loop per core, as the batch writer runs when batches are full.
+func BenchmarkInsertParallel(b *testing.B) {
+	s := open(b)
+	defer s.Close()
+	ctx := context.Background()
+	const batchSize, loops = 500, 2
+	now := time.Now()
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = storetest.Realistic("shop", i, now).EventID
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	meter := storetest.StartMeter(b, pg.CPUTime)
+	var wg sync.WaitGroup
+	for range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			batch := make([]event.Event, batchSize)
+			for j := range batch {
+				batch[j] = storetest.Realistic("shop", j, now)
+			}
+			for {
+				start := int(next.Add(batchSize)) - batchSize
+				if start >= b.N {
+					return
+				}
+				n := min(batchSize, b.N-start)
+				for j := range n {
+					batch[j].EventID = ids[start+j]
+				}
+				if got, err := s.Insert(ctx, batch[:n]); err != nil || got != n {
+					b.Errorf("Insert = %d, %v; want %d", got, err, n)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	meter.Report(b, b.N)
 }
