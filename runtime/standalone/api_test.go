@@ -113,6 +113,7 @@ func TestDemoPage(t *testing.T) {
 	sites := []*config.Runtime{
 		{Site: config.Site{Name: "shop", Domains: []string{"localhost"}}, Tracker: config.Tracker{Path: "/_ts", ConsentMode: "none"}},
 		{Site: config.Site{Name: "blog", Domains: []string{"example.org"}}, Tracker: config.Tracker{Path: "/_b/", ConsentMode: "optIn"}},
+		{Site: config.Site{Name: "wiki", Domains: []string{"example.org"}}, Tracker: config.Tracker{Path: "/_b", ConsentMode: "none"}},
 	}
 	mux := http.NewServeMux()
 	NewDemo(sites).Register(mux)
@@ -127,8 +128,9 @@ func TestDemoPage(t *testing.T) {
 			`data-api="/api/v1/sites/shop/events"`, `href="/demo/pricing"`, `href="/sites/blog/"`,
 		}, []string{"Events from this page will be refused", `id="consent"`}},
 		{"SPA link", "localhost:8080", "/demo/pricing", 200, []string{`data-site="shop"`}, nil},
-		{"other site", "example.org", "/sites/blog/demo/about", 200, []string{
-			`src="http://example.org/_b/t.js" data-site="blog"`, `href="/sites/blog/demo/pricing"`, `id="consent"`,
+		{"other site, sharing a tracker path", "example.org", "/sites/blog/demo/about", 200, []string{
+			`src="http://example.org/_b/t.js?site=blog" data-site="blog"`, `href="/sites/blog/demo/pricing"`, `id="consent"`,
+			`&lt;script defer src=&#34;http://example.org/_b/t.js?site=blog&#34;`,
 		}, nil},
 		{"host not among the domains", "127.0.0.1:8080", "/", 200, []string{"Events from this page will be refused", "<code>127.0.0.1</code>"}, nil},
 		{"unknown site", "localhost", "/sites/nope/", 404, nil, nil},

@@ -28,6 +28,7 @@ func (s *Server) Banner() string {
 	if s.keys.AdminFromEnv {
 		password = `"$` + EnvAdminPassword + `"`
 	}
+	described := demoSites(s.sites)
 	for i, rt := range s.sites {
 		name := rt.Site.Name
 		demo := s.url + "/sites/" + name + "/"
@@ -41,7 +42,7 @@ func (s *Server) Banner() string {
 		p("")
 		p("  Site %s (consent %s)", name, rt.Tracker.ConsentMode)
 		p("    demo       %s", demo)
-		p("    snippet    %s", config.Snippet(s.url, strings.TrimSuffix(rt.Tracker.Path, "/"), name))
+		p("    snippet    %s", snippet(s.url, described[i]))
 		p("    keys       %s", rt.Site.KeysDir)
 		p("    events     curl -u admin:%s '%s/api/v1/sites/%s/events?limit=10'", password, s.url, name)
 		p("    send       curl -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' \\", ingestKey)

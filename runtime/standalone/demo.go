@@ -1,7 +1,9 @@
 package standalone
 
 import (
+	"bytes"
 	_ "embed"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http"
@@ -23,6 +25,27 @@ type demoSite struct {
 	// Base is the page's path prefix: "/" for the default site,
 	// "/sites/<name>/" for the others.
 	Base string
+	// SharedPath is set when another site uses the same tracker path: the
+	// script URL then names the site (?site=), as the collector cannot
+	// tell them apart otherwise.
+	SharedPath bool
+}
+
+// scriptURL is the tracker's URL for a site, and snippet its script tag:
+// the documented snippet, with ?site= only where sites share a path.
+func scriptURL(collector string, s demoSite) string {
+	u := collector + s.TrackerPath + "/t.js"
+	if s.SharedPath {
+		u += "?site=" + s.Name
+	}
+	return u
+}
+
+func snippet(collector string, s demoSite) string {
+	if !s.SharedPath {
+		return config.Snippet(collector, s.TrackerPath, s.Name)
+	}
+	return fmt.Sprintf(`<script defer src="%s" data-site="%s"></script>`, scriptURL(collector, s), s.Name)
 }
 
 // Demo serves the demo page of each site: GET / and /demo/... for the
@@ -42,14 +65,7 @@ type Demo struct {
 // default site.
 func NewDemo(sites []*config.Runtime) *Demo {
 	d := &Demo{sites: map[string]demoSite{}, tmpl: template.Must(template.New("demo").Parse(demoHTML))}
-	for i, rt := range sites {
-		s := demoSite{
-			Name:        rt.Site.Name,
-			TrackerPath: strings.TrimSuffix(rt.Tracker.Path, "/"),
-			ConsentMode: rt.Tracker.ConsentMode,
-			Domains:     rt.Site.Domains,
-			Base:        "/sites/" + rt.Site.Name + "/",
-		}
+	for i, s := range demoSites(sites) {
 		if i == 0 {
 			s.Base = "/"
 			d.defaultSite = s.Name
@@ -58,6 +74,27 @@ func NewDemo(sites []*config.Runtime) *Demo {
 		d.order = append(d.order, s.Name)
 	}
 	return d
+}
+
+// demoSites describes the sites for the demo and the banner.
+func demoSites(sites []*config.Runtime) []demoSite {
+	paths := map[string]int{}
+	for _, rt := range sites {
+		paths[strings.TrimSuffix(rt.Tracker.Path, "/")]++
+	}
+	out := make([]demoSite, 0, len(sites))
+	for _, rt := range sites {
+		s := demoSite{
+			Name:        rt.Site.Name,
+			TrackerPath: strings.TrimSuffix(rt.Tracker.Path, "/"),
+			ConsentMode: rt.Tracker.ConsentMode,
+			Domains:     rt.Site.Domains,
+			Base:        "/sites/" + rt.Site.Name + "/",
+		}
+		s.SharedPath = paths[s.TrackerPath] > 1
+		out = append(out, s)
+	}
+	return out
 }
 
 // Register adds the demo's routes to mux.
@@ -94,8 +131,8 @@ func (d *Demo) serve(w http.ResponseWriter, r *http.Request, name string) {
 	p := demoPage{
 		Site:      s,
 		Collector: collector,
-		ScriptSrc: collector + s.TrackerPath + "/t.js",
-		Snippet:   config.Snippet(collector, s.TrackerPath, s.Name),
+		ScriptSrc: scriptURL(collector, s),
+		Snippet:   snippet(collector, s),
 		API:       "/api/v1/sites/" + s.Name + "/events",
 	}
 	for _, n := range d.order {
@@ -108,11 +145,14 @@ func (d *Demo) serve(w http.ResponseWriter, r *http.Request, name string) {
 	if !hostAllowed(strings.Trim(host, "[]"), s.Domains) {
 		p.Refused = host
 	}
+	var b bytes.Buffer
+	if err := d.tmpl.Execute(&b, p); err != nil {
+		http.Error(w, "rendering the demo page failed", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := d.tmpl.Execute(w, p); err != nil {
-		http.Error(w, "rendering the demo page failed", http.StatusInternalServerError)
-	}
+	w.Write(b.Bytes()) //nolint:errcheck // the client is gone
 }
 
 // hostAllowed mirrors the collector's origin check.

@@ -132,6 +132,9 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 		if err := rt.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: TrackingSite %s (%s): %w", ErrConfig, site.Name, res.Source("TrackingSite", site.Name), err)
 		}
+		if site.Spec.Storage.Postgres.SecretRef.Name != "" {
+			log.Info("spec.storage is ignored in standalone mode: events go to the SQLite database in the data directory", "site", site.Name)
+		}
 		k := s.keys.Sites[site.Name]
 		s.sites = append(s.sites, rt)
 		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt})
