@@ -15,13 +15,15 @@ import (
 
 // claimIDs records the keys of a batch in event_ids and returns the input
 // positions (1-based) of the keys that were new, as one array: one round
-// trip, and no strings to scan back.
+// trip, and no strings to scan back. Keys are inserted in sorted order so
+// that two transactions claiming overlapping keys (a retried batch racing
+// its original) lock them in the same order and cannot deadlock.
 const claimIDs = `
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(site, event_id, received_at, ord)
 ), claimed AS (
     INSERT INTO event_ids (site, event_id, received_at)
-    SELECT site, event_id, received_at FROM input
+    SELECT site, event_id, received_at FROM input ORDER BY site, event_id
     ON CONFLICT DO NOTHING
     RETURNING site, event_id
 )

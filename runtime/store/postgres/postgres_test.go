@@ -24,7 +24,13 @@ func TestMain(m *testing.M) {
 // open returns a migrated store on a fresh database.
 func open(t testing.TB) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), pg.NewDatabase(t))
+	return openDSN(t, pg.NewDatabase(t))
+}
+
+// openDSN returns a migrated store on dsn.
+func openDSN(t testing.TB, dsn string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
