@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
@@ -48,30 +47,20 @@ func (r *DestinationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	orig := dest.DeepCopy()
 	run := &destinationRun{r: r, dest: dest}
-	// stepErr is the error that ended the pass, also when it needs a person
-	// and is therefore not returned (no retry; a watch brings us back).
 	var stepErr error
 	defer func() {
-		if err := r.patchStatus(ctx, orig, dest, run.conclude(stepErr)); err != nil && retErr == nil {
+		status := statusWriter{r.Client, r.Recorder, r.Metrics, "Destination"}
+		if err := status.patch(ctx, orig, dest, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
-	steps := []func(context.Context) error{
+	stepErr, retErr = runSteps(ctx, []func(context.Context) error{
 		run.reconcileSite,
 		run.reconcileCredentials,
 		run.reconcileForwarder,
 		run.observeRollout,
-	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			stepErr = err
-			if isPersonNeeded(err) {
-				return ctrl.Result{}, nil
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	return ctrl.Result{}, nil
+	})
+	return ctrl.Result{}, retErr
 }
 
 // destinationRun is one pass of the Destination reconciler.
@@ -166,20 +155,6 @@ func (run *destinationRun) conclude(err error) outcome {
 		return ready(v1alpha1.ReasonPaused, "paused: events are recorded and sent once unpaused")
 	}
 	return ready(v1alpha1.ReasonSucceeded, fmt.Sprintf("forwarding to %s", run.dest.Spec.Type))
-}
-
-// patchStatus writes the status only when it changed.
-func (r *DestinationReconciler) patchStatus(ctx context.Context, orig, dest *v1alpha1.Destination, o outcome) error {
-	setConditions(&dest.Status.ObjectStatus, dest.Generation, o)
-	r.Metrics.record("Destination", client.ObjectKeyFromObject(dest), readyStatus(&dest.Status.ObjectStatus), o.reason)
-	if equality.Semantic.DeepEqual(orig.Status, dest.Status) {
-		return nil
-	}
-	emitConditionEvent(r.Recorder, dest, &orig.Status.ObjectStatus, o)
-	if err := r.Status().Patch(ctx, dest, client.MergeFrom(orig)); err != nil {
-		return fmt.Errorf("patching Destination status: %w", client.IgnoreNotFound(err))
-	}
-	return nil
 }
 
 // SetupWithManager registers the controller, its watches and field indexes.

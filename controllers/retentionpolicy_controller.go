@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
@@ -47,29 +46,19 @@ func (r *RetentionPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	orig := policy.DeepCopy()
 	run := &retentionRun{r: r, policy: policy}
-	// stepErr is the error that ended the pass, also when it needs a person
-	// and is therefore not returned (no retry; a watch brings us back).
 	var stepErr error
 	defer func() {
-		if err := r.patchStatus(ctx, orig, policy, run.conclude(stepErr)); err != nil && retErr == nil {
+		status := statusWriter{r.Client, r.Recorder, r.Metrics, "RetentionPolicy"}
+		if err := status.patch(ctx, orig, policy, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
-	steps := []func(context.Context) error{
+	stepErr, retErr = runSteps(ctx, []func(context.Context) error{
 		run.reconcileSite,
 		run.reconcileCronJob,
 		run.observeJobs,
-	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			stepErr = err
-			if isPersonNeeded(err) {
-				return ctrl.Result{}, nil
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	return ctrl.Result{}, nil
+	})
+	return ctrl.Result{}, retErr
 }
 
 // retentionRun is one pass of the RetentionPolicy reconciler.
@@ -152,20 +141,6 @@ func (run *retentionRun) conclude(err error) outcome {
 		return ready(v1alpha1.ReasonSuspended, "schedule suspended")
 	}
 	return ready(v1alpha1.ReasonSucceeded, fmt.Sprintf("scheduled %q: CronJob %s", p.Spec.Schedule, run.cronJob.Name))
-}
-
-// patchStatus writes the status only when it changed.
-func (r *RetentionPolicyReconciler) patchStatus(ctx context.Context, orig, p *v1alpha1.RetentionPolicy, o outcome) error {
-	setConditions(&p.Status.ObjectStatus, p.Generation, o)
-	r.Metrics.record("RetentionPolicy", client.ObjectKeyFromObject(p), readyStatus(&p.Status.ObjectStatus), o.reason)
-	if equality.Semantic.DeepEqual(orig.Status, p.Status) {
-		return nil
-	}
-	emitConditionEvent(r.Recorder, p, &orig.Status.ObjectStatus, o)
-	if err := r.Status().Patch(ctx, p, client.MergeFrom(orig)); err != nil {
-		return fmt.Errorf("patching RetentionPolicy status: %w", client.IgnoreNotFound(err))
-	}
-	return nil
 }
 
 // SetupWithManager registers the controller, its watches and field indexes.

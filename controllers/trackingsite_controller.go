@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -68,15 +67,14 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	orig := site.DeepCopy()
 	run := &siteRun{r: r, site: site, applier: &applier{client: r.Client, reader: r.APIReader, fieldManager: TrackingSiteFieldManager}}
 	// stepErr is the error that ended the pass, also when it needs a person
-	// and is therefore not returned (no retry; a watch brings us back).
+	// and is therefore not returned.
 	var stepErr error
 	defer func() {
 		if err := r.patchStatus(ctx, orig, site, run.conclude(stepErr)); err != nil && retErr == nil {
 			retErr = err
 		}
 	}()
-
-	steps := []func(context.Context) error{
+	stepErr, retErr = runSteps(ctx, []func(context.Context) error{
 		run.reconcileStorageSecret,
 		run.reconcileKeys,
 		run.reconcileConfig,
@@ -84,17 +82,8 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		run.reconcileDashboard,
 		run.observeRollout,
 		run.observeDestinations,
-	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			stepErr = err
-			if isPersonNeeded(err) {
-				return ctrl.Result{}, nil // a watch brings us back once the person acts
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	return ctrl.Result{}, nil
+	})
+	return ctrl.Result{}, retErr
 }
 
 // isPersonNeeded reports whether err needs a person rather than a retry:
@@ -104,22 +93,12 @@ func isPersonNeeded(err error) bool {
 	return ok && o.state == stateStalled
 }
 
-// patchStatus writes the status only when it changed, so that status writes
-// never feed a reconcile loop, and records Events and metrics on real changes.
+// patchStatus fills in the site's URLs and snippet, then writes the status.
 func (r *TrackingSiteReconciler) patchStatus(ctx context.Context, orig, site *v1alpha1.TrackingSite, o outcome) error {
 	site.Status.CollectorURL = collectorURL(site)
 	site.Status.DashboardURL = dashboardURL(site)
 	site.Status.Snippet = snippet(site)
-	setConditions(&site.Status.ObjectStatus, site.Generation, o)
-	r.Metrics.record("TrackingSite", client.ObjectKeyFromObject(site), readyStatus(&site.Status.ObjectStatus), o.reason)
-	if equality.Semantic.DeepEqual(orig.Status, site.Status) {
-		return nil
-	}
-	emitConditionEvent(r.Recorder, site, &orig.Status.ObjectStatus, o)
-	if err := r.Status().Patch(ctx, site, client.MergeFrom(orig)); err != nil {
-		return fmt.Errorf("patching TrackingSite status: %w", client.IgnoreNotFound(err))
-	}
-	return nil
+	return statusWriter{r.Client, r.Recorder, r.Metrics, "TrackingSite"}.patch(ctx, orig, site, o)
 }
 
 // SetupWithManager registers the controller, its watches and field indexes.

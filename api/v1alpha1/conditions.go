@@ -89,3 +89,12 @@ type SecretKeyReference struct {
 	// +optional
 	Key string `json:"key,omitempty"`
 }
+
+// GetObjectStatus returns the common part of the TrackingSite's status.
+func (in *TrackingSite) GetObjectStatus() *ObjectStatus { return &in.Status.ObjectStatus }
+
+// GetObjectStatus returns the common part of the Destination's status.
+func (in *Destination) GetObjectStatus() *ObjectStatus { return &in.Status.ObjectStatus }
+
+// GetObjectStatus returns the common part of the RetentionPolicy's status.
+func (in *RetentionPolicy) GetObjectStatus() *ObjectStatus { return &in.Status.ObjectStatus }
