@@ -1,5 +1,30 @@
 // Package postgres is the event store for clusters: PostgreSQL through pgx,
 // events partitioned by day, written with COPY in one transaction per batch.
+//
+// Schema (migrations/):
+//
+//   - events: one row per event, every Event field a column (campaign
+//     fields, channel, consent purposes and device as text columns for the
+//     dashboard's GROUP BYs; click ids, hashed matching data and properties
+//     as jsonb; empty strings stored as NULL). RANGE-partitioned by day (UTC)
+//     of received_at into events_pYYYYMMDD, plus events_default as a safety
+//     net. seq (a sequence) orders events received in the same microsecond.
+//     One index: (site, received_at, seq).
+//   - event_ids: (site, event_id) primary key, plus received_at. Dedup
+//     across days lives here, because a unique constraint on a partitioned
+//     table must include the partition key.
+//   - ensure_event_partition(day): creates a day's partition when missing,
+//     moving that day's rows out of the default partition. Migrate creates
+//     yesterday to the day after tomorrow; Insert creates a day (and the
+//     next) the first time a store instance sees it.
+//
+// Every table has site and every key includes it, so Citus can distribute
+// the tables by site unchanged.
+//
+// For later components: retention drops whole partitions (and deletes
+// event_ids rows by received_at); a forwarder can page through a site's
+// events by (received_at, seq), staying a little behind now() so that
+// transactions still in flight are not skipped.
 package postgres
 
 import (
