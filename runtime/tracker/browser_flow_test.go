@@ -167,11 +167,33 @@ func consentPage(t *testing.T, b *browsertest.Browser, mode, query string) (*sit
 	return s, tab
 }
 
-// waitReleased waits for the page view and the twelve queued events and
-// checks the consent state each carries.
+// grant runs js, which grants consent on a consentPage, and checks that it
+// put one batch on the wire: the next may leave only once the collector has
+// answered, else the batches could arrive in any order and, on a first
+// visit, each without the visitor cookie the first answer sets. Sending is
+// synchronous in the consent call, so a second request would be counted.
+func grant(t *testing.T, tab *browsertest.Tab, js string) {
+	t.Helper()
+	if n := eval[int](t, tab, js+"; sent.length"); n != 1 {
+		t.Errorf("consent put %d requests on the wire at once, want 1", n)
+	}
+}
+
+// waitReleased waits for the page view and the twelve queued events, checks
+// that they arrived in the order they were made, the page view first (it
+// carries the landing attribution and opens the session), and checks the
+// consent state each carries. Each arrived once (site's checkOnce).
 func waitReleased(t *testing.T, s *site, want map[string]string) []wireEvent {
 	t.Helper()
 	evs := s.rec.waitFor("events released by consent", func(evs []wireEvent) bool { return len(evs) >= 13 })
+	if len(evs) != 13 || evs[0].Type != "pageview" {
+		t.Fatalf("released %s, want the pageview and 12 queued events", describe(evs))
+	}
+	for i, e := range evs[1:] {
+		if e.Type != "custom" || e.Name != "queued" || e.Props["i"] != float64(i) {
+			t.Errorf("released event %d is %s/%s %v, want custom/queued {i: %d}", i+1, e.Type, e.Name, e.Props, i)
+		}
+	}
 	for _, e := range evs {
 		for k, v := range want {
 			if e.Consent[k] != v {
@@ -182,21 +204,18 @@ func waitReleased(t *testing.T, s *site, want map[string]string) []wireEvent {
 			t.Errorf("%s/%s click_ids %v", e.Type, e.Name, e.ClickIDs)
 		}
 	}
-	if evs[0].Type != "pageview" {
-		t.Errorf("first released event %s, want the pageview", evs[0].Type)
-	}
 	return evs
 }
 
 func testConsentAPI(t *testing.T, b *browsertest.Browser) {
 	s, tab := consentPage(t, b, v1alpha1.ConsentModeOptIn, "")
-	eval[bool](t, tab, `trackstack.consent({analytics_storage: "granted", ad_storage: "granted", ad_user_data: "denied", ad_personalization: "denied"}); true`)
+	grant(t, tab, `trackstack.consent({analytics_storage: "granted", ad_storage: "granted", ad_user_data: "denied", ad_personalization: "denied"})`)
 	waitReleased(t, s, map[string]string{"analytics_storage": "granted", "ad_storage": "granted", "ad_user_data": "denied", "ad_personalization": "denied"})
 }
 
 func testConsentMode(t *testing.T, b *browsertest.Browser) {
 	s, tab := consentPage(t, b, v1alpha1.ConsentModeOptIn, "")
-	eval[bool](t, tab, `gtag("consent", "update", {analytics_storage: "granted", ad_user_data: "granted"}); true`)
+	grant(t, tab, `gtag("consent", "update", {analytics_storage: "granted", ad_user_data: "granted"})`)
 	waitReleased(t, s, map[string]string{"analytics_storage": "granted", "ad_user_data": "granted", "ad_storage": "denied"})
 	// Later updates are followed too.
 	eval[bool](t, tab, `gtag("consent", "update", {ad_storage: "granted"}); trackstack.track("after_update"); true`)
@@ -214,7 +233,7 @@ func testConsentTCF(t *testing.T, b *browsertest.Browser) {
 	// optOut would send at once, but a TCF CMP on the page is waited for.
 	s, tab := consentPage(t, b, v1alpha1.ConsentModeOptOut, "&tcf=1")
 	poll(t, tab, `tcfListeners.length > 0`) // tcf.js has loaded and registered
-	eval[bool](t, tab, `tcfDecide({eventStatus: "useractioncomplete", gdprApplies: true, purpose: {consents: {1: true, 3: false, 4: true, 7: true}}}); true`)
+	grant(t, tab, `tcfDecide({eventStatus: "useractioncomplete", gdprApplies: true, purpose: {consents: {1: true, 3: false, 4: true, 7: true}}})`)
 	waitReleased(t, s, map[string]string{"analytics_storage": "granted", "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "denied"})
 }
 

@@ -55,18 +55,28 @@
 
   // ---- Queues and transport --------------------------------------------------
   // out: events waiting to be sent. They stay while consent withholds them.
+  // busy: the fetch in flight. One batch at a time is on the wire, the next
+  // leaving when the collector has answered: parallel requests may arrive in
+  // any order (the landing page view, which carries the attribution, must
+  // open the session), and a first visit's requests would each lack the
+  // visitor cookie the first answer sets, splitting one visitor in several.
   const out = [];
-  let timer = 0;
+  let timer;
   let tries = 0;
+  let busy;
 
+  // flush sends what consent allows. hidden is 1 from visibilitychange,
+  // falsy from timers and calls. clearTimeout returns undefined, so timer
+  // reads "none pending" after it.
   const flush = (hidden) => {
-    clearTimeout(timer);
-    timer = 0;
+    timer = clearTimeout(timer);
     if (C.m && K.analytics_storage != G) return;
     // The consent state at release travels with each event, which goes to
     // the pixels then too.
     out.forEach((e) => e.consent || ((e.consent = Object.assign({}, K)), px && px.push(e)));
-    while (out.length) {
+    // One fetch at a time; but a hidden page may be leaving, so then what
+    // waits goes at once, by beacon, even past a fetch in flight.
+    while (out.length && !busy | hidden) {
       // Up to 10 events a batch, fewer when the body would pass 20,000
       // characters (the collector takes 64 KiB of UTF-8); an event too big
       // on its own is dropped, as the collector would refuse it.
@@ -74,22 +84,22 @@
       let body;
       while ((body = JSON.stringify({ site, events: out.slice(0, n) })).length > 2e4 && n > 1) n >>= 1;
       const batch = out.splice(0, n);
-      // Network errors, 429 and 5xx are retried with backoff (1 s doubling
-      // to 64 s); any other answer (2xx, 400, 404, 413) is final.
-      const retry = () => {
-        out.unshift(...batch);
-        timer = setTimeout(flush, 1e3 << tries);
-        tries < 6 && tries++;
+      // The answer: 2xx, 400, 404 and 413 are final and let the next batch
+      // go at once (flush(0) is not hidden); network errors (no status),
+      // 429 and 5xx put the batch back in front and retry it with backoff
+      // (1 s doubling to 64 s), so events still leave in order.
+      const done = (r) => {
+        busy = 0;
+        r.status - 429 && r.status < 500
+          ? flush((tries = 0))
+          : (out.unshift(...batch), (timer = setTimeout(flush, 1e3 << tries)), (tries += tries < 6));
       };
       // Timed flushes use fetch to learn the status; a hidden page uses
       // sendBeacon, which survives unload. A string body goes as
       // text/plain, a CORS simple request.
       body.length > 2e4 ||
         (hidden && nav.sendBeacon(endpoint, body)) ||
-        fetch(endpoint, { method: "POST", body, keepalive: true, credentials: "include" }).then(
-          (r) => (r.status == 429 || r.status > 499 ? retry() : (tries = 0)),
-          retry
-        );
+        (busy = fetch(endpoint, { method: "POST", body, keepalive: true, credentials: "include" }).then(done, done));
     }
   };
 
@@ -101,11 +111,11 @@
   //   consume px (trackstack.p), the queue of released events (page views
   //   and conversions carry the event_id the platforms deduplicate on) and of
   //   {consent: K} entries when the page calls trackstack.consent.
+  // A script element created by a script is async already.
   const load = (f) => {
     const s = d.createElement("script");
-    s.async = true;
     s.src = new URL(f, me.src);
-    d.head.appendChild(s);
+    d.head.append(s);
   };
   w.__tcfapi && load("tcf.js");
   const px = C.x && (load("x.js?v=" + C.x), []);
@@ -161,8 +171,9 @@
         } catch (err) {}
       }
     }
-    out.length < 500 && out.push(e);
-    out.length > 9 ? flush() : timer || (timer = setTimeout(flush, 1e3));
+    // 10 waiting send at once; a full queue drops the event and leaves the
+    // sending to the timer.
+    (out.length < 500 && out.push(e)) > 9 ? flush() : timer || (timer = setTimeout(flush, 1e3));
   };
 
   const set = (o) => {
