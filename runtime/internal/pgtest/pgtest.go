@@ -49,6 +49,8 @@ const binGlob = "/usr/lib/postgresql/*/bin"
 // binary whose PostgreSQL tests are all filtered out never pays for initdb.
 // The zero value is not usable; call New.
 type Server struct {
+	binGlob string // where to look for the server binaries
+
 	mu      sync.Mutex
 	started bool
 	err     error // why the start failed; reported to every later user
@@ -60,7 +62,7 @@ type Server struct {
 }
 
 // New returns a server that starts when a test first asks for a database.
-func New() *Server { return &Server{} }
+func New() *Server { return &Server{binGlob: binGlob} }
 
 // Start starts a server for one test (stopped when the test ends) and returns
 // the DSN of a fresh database on it.
@@ -171,8 +173,10 @@ func (s *Server) ensureStarted() error {
 }
 
 // BinDir returns the newest installed PostgreSQL server binary directory.
-func BinDir() (string, error) {
-	dirs, _ := filepath.Glob(binGlob)
+func BinDir() (string, error) { return binDir(binGlob) }
+
+func binDir(glob string) (string, error) {
+	dirs, _ := filepath.Glob(glob)
 	type cand struct {
 		dir string
 		ver int
@@ -199,7 +203,7 @@ func BinDir() (string, error) {
 }
 
 func (s *Server) start() error {
-	bin, err := BinDir()
+	bin, err := binDir(s.binGlob)
 	if err != nil {
 		return err
 	}
