@@ -35,15 +35,15 @@ const benchUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like
 // BenchmarkCollect measures the whole collector as `trackstack collect`
 // runs it: HTTP on loopback, decoding, enrichment, the batch writer and a
 // durable commit in the store, with 50 concurrent keep-alive clients
-// posting browser batches of 1 or 20 events (~450 bytes each, every event
+// (200 for single events too) posting browser batches of 1 or 20 events (~450 bytes each, every event
 // new). Clients share the 2 cores with the server, so this understates a
 // collector alone. It reports events/s and the p99 request latency.
 func BenchmarkCollect(b *testing.B) {
 	for _, driver := range []string{config.DriverSQLite, config.DriverPostgres} {
-		for _, n := range []int{1, 20} {
-			b.Run(fmt.Sprintf("store=%s/events=%d/clients=50", driver, n), func(b *testing.B) {
+		for _, c := range []struct{ events, clients int }{{1, 50}, {1, 200}, {20, 50}} {
+			b.Run(fmt.Sprintf("store=%s/events=%d/clients=%d", driver, c.events, c.clients), func(b *testing.B) {
 				st := benchStore(b, driver)
-				benchCollect(b, st, n, 50)
+				benchCollect(b, st, c.events, c.clients)
 			})
 		}
 	}
