@@ -55,14 +55,20 @@ func (d *decoder) decodeEnvelope(body []byte, maxEvents int) (site string, event
 // of the right type that fail validation reject their event only (later, in
 // validate).
 func (d *decoder) decodeBrowser(body []byte) (*batch, error) {
+	return d.decodeBatch(body, MaxBrowserEvents, d.decodeBrowserEvent)
+}
+
+// decodeBatch decodes a batch envelope and each of its events with
+// decodeEvent; the browser and server batches differ only in their events.
+func (d *decoder) decodeBatch(body []byte, max int, decodeEvent func(path, *fastjson.Value, *event.Event, *meta) error) (*batch, error) {
 	d.reset()
-	site, values, err := d.decodeEnvelope(body, MaxBrowserEvents)
+	site, values, err := d.decodeEnvelope(body, max)
 	if err != nil {
 		return nil, err
 	}
 	b := &batch{site: site, events: make([]event.Event, len(values)), metas: make([]meta, len(values))}
 	for i, v := range values {
-		if err := d.decodeBrowserEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
+		if err := decodeEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -70,13 +76,19 @@ func (d *decoder) decodeBrowser(body []byte) (*batch, error) {
 }
 
 func (d *decoder) decodeBrowserEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
+	return visitFields(v, func(key []byte, fv *fastjson.Value) error {
+		return d.decodeBrowserField(p, key, fv, ev, m)
+	})
+}
+
+// visitFields calls field for each key of a JSON object, stopping at the first error.
+func visitFields(v *fastjson.Value, field func(key []byte, fv *fastjson.Value) error) error {
 	o, _ := v.Object()
 	var err error
 	o.Visit(func(key []byte, fv *fastjson.Value) {
-		if err != nil {
-			return
+		if err == nil {
+			err = field(key, fv)
 		}
-		err = d.decodeBrowserField(p, key, fv, ev, m)
 	})
 	return err
 }

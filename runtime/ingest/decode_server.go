@@ -12,28 +12,12 @@ import (
 // browser batch, but with RFC 3339 timestamps, raw or hashed matching data
 // under user, the end user's ip and user_agent, and an explicit visitor_id.
 func (d *decoder) decodeServer(body []byte) (*batch, error) {
-	d.reset()
-	site, values, err := d.decodeEnvelope(body, MaxServerEvents)
-	if err != nil {
-		return nil, err
-	}
-	b := &batch{site: site, events: make([]event.Event, len(values)), metas: make([]meta, len(values))}
-	for i, v := range values {
-		if err := d.decodeServerEvent(path{index: i}, v, &b.events[i], &b.metas[i]); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
+	return d.decodeBatch(body, MaxServerEvents, d.decodeServerEvent)
 }
 
 func (d *decoder) decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, m *meta) error {
-	o, _ := v.Object()
-	var err error
-	o.Visit(func(key []byte, fv *fastjson.Value) {
-		if err != nil {
-			return
-		}
-		err = d.decodeServerField(p, key, fv, ev, m)
+	err := visitFields(v, func(key []byte, fv *fastjson.Value) error {
+		return d.decodeServerField(p, key, fv, ev, m)
 	})
 	if err == nil && !m.hasTime {
 		m.reject(ReasonInvalid, "timestamp: required (RFC 3339)")
