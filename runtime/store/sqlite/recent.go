@@ -8,25 +8,15 @@ import (
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
 )
-
-const selectEvent = `SELECT site, received_at, event_id, type, name, source, occurred_at,
-    coalesce(visitor_id, ''), coalesce(session_id, ''), coalesce(user_id, ''), coalesce(url, ''), coalesce(referrer, ''),
-    coalesce(utm_source, ''), coalesce(utm_medium, ''), coalesce(utm_campaign, ''), coalesce(utm_term, ''), coalesce(utm_content, ''),
-    coalesce(channel, ''), click_ids, value, coalesce(currency, ''), coalesce(order_id, ''),
-    coalesce(consent_ad_storage, ''), coalesce(consent_analytics_storage, ''), coalesce(consent_ad_user_data, ''), coalesce(consent_ad_personalization, ''),
-    coalesce(device_browser, ''), coalesce(device_os, ''), coalesce(device_type, ''),
-    coalesce(ip, ''), coalesce(user_agent, ''), coalesce(screen, ''), coalesce(language, ''),
-    coalesce(fbp, ''), coalesce(fbc, ''), coalesce(ga_client_id, ''),
-    user_data, properties
-FROM events`
 
 // Recent returns the newest events of a site, newest first; see store.Store.
 func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, selectEvent+` WHERE site = ? ORDER BY received_at DESC, rowid DESC LIMIT ?`, site, limit)
+	rows, err := s.reader.QueryContext(ctx, store.SelectEvents+` WHERE site = ? ORDER BY received_at DESC, rowid DESC LIMIT ?`, site, limit)
 	if err != nil {
 		return nil, fmt.Errorf("while listing recent events of site %q: %w", site, err)
 	}
