@@ -51,6 +51,8 @@ type TrackingSiteSpec struct {
 
 	// DeletionPolicy says what happens to the site's stored events when the
 	// TrackingSite is deleted: Retain keeps them (default), Delete purges them.
+	// This version of the operator does not purge yet: events are retained
+	// either way until the retention runtime ships.
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
