@@ -273,3 +273,21 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func TestCollectorTrustedProxies(t *testing.T) {
+	arg := func(s *v1alpha1.TrackingSite) string {
+		for _, a := range buildCollectorDeployment(siteInputs{site: s}).Spec.Template.Spec.Containers[0].Args {
+			if len(a) > 18 && a[:18] == "--trusted-proxies=" {
+				return a[18:]
+			}
+		}
+		return ""
+	}
+	if got := arg(testSite(nil)); got != "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7" {
+		t.Errorf("default trusted proxies = %q", got)
+	}
+	own := testSite(func(s *v1alpha1.TrackingSite) { s.Spec.Collector.TrustedProxies = []string{"10.42.0.0/16"} })
+	if got := arg(own); got != "10.42.0.0/16" {
+		t.Errorf("trusted proxies = %q, want the spec's", got)
+	}
+}

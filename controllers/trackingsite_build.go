@@ -120,7 +120,7 @@ func buildCollectorDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfigurat
 	s := in.site
 	c := s.Spec.Collector
 	container := siteContainer(in, "collector",
-		configArgs("collect", fmt.Sprintf("--listen=:%d", httpPort)),
+		configArgs("collect", fmt.Sprintf("--listen=:%d", httpPort), "--trusted-proxies="+strings.Join(trustedProxies(s), ",")),
 		resourcesOr(c.Resources, "100m", "128Mi", "512Mi"))
 	spec := appsv1ac.DeploymentSpec().
 		WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentCollector))).
@@ -136,6 +136,14 @@ func buildCollectorDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfigurat
 		WithLabels(siteLabels(s.Name, ComponentCollector)).
 		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
 		WithSpec(spec)
+}
+
+// trustedProxies are the proxies whose X-Forwarded-For the collector believes.
+func trustedProxies(s *v1alpha1.TrackingSite) []string {
+	if p := s.Spec.Collector.TrustedProxies; len(p) > 0 {
+		return p
+	}
+	return v1alpha1.DefaultTrustedProxies
 }
 
 // collectorReplicas is the collector's replica count without autoscaling.

@@ -55,7 +55,8 @@ func TestTrackingSiteCreatesItsObjects(t *testing.T) {
 	pod := col.Spec.Template.Spec
 	c := pod.Containers[0]
 	g.Expect(c.Image).To(Equal("example.test/trackstack:test"))
-	g.Expect(c.Args).To(Equal([]string{"collect", "--config", "/etc/trackstack/config/config.yaml", "--listen=:8080"}))
+	g.Expect(c.Args).To(Equal([]string{"collect", "--config", "/etc/trackstack/config/config.yaml", "--listen=:8080",
+		"--trusted-proxies=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7"}))
 	assertRestricted(t, pod)
 	g.Expect(c.Resources.Requests).NotTo(BeEmpty())
 	g.Expect(c.Resources.Limits).NotTo(BeEmpty())

@@ -59,6 +59,8 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		{"autoscaling min over max", site(func(s *v1alpha1.TrackingSite) {
 			s.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MinReplicas: ptr.To[int32](5), MaxReplicas: 2}
 		}), "autoscaling.minReplicas must not exceed maxReplicas"},
+		{"trusted proxy not a CIDR", site(func(s *v1alpha1.TrackingSite) { s.Spec.Collector.TrustedProxies = []string{"ingress-nginx"} }),
+			"each trusted proxy must be a CIDR"},
 		{"site name too long", site(func(s *v1alpha1.TrackingSite) { s.Name = "a-very-long-site-name-that-goes-past-thirty" }),
 			"a TrackingSite name is at most 30 characters"},
 		{"destination block mismatch", dest(func(d *v1alpha1.Destination) {

@@ -276,7 +276,21 @@ type CollectorSpec struct {
 	// Autoscaling adds a HorizontalPodAutoscaler; it then owns the replica count.
 	// +optional
 	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// TrustedProxies are the CIDRs of the proxies in front of the collector
+	// (Ingress controller, load balancer) whose X-Forwarded-For is believed,
+	// so visitors' own IPs reach enrichment, anonymization and per-IP rate
+	// limits. Defaults to the private ranges a cluster's proxies connect
+	// from: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=43
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="each trusted proxy must be a CIDR such as 10.0.0.0/8"
+	// +optional
+	TrustedProxies []string `json:"trustedProxies,omitempty"`
 }
+
+// DefaultTrustedProxies are the ranges trusted when collector.trustedProxies is unset.
+var DefaultTrustedProxies = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"}
 
 // AutoscalingSpec configures a HorizontalPodAutoscaler on CPU.
 // +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed maxReplicas"
