@@ -291,3 +291,14 @@ func TestCollectorTrustedProxies(t *testing.T) {
 		t.Errorf("trusted proxies = %q, want the spec's", got)
 	}
 }
+
+func TestCollectorGCTuning(t *testing.T) {
+	env := map[string]string{}
+	for _, e := range buildCollectorDeployment(siteInputs{site: testSite(nil)}).Spec.Template.Spec.Containers[0].Env {
+		env[*e.Name] = *e.Value
+	}
+	// Default limit 512Mi: GOMEMLIMIT is 90% of it, in bytes.
+	if env["GOGC"] != "400" || env["GOMEMLIMIT"] != "483183819" {
+		t.Errorf("GC env = %v", env)
+	}
+}

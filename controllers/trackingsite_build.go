@@ -103,6 +103,7 @@ func storageKey(s *v1alpha1.TrackingSite) string {
 func siteContainer(in siteInputs, name string, args []string, res *corev1ac.ResourceRequirementsApplyConfiguration) *corev1ac.ContainerApplyConfiguration {
 	return withHTTP(runtimeContainer(name, in.opts, args)).
 		WithResources(res).
+		WithEnv(gcEnv(res)...).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName(volKeys).WithMountPath(config.KeysDir).WithReadOnly(true),
 			corev1ac.VolumeMount().WithName(volStorage).WithMountPath(config.StorageDir).WithReadOnly(true),

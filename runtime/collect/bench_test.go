@@ -38,6 +38,9 @@ const benchUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like
 // (200 for single events too) posting browser batches of 1 or 20 events (~450 bytes each, every event
 // new). Clients share the 2 cores with the server, so this understates a
 // collector alone. It reports events/s and the p99 request latency.
+//
+// The collector pods the operator runs set GOGC=400 (and GOMEMLIMIT); run
+// with GOGC=400 to measure that, without it for Go's default.
 func BenchmarkCollect(b *testing.B) {
 	for _, driver := range []string{config.DriverSQLite, config.DriverPostgres} {
 		for _, c := range []struct{ events, clients int }{{1, 50}, {1, 200}, {20, 50}} {
