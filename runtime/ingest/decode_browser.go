@@ -93,7 +93,9 @@ func visitFields(v *fastjson.Value, field func(key []byte, fv *fastjson.Value) e
 	return err
 }
 
-func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
+// decodeCommonField decodes the fields browser and server events share;
+// other keys are ignored.
+func (d *decoder) decodeCommonField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
 	var err error
 	switch string(key) {
 	case "event_id":
@@ -105,6 +107,33 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 		if b, err = stringBytes(p.sub("name"), v); err == nil && len(b) > 0 {
 			ev.Name = eventName(b)
 		}
+	case "url":
+		ev.URL, err = d.istr(p.sub("url"), v)
+		ev.URL = truncate(ev.URL, maxURLLen)
+	case "referrer":
+		ev.Referrer, err = d.istr(p.sub("referrer"), v)
+		ev.Referrer = truncate(ev.Referrer, maxURLLen)
+	case "utm":
+		err = d.decodeUTM(p.sub("utm"), v, &ev.UTM)
+	case "click_ids":
+		ev.ClickIDs, err = d.decodeClickIDs(p.sub("click_ids"), v)
+	case "consent":
+		err = decodeConsent(p.sub("consent"), v, &ev.Consent)
+	case "value":
+		err = decodeValue(p.sub("value"), v, ev)
+	case "currency":
+		ev.Currency, err = d.istr(p.sub("currency"), v)
+	case "order_id":
+		ev.OrderID, err = str(p.sub("order_id"), v)
+	case "user_id":
+		ev.UserID, err = d.istr(p.sub("user_id"), v)
+	}
+	return err
+}
+
+func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
+	var err error
+	switch string(key) {
 	case "ts":
 		var f float64
 		var ok bool
@@ -115,12 +144,6 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 				ev.Timestamp, m.hasTime = time.UnixMilli(int64(f)).UTC(), true
 			}
 		}
-	case "url":
-		ev.URL, err = d.istr(p.sub("url"), v)
-		ev.URL = truncate(ev.URL, maxURLLen)
-	case "referrer":
-		ev.Referrer, err = d.istr(p.sub("referrer"), v)
-		ev.Referrer = truncate(ev.Referrer, maxURLLen)
 	case "title":
 		// Not stored (the event model has no title); checked for shape only.
 		_, err = stringBytes(p.sub("title"), v)
@@ -130,10 +153,6 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 	case "lang":
 		ev.Language, err = d.istr(p.sub("lang"), v)
 		ev.Language = truncate(ev.Language, maxShortLen)
-	case "utm":
-		err = d.decodeUTM(p.sub("utm"), v, &ev.UTM)
-	case "click_ids":
-		ev.ClickIDs, err = d.decodeClickIDs(p.sub("click_ids"), v)
 	case "cookies":
 		err = visitStrings(p.sub("cookies"), v, func(key, val []byte) {
 			s := truncate(d.intern(val), maxCookieLen)
@@ -146,18 +165,8 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 				ev.GAClientID = gaClientID(s)
 			}
 		})
-	case "consent":
-		err = decodeConsent(p.sub("consent"), v, &ev.Consent)
 	case "props":
 		err = decodeProps(p.sub("props"), v, ev, m, maxBrowserProps)
-	case "value":
-		err = decodeValue(p.sub("value"), v, ev)
-	case "currency":
-		ev.Currency, err = d.istr(p.sub("currency"), v)
-	case "order_id":
-		ev.OrderID, err = str(p.sub("order_id"), v)
-	case "user_id":
-		ev.UserID, err = d.istr(p.sub("user_id"), v)
 	case "user":
 		err = visitStrings(p.sub("user"), v, func(key, val []byte) {
 			s := d.intern(val)
@@ -186,6 +195,8 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 		default:
 			err = typeError(p.sub("scripted"), "boolean", v)
 		}
+	default:
+		err = d.decodeCommonField(p, key, v, ev, m)
 	}
 	return err
 }

@@ -30,15 +30,6 @@ func (d *decoder) decodeServerEvent(p path, v *fastjson.Value, ev *event.Event, 
 func (d *decoder) decodeServerField(p path, key []byte, v *fastjson.Value, ev *event.Event, m *meta) error {
 	var err error
 	switch string(key) {
-	case "event_id":
-		ev.EventID, err = str(p.sub("event_id"), v)
-	case "type":
-		err = decodeType(p, v, ev, m)
-	case "name":
-		var b []byte
-		if b, err = stringBytes(p.sub("name"), v); err == nil && len(b) > 0 {
-			ev.Name = eventName(b)
-		}
 	case "timestamp":
 		var b []byte
 		if b, err = stringBytes(p.sub("timestamp"), v); err == nil && len(b) > 0 {
@@ -51,26 +42,6 @@ func (d *decoder) decodeServerField(p path, key []byte, v *fastjson.Value, ev *e
 		}
 	case "visitor_id":
 		ev.VisitorID, err = d.istr(p.sub("visitor_id"), v)
-	case "user_id":
-		ev.UserID, err = d.istr(p.sub("user_id"), v)
-	case "value":
-		err = decodeValue(p.sub("value"), v, ev)
-	case "currency":
-		ev.Currency, err = d.istr(p.sub("currency"), v)
-	case "order_id":
-		ev.OrderID, err = str(p.sub("order_id"), v)
-	case "url":
-		ev.URL, err = d.istr(p.sub("url"), v)
-		ev.URL = truncate(ev.URL, maxURLLen)
-	case "referrer":
-		ev.Referrer, err = d.istr(p.sub("referrer"), v)
-		ev.Referrer = truncate(ev.Referrer, maxURLLen)
-	case "utm":
-		err = d.decodeUTM(p.sub("utm"), v, &ev.UTM)
-	case "click_ids":
-		ev.ClickIDs, err = d.decodeClickIDs(p.sub("click_ids"), v)
-	case "consent":
-		err = decodeConsent(p.sub("consent"), v, &ev.Consent)
 	case "properties":
 		err = decodeProps(p.sub("properties"), v, ev, m, maxServerProps)
 	case "fbp":
@@ -106,6 +77,8 @@ func (d *decoder) decodeServerField(p path, key []byte, v *fastjson.Value, ev *e
 				m.ua = truncate(s, maxUALen)
 			}
 		})
+	default:
+		err = d.decodeCommonField(p, key, v, ev, m)
 	}
 	return err
 }
