@@ -29,6 +29,8 @@ type siteRun struct {
 
 	storageHash string
 	configHash  string
+	// destinations are the site's Destinations, read once by reconcileConfig.
+	destinations []v1alpha1.Destination
 	// changed lists the children this pass created or changed.
 	changed []string
 	// waiting says what the rollout still waits for; empty once rolled out.
@@ -76,6 +78,7 @@ func (run *siteRun) reconcileConfig(ctx context.Context) error {
 	if err := run.r.List(ctx, &policies, ns, byRef); err != nil {
 		return fmt.Errorf("listing RetentionPolicies: %w", err)
 	}
+	run.destinations = dests.Items
 	data, err := renderRuntimeConfig(run.site, dests.Items, policies.Items)
 	if err != nil {
 		return err
@@ -177,14 +180,9 @@ func deploymentWaiting(d *appsv1.Deployment) string {
 
 // observeDestinations summarises the site's Destinations, so that the site
 // reports one that cannot deliver.
-func (run *siteRun) observeDestinations(ctx context.Context) error {
-	var dests v1alpha1.DestinationList
-	if err := run.r.List(ctx, &dests, client.InNamespace(run.site.Namespace),
-		client.MatchingFields{indexSiteRef: run.site.Name}); err != nil {
-		return fmt.Errorf("listing Destinations: %w", err)
-	}
+func (run *siteRun) observeDestinations(context.Context) error {
 	readyCount := 0
-	for _, d := range dests.Items {
+	for _, d := range run.destinations {
 		switch readyStatus(&d.Status.ObjectStatus) {
 		case "True":
 			readyCount++
@@ -194,7 +192,7 @@ func (run *siteRun) observeDestinations(ctx context.Context) error {
 			}
 		}
 	}
-	run.site.Status.Destinations = fmt.Sprintf("%d/%d ready", readyCount, len(dests.Items))
+	run.site.Status.Destinations = fmt.Sprintf("%d/%d ready", readyCount, len(run.destinations))
 	return nil
 }
 
