@@ -287,6 +287,63 @@ type CollectorSpec struct {
 	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="each trusted proxy must be a CIDR such as 10.0.0.0/8"
 	// +optional
 	TrustedProxies []string `json:"trustedProxies,omitempty"`
+
+	// Limits are the collector's rate limits, per collector replica. Each
+	// unset field takes its default; 0 means unlimited.
+	// +optional
+	Limits *CollectorLimits `json:"limits,omitempty"`
+}
+
+// CollectorLimits are a collector replica's rate limits. Over a limit the
+// collector answers 429 with Retry-After (bot events are dropped instead).
+// Every field accepts 0, meaning unlimited.
+type CollectorLimits struct {
+	// ServerEventsPerSecond limits the events the server-side API
+	// (POST /v1/events) accepts for the site, apart from browser traffic, so
+	// a flood of page views never starves a backend's sales. Defaults to
+	// 50000, the collector's design load.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000000
+	// +optional
+	ServerEventsPerSecond *int32 `json:"serverEventsPerSecond,omitempty"`
+	// ServerBurst is how many server events may arrive at once above the
+	// rate. Defaults to 100000; never below one full request (500 events).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000000
+	// +optional
+	ServerBurst *int32 `json:"serverBurst,omitempty"`
+	// BrowserEventsPerSecond limits the browser events (tracker batches and
+	// pixels) accepted for the site. Defaults to 100000.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000000
+	// +optional
+	BrowserEventsPerSecond *int32 `json:"browserEventsPerSecond,omitempty"`
+	// BrowserBurst is how many browser events may arrive at once above the
+	// rate. Defaults to 200000; never below one full batch (50 events).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000000
+	// +optional
+	BrowserBurst *int32 `json:"browserBurst,omitempty"`
+	// IPRequestsPerSecond limits browser requests per client IP (IPv6 by
+	// /64). Defaults to 20.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	// +optional
+	IPRequestsPerSecond *int32 `json:"ipRequestsPerSecond,omitempty"`
+	// IPBurst is how many browser requests one client IP may send at once
+	// above its rate. Defaults to 60.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000000
+	// +optional
+	IPBurst *int32 `json:"ipBurst,omitempty"`
+	// BotEventsPerSecond is the pace above which one client IP is taken for
+	// a script, not a person: its excess browser events are dropped as bots.
+	// Defaults to 50; keep it well above what an office or a mobile carrier
+	// behind one address produces.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	// +optional
+	BotEventsPerSecond *int32 `json:"botEventsPerSecond,omitempty"`
 }
 
 // DefaultTrustedProxies are the ranges trusted when collector.trustedProxies is unset.

@@ -59,10 +59,13 @@ type Runtime struct {
 	// Kind is always Kind.
 	Kind string `json:"kind"`
 
-	Site         Site          `json:"site"`
-	Storage      Storage       `json:"storage"`
-	Tracker      Tracker       `json:"tracker"`
-	Privacy      Privacy       `json:"privacy"`
+	Site    Site    `json:"site"`
+	Storage Storage `json:"storage"`
+	Tracker Tracker `json:"tracker"`
+	Privacy Privacy `json:"privacy"`
+	// Limits are the collector's rate limits; nil (a file rendered before
+	// limits existed) means DefaultLimits.
+	Limits       *Limits       `json:"limits,omitempty"`
 	Goals        []Goal        `json:"goals,omitempty"`
 	Destinations []Destination `json:"destinations,omitempty"`
 	Retention    []Retention   `json:"retention,omitempty"`
@@ -128,6 +131,42 @@ type Autocapture struct {
 type Privacy struct {
 	// IPAnonymization is none, truncate or full.
 	IPAnonymization string `json:"ipAnonymization"`
+}
+
+// Limits are a collector replica's rate limits, every default resolved.
+// 0 means unlimited.
+type Limits struct {
+	ServerEventsPerSecond  int32 `json:"serverEventsPerSecond"`
+	ServerBurst            int32 `json:"serverBurst"`
+	BrowserEventsPerSecond int32 `json:"browserEventsPerSecond"`
+	BrowserBurst           int32 `json:"browserBurst"`
+	IPRequestsPerSecond    int32 `json:"ipRequestsPerSecond"`
+	IPBurst                int32 `json:"ipBurst"`
+	BotEventsPerSecond     int32 `json:"botEventsPerSecond"`
+}
+
+// DefaultLimits are the limits of a site that sets none. They are flood
+// guards above the collector's design load (50,000 events/s per replica),
+// not quotas. The bot pace allows 50 events/s per IP, because mobile
+// carriers put many people behind one IPv4 address.
+func DefaultLimits() Limits {
+	return Limits{
+		ServerEventsPerSecond:  50_000,
+		ServerBurst:            100_000,
+		BrowserEventsPerSecond: 100_000,
+		BrowserBurst:           200_000,
+		IPRequestsPerSecond:    20,
+		IPBurst:                60,
+		BotEventsPerSecond:     50,
+	}
+}
+
+// EffectiveLimits returns the configured limits, or the defaults.
+func (r *Runtime) EffectiveLimits() Limits {
+	if r.Limits == nil {
+		return DefaultLimits()
+	}
+	return *r.Limits
 }
 
 // Goal names a conversion.
@@ -215,6 +254,21 @@ func (r *Runtime) Validate() error {
 		return fmt.Errorf("runtime config: site.name is empty")
 	case r.Tracker.Path == "" || r.Tracker.Path[0] != '/':
 		return fmt.Errorf("runtime config: tracker.path %q must start with /", r.Tracker.Path)
+	}
+	if l := r.Limits; l != nil {
+		for _, f := range []struct {
+			name string
+			v    int32
+		}{
+			{"serverEventsPerSecond", l.ServerEventsPerSecond}, {"serverBurst", l.ServerBurst},
+			{"browserEventsPerSecond", l.BrowserEventsPerSecond}, {"browserBurst", l.BrowserBurst},
+			{"ipRequestsPerSecond", l.IPRequestsPerSecond}, {"ipBurst", l.IPBurst},
+			{"botEventsPerSecond", l.BotEventsPerSecond},
+		} {
+			if f.v < 0 {
+				return fmt.Errorf("runtime config: limits.%s is %d; use 0 for unlimited or a positive number", f.name, f.v)
+			}
+		}
 	}
 	switch r.Storage.Driver {
 	case DriverPostgres:

@@ -25,6 +25,9 @@ func sampleSite() *v1alpha1.TrackingSite {
 			},
 			Privacy: v1alpha1.PrivacySpec{IPAnonymization: v1alpha1.IPAnonymizationFull},
 			Goals:   []v1alpha1.Goal{{Name: "purchase", Event: "purchase", ValueFrom: "value"}, {Name: "signup", Path: "/welcome*"}},
+			Collector: v1alpha1.CollectorSpec{Limits: &v1alpha1.CollectorLimits{
+				ServerEventsPerSecond: ptr.To[int32](0), IPRequestsPerSecond: ptr.To[int32](5), BotEventsPerSecond: ptr.To[int32](200),
+			}},
 		},
 	}
 }
@@ -69,7 +72,11 @@ func TestRenderRoundTrip(t *testing.T) {
 		"credentials at the pod's mount":         back.Destinations[0].CredentialsDir == CredentialsDir,
 		"retention resolved":                     back.Retention[0].MaxAgeDays == 30 && *back.Retention[0].AnonymizeIPAfterDays == 7,
 		"keys dir":                               back.Site.KeysDir == KeysDir,
-		"consent":                                back.Tracker.ConsentMode == "optIn" && back.Destinations[1].ConsentRequires[0] == "analytics_storage",
+		"limits: set values kept, 0 kept as unlimited, the rest defaulted": *back.Limits == Limits{
+			ServerEventsPerSecond: 0, ServerBurst: 100_000, BrowserEventsPerSecond: 100_000, BrowserBurst: 200_000,
+			IPRequestsPerSecond: 5, IPBurst: 60, BotEventsPerSecond: 200,
+		},
+		"consent": back.Tracker.ConsentMode == "optIn" && back.Destinations[1].ConsentRequires[0] == "analytics_storage",
 	}
 	for what, ok := range checks {
 		if !ok {
@@ -85,6 +92,12 @@ func TestRenderDefaults(t *testing.T) {
 	})
 	if r.Tracker.Path != "/_ts" || r.Tracker.ConsentMode != "none" || r.Privacy.IPAnonymization != "truncate" {
 		t.Errorf("defaults not resolved: %+v %+v", r.Tracker, r.Privacy)
+	}
+	if *r.Limits != DefaultLimits() || r.EffectiveLimits() != DefaultLimits() {
+		t.Errorf("limits not defaulted: %+v", *r.Limits)
+	}
+	if DefaultLimits().ServerEventsPerSecond < 50_000 {
+		t.Errorf("the server API's default limit %d is below the collector's design load of 50,000 events/s", DefaultLimits().ServerEventsPerSecond)
 	}
 	if r.Retention[0].MaxAgeDays != 395 {
 		t.Errorf("maxAgeDays default = %d", r.Retention[0].MaxAgeDays)
@@ -109,6 +122,7 @@ func TestParseRejects(t *testing.T) {
 		{"no site name", strings.Replace(string(good), "name: shop", "name: \"\"", 1), "site.name is empty"},
 		{"bad driver", strings.Replace(string(good), "driver: postgres", "driver: mongo", 1), `storage.driver "mongo"`},
 		{"not yaml", "{", "parsing runtime config"},
+		{"negative limit", strings.Replace(string(good), "ipBurst: 60", "ipBurst: -1", 1), "limits.ipBurst is -1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,7 @@ func Render(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies 
 			Pixels: *s.Tracker.Pixels.DeepCopy(),
 		},
 		Privacy: Privacy{IPAnonymization: orDefault(s.Privacy.IPAnonymization, v1alpha1.IPAnonymizationTruncate)},
+		Limits:  renderLimits(s.Collector.Limits),
 	}
 	if opts.Storage != nil {
 		r.Storage = *opts.Storage
@@ -81,6 +82,28 @@ func Render(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies 
 	}
 	sort.Slice(r.Retention, func(i, j int) bool { return r.Retention[i].Name < r.Retention[j].Name })
 	return r
+}
+
+// renderLimits resolves every unset limit to its default.
+func renderLimits(l *v1alpha1.CollectorLimits) *Limits {
+	out := DefaultLimits()
+	if l == nil {
+		return &out
+	}
+	for _, f := range []struct {
+		dst *int32
+		src *int32
+	}{
+		{&out.ServerEventsPerSecond, l.ServerEventsPerSecond}, {&out.ServerBurst, l.ServerBurst},
+		{&out.BrowserEventsPerSecond, l.BrowserEventsPerSecond}, {&out.BrowserBurst, l.BrowserBurst},
+		{&out.IPRequestsPerSecond, l.IPRequestsPerSecond}, {&out.IPBurst, l.IPBurst},
+		{&out.BotEventsPerSecond, l.BotEventsPerSecond},
+	} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return &out
 }
 
 // renderDestination copies a Destination without its secrets. In a pod each
