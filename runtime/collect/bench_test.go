@@ -18,6 +18,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/ingest"
 	"github.com/trackstack/trackstack/runtime/internal/pgtest"
+	"github.com/trackstack/trackstack/runtime/service"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -61,12 +62,12 @@ func benchStore(b *testing.B, driver string) store.Store {
 			b.Fatal(err)
 		}
 	}
-	st, err := OpenStore(context.Background(), s)
+	st, err := service.OpenStore(context.Background(), s)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	if err := Migrate(context.Background(), st, nil); err != nil {
+	if err := service.Migrate(context.Background(), st, nil); err != nil {
 		b.Fatal(err)
 	}
 	return st

@@ -1,7 +1,8 @@
 // Package collect assembles the collector that `trackstack collect` runs in
 // a pod (one site) and `trackstack standalone` runs for all its sites: the
 // store behind a batch writer, the ingest handler (runtime/ingest) and the
-// tracker's files (runtime/tracker), served with a graceful shutdown (Serve).
+// tracker's files (runtime/tracker). Serving it, opening the store and
+// applying migrations are runtime/service's, which every service shares.
 //
 // The command-line side (flags, env, signals) lives in runtime/cmd/trackstack;
 // this package only wires parts together, so tests build the same collector
@@ -20,9 +21,9 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/service"
 	"github.com/trackstack/trackstack/runtime/store"
 	"github.com/trackstack/trackstack/runtime/store/batch"
 	"github.com/trackstack/trackstack/runtime/tracker"
@@ -69,7 +70,7 @@ func New(o Options) (*Collector, error) {
 	}
 	reg := o.Registry
 	if reg == nil {
-		reg = NewRegistry()
+		reg = service.NewRegistry()
 	}
 	bopts := o.Batch
 	wm, err := newWriterMetrics(reg)
@@ -107,14 +108,6 @@ func New(o Options) (*Collector, error) {
 		return nil, fmt.Errorf("while building the ingest handler: %w", err)
 	}
 	return &Collector{writer: w, ingest: ic, scripts: sc}, nil
-}
-
-// NewRegistry returns a Prometheus registry with the Go runtime and process
-// collectors, for the runtime's own metrics to join.
-func NewRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
 }
 
 // ServeHTTP serves the collector's endpoints.

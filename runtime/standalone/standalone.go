@@ -37,6 +37,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/collect"
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/service"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -139,7 +140,7 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 		s.sites = append(s.sites, rt)
 		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt})
 	}
-	if s.store, err = collect.OpenStore(ctx, storage); err != nil {
+	if s.store, err = service.OpenStore(ctx, storage); err != nil {
 		return nil, err
 	}
 	if err := s.store.Migrate(ctx); err != nil {
@@ -195,7 +196,7 @@ func (s *Server) Keys() *Keys { return s.keys }
 // Run serves until ctx ends, then shuts down gracefully: requests in
 // flight are answered, accepted events committed, the database closed.
 func (s *Server) Run(ctx context.Context) error {
-	err := collect.Serve(ctx, s.ln, s.handler, collect.ServeOptions{
+	err := service.Serve(ctx, s.ln, s.handler, service.ServeOptions{
 		Logger: s.log, Drain: s.collector.Drain, ShutdownTimeout: s.opts.ShutdownTimeout,
 	})
 	s.ln = nil // Serve closed it

@@ -15,6 +15,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/collect"
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/service"
 )
 
 const collectAbout = `Runs the collector of one site: serves the tracker script ({tracker.path}/t.js),
@@ -80,7 +81,7 @@ func runCollect(ctx context.Context, e *env, args []string) int {
 func collectSite(ctx context.Context, log *slog.Logger, o collectFlags, site ingest.Site, proxies []netip.Prefix) int {
 	rt := site.Config
 	log.Info("starting", "version", versionString(), "driver", rt.Storage.Driver, "listen", o.listen)
-	st, err := collect.OpenStore(ctx, rt.Storage)
+	st, err := service.OpenStore(ctx, rt.Storage)
 	if err != nil {
 		log.Error("cannot open the store", "err", err)
 		return exitFailure
@@ -121,14 +122,14 @@ func collectSite(ctx context.Context, log *slog.Logger, o collectFlags, site ing
 	defer cancel()
 	served := make(chan error, 1)
 	go func() {
-		served <- collect.Serve(sctx, ln, c, collect.ServeOptions{
+		served <- service.Serve(sctx, ln, c, service.ServeOptions{
 			Logger: log, Drain: c.Drain, DrainDelay: o.drainDelay, ShutdownTimeout: o.shutdownTimeout,
 		})
 		cancel() // a server that died stops the migrations too
 	}()
 	code := exitOK
 	if !o.skipMigrations {
-		if err := collect.Migrate(sctx, st, log); err != nil && ctx.Err() == nil {
+		if err := service.Migrate(sctx, st, log); err != nil && ctx.Err() == nil {
 			log.Error("cannot migrate the store", "err", err)
 			code = exitFailure
 			cancel()

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/trackstack/trackstack/runtime/collect"
+	"github.com/trackstack/trackstack/runtime/service"
 )
 
 const migrateAbout = `Applies the store's schema migrations and exits: the PostgreSQL database whose URI is
@@ -37,13 +37,13 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	log := newLogger(e.stderr, level).With("cmd", "migrate", "site", rt.Site.Name)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	st, err := collect.OpenStore(ctx, rt.Storage)
+	st, err := service.OpenStore(ctx, rt.Storage)
 	if err != nil {
 		log.Error("cannot open the store", "err", err)
 		return exitFailure
 	}
 	defer st.Close()
-	if err := collect.Migrate(ctx, st, log); err != nil {
+	if err := service.Migrate(ctx, st, log); err != nil {
 		log.Error("cannot migrate the store", "err", err)
 		return exitFailure
 	}
