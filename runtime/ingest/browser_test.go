@@ -376,7 +376,7 @@ func TestBrowserRateLimitIPv6GroupsBy64(t *testing.T) {
 
 func TestBrowserRateLimitPerSite(t *testing.T) {
 	l := unlimited()
-	l.SiteEventsPerSecond, l.SiteBurst = 10, MaxBrowserEvents
+	l.BrowserEventsPerSecond, l.BrowserBurst = 10, MaxBrowserEvents
 	h := newHarness(t, withLimits(l), withSites(testSite("shop"), testSite("blog")))
 	evs := make([]map[string]any, MaxBrowserEvents)
 	for i := range evs {

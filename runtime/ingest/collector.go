@@ -18,6 +18,7 @@ import (
 
 	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/throttle"
 )
 
 // EventWriter stores events. It returns how many were new (the rest were
@@ -48,7 +49,8 @@ type Options struct {
 	// Registry receives the metrics and is served on /metrics; nil creates
 	// a private one.
 	Registry *prometheus.Registry
-	// Limits are the rate limits; nil is DefaultLimits().
+	// Limits, when set, are every site's rate limits, in place of the
+	// limits each site's configuration sets (tests and benchmarks).
 	Limits *Limits
 	// TrustedProxies are the proxies (load balancers, ingress controllers)
 	// whose X-Forwarded-For is believed.
@@ -75,16 +77,17 @@ type Collector struct {
 	log          *slog.Logger
 	registry     *prometheus.Registry
 	metricsH     http.Handler
-	limits       Limits
+	limits       *Limits // overrides the sites' own; nil: each site's
 	trusted      []netip.Prefix
 	ua           *enrich.UAParser
 	writeTimeout time.Duration
 	bodyTimeout  time.Duration
 
-	metrics  *metrics
-	ipLimits *ipLimiters
-	sessions *sessions
-	decoders sync.Pool // *decoder
+	metrics *metrics
+	// keyFailures throttles clients that send wrong ingest keys.
+	keyFailures *throttle.Failures
+	sessions    *sessions
+	decoders    sync.Pool // *decoder
 
 	sites    atomic.Pointer[siteTable]
 	draining atomic.Bool
@@ -136,11 +139,8 @@ func New(o Options) (*Collector, error) {
 	if c.bodyTimeout <= 0 {
 		c.bodyTimeout = 10 * time.Second
 	}
-	c.limits = DefaultLimits()
-	if o.Limits != nil {
-		c.limits = *o.Limits
-	}
-	c.ipLimits = newIPLimiters(c.limits)
+	c.limits = o.Limits
+	c.keyFailures = throttle.New(0, 0, 0)
 	m, err := newMetrics(c.registry)
 	if err != nil {
 		return nil, fmt.Errorf("registering ingest metrics: %w", err)
@@ -154,13 +154,14 @@ func New(o Options) (*Collector, error) {
 }
 
 // SetSites replaces the served sites (on a config reload) without dropping
-// requests in flight. Rate-limit buckets of the sites start full again.
+// requests in flight. Each site gets the rate limits of its configuration
+// (unless Options.Limits overrides them); their buckets start full again.
 func (c *Collector) SetSites(sites []Site) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &siteTable{byName: make(map[string]*siteState, len(sites)), byPath: make(map[string][]*siteState)}
 	for _, s := range sites {
-		st, err := newSiteState(s, c.limits, c.metrics)
+		st, err := newSiteState(s, c.siteLimits(s), c.metrics)
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
@@ -179,6 +180,17 @@ func (c *Collector) SetSites(sites []Site) error {
 	}
 	c.sites.Store(t)
 	return nil
+}
+
+// siteLimits are the limits of a site: the override, or its configuration's.
+func (c *Collector) siteLimits(s Site) Limits {
+	if c.limits != nil {
+		return *c.limits
+	}
+	if s.Config == nil {
+		return DefaultLimits()
+	}
+	return LimitsFor(s.Config.EffectiveLimits())
 }
 
 // Drain makes /readyz fail from now on, so load balancers stop sending

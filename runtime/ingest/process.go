@@ -10,6 +10,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
+	"github.com/trackstack/trackstack/runtime/throttle"
 )
 
 // outcome is how a batch request ends: a result (status 200) or an error.
@@ -41,8 +42,13 @@ func rejectEvent(res *result, sm *sourceMetrics, i int, ev *event.Event, m *meta
 // and writes what survives.
 func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip netip.Addr, now time.Time) outcome {
 	sm := &s.browserMetrics
+	// The per-IP limit is the site's, so it applies once the body named
+	// the site (sites sharing a tracker path may set different limits).
+	if ok, d := s.ipLimits.allowRequest(ip, now); !ok {
+		return outcome{status: http.StatusTooManyRequests, retry: throttle.RetryAfterSeconds(d), msg: "rate limit exceeded"}
+	}
 	if ok, d := allowN(s.browserLimit, now, len(b.events)); !ok {
-		return outcome{status: http.StatusTooManyRequests, retry: retryAfter(d), msg: "site event rate limit exceeded"}
+		return outcome{status: http.StatusTooManyRequests, retry: throttle.RetryAfterSeconds(d), msg: "site event rate limit exceeded"}
 	}
 	ua := truncate(r.UserAgent(), maxUALen)
 	uaInfo := c.ua.Parse(ua)
@@ -73,7 +79,7 @@ func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip ne
 	}
 	// Behaviour rule: more events per second from one IP than a person
 	// produces marks the whole batch as automated.
-	paced := c.ipLimits.humanPace(ip, now, humans)
+	paced := s.ipLimits.humanPace(ip, now, humans)
 
 	kept := 0
 	for i := range b.events {
@@ -103,7 +109,7 @@ func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip ne
 func (c *Collector) ingestServer(ctx context.Context, s *siteState, b *batch, now time.Time) outcome {
 	sm := &s.serverMetrics
 	if ok, d := allowN(s.serverLimit, now, len(b.events)); !ok {
-		return outcome{status: http.StatusTooManyRequests, retry: retryAfter(d), msg: "site event rate limit exceeded"}
+		return outcome{status: http.StatusTooManyRequests, retry: throttle.RetryAfterSeconds(d), msg: "site event rate limit exceeded"}
 	}
 	var res result
 	kept := 0

@@ -1,25 +1,29 @@
 package ingest
 
 import (
-	"math"
 	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
+
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/throttle"
 )
 
-// Limits are the collector's rate limits. A rate of 0 means no limit.
+// Limits are a site's rate limits in one collector replica. A rate of 0
+// means no limit. A site's come from its configuration (LimitsFor);
+// Options.Limits overrides them for every site.
 type Limits struct {
 	// IPRequestsPerSecond and IPBurst limit browser requests (batches and
 	// pixels) per client IP; IPv6 clients are grouped by /64, which one
 	// host controls. Over the limit: 429 with Retry-After.
 	IPRequestsPerSecond float64
 	IPBurst             int
-	// SiteEventsPerSecond and SiteBurst limit browser events per site.
-	SiteEventsPerSecond float64
-	SiteBurst           int
+	// BrowserEventsPerSecond and BrowserBurst limit browser events per site.
+	BrowserEventsPerSecond float64
+	BrowserBurst           int
 	// ServerEventsPerSecond and ServerBurst limit /v1/events events per
 	// site, apart from browser traffic, so a flood of page views cannot
 	// starve a backend's sales.
@@ -37,22 +41,23 @@ type Limits struct {
 	MaxTrackedIPs int
 }
 
-// DefaultLimits are per collector replica. The per-site limits are flood
-// guards well above the design load (50,000 events/s per collector), not
-// quotas. The bot pace rule allows 50 events/s sustained per IP: mobile
-// carriers put many users behind one IPv4 address (CGNAT), so a lower
-// figure would drop real traffic of busy sites.
-func DefaultLimits() Limits {
+// DefaultLimits are the limits of a site that configures none
+// (config.DefaultLimits).
+func DefaultLimits() Limits { return LimitsFor(config.DefaultLimits()) }
+
+// LimitsFor turns a site's configured limits into a Limits; what the
+// configuration does not set (the bot burst, the IP table size) is fixed.
+func LimitsFor(l config.Limits) Limits {
 	return Limits{
-		IPRequestsPerSecond:   20,
-		IPBurst:               60,
-		SiteEventsPerSecond:   100_000,
-		SiteBurst:             200_000,
-		ServerEventsPerSecond: 20_000,
-		ServerBurst:           40_000,
-		BotEventsPerSecond:    50,
-		BotBurst:              500,
-		MaxTrackedIPs:         100_000,
+		IPRequestsPerSecond:    float64(l.IPRequestsPerSecond),
+		IPBurst:                int(l.IPBurst),
+		BrowserEventsPerSecond: float64(l.BrowserEventsPerSecond),
+		BrowserBurst:           int(l.BrowserBurst),
+		ServerEventsPerSecond:  float64(l.ServerEventsPerSecond),
+		ServerBurst:            int(l.ServerBurst),
+		BotEventsPerSecond:     float64(l.BotEventsPerSecond),
+		BotBurst:               500,
+		MaxTrackedIPs:          100_000,
 	}
 }
 
@@ -83,11 +88,6 @@ func allowN(l *rate.Limiter, now time.Time, n int) (bool, time.Duration) {
 	return false, d
 }
 
-// retryAfter is a Retry-After value in whole seconds, at least 1.
-func retryAfter(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
-}
-
 // ipLimiters holds the per-IP buckets in a bounded LRU.
 type ipLimiters struct {
 	mu  sync.Mutex
@@ -107,7 +107,7 @@ type ipState struct {
 func newIPLimiters(l Limits) *ipLimiters {
 	size := l.MaxTrackedIPs
 	if size <= 0 {
-		size = DefaultLimits().MaxTrackedIPs
+		size = 100_000
 	}
 	lru, err := simplelru.NewLRU[netip.Addr, *ipState](size, nil)
 	if err != nil {
@@ -123,19 +123,8 @@ func newIPLimiters(l Limits) *ipLimiters {
 	return il
 }
 
-// ipKey groups IPv6 addresses by /64.
-func ipKey(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap().WithZone("")
-	if ip.Is6() {
-		if p, err := ip.Prefix(64); err == nil {
-			return p.Addr()
-		}
-	}
-	return ip
-}
-
 func (il *ipLimiters) state(ip netip.Addr) *ipState {
-	key := ipKey(ip)
+	key := throttle.Key(ip)
 	st, ok := il.lru.Get(key)
 	if !ok {
 		st = &ipState{

@@ -3,6 +3,8 @@ package ingest
 import (
 	"net/http"
 	"strings"
+
+	"github.com/trackstack/trackstack/runtime/throttle"
 )
 
 // serveServerAPI handles POST /v1/events: a backend's batch of up to 500
@@ -21,6 +23,14 @@ func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, sourceServer, http.StatusUnauthorized, "missing bearer token")
 		return
 	}
+	// A client that sent wrong keys too often is refused before its key is
+	// even compared, so the answers cannot be used to guess one.
+	ip := clientIP(r, c.trusted)
+	if ok, wait := c.keyFailures.Allow(ip, now); !ok {
+		c.metrics.request(sourceServer, http.StatusTooManyRequests)
+		writeRetry(w, http.StatusTooManyRequests, throttle.RetryAfterSeconds(wait), "too many invalid ingest keys from this address; retry later")
+		return
+	}
 	// The key says which sites the caller may write; compare against every
 	// site (each in constant time) before touching the body. Several sites
 	// may share a key (standalone mode's TRACKSTACK_INGEST_KEY).
@@ -31,6 +41,7 @@ func (c *Collector) serveServerAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !authed {
+		c.keyFailures.Fail(ip, now)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trackstack", error="invalid_token"`)
 		c.fail(w, sourceServer, http.StatusUnauthorized, "invalid ingest key")
 		return

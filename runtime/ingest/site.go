@@ -89,6 +89,7 @@ type siteState struct {
 
 	browserLimit *rate.Limiter
 	serverLimit  *rate.Limiter
+	ipLimits     *ipLimiters
 
 	browserMetrics sourceMetrics
 	serverMetrics  sourceMetrics
@@ -131,7 +132,8 @@ func newSiteState(s Site, l Limits, m *metrics) (*siteState, error) {
 		cookieless:     cfg.Tracker.Cookieless,
 		consent:        cfg.Tracker.ConsentMode,
 		firstParty:     strings.ToLower(cfg.Tracker.FirstPartyHost),
-		browserLimit:   newLimiter(l.SiteEventsPerSecond, l.SiteBurst, MaxBrowserEvents),
+		browserLimit:   newLimiter(l.BrowserEventsPerSecond, l.BrowserBurst, MaxBrowserEvents),
+		ipLimits:       newIPLimiters(l),
 		serverLimit:    newLimiter(l.ServerEventsPerSecond, l.ServerBurst, MaxServerEvents),
 		browserMetrics: m.forSite(name, sourceBrowser),
 		serverMetrics:  m.forSite(name, sourceServer),
