@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// MaxAbsValue bounds an event's value either way. A trillion covers any
+// single order in any currency, and sums of millions of such values stay
+// exact to the cent in a float64 and in range for every SQL aggregate; one
+// event of 1.7e308 would otherwise make every revenue sum fail or read Inf.
+const MaxAbsValue = 1e12
+
 // Type is the kind of an event.
 type Type string
 
@@ -135,6 +141,7 @@ type Event struct {
 	ClickIDs map[string]string `json:"click_ids"`
 	Channel  string            `json:"channel,omitempty"`
 
+	// Value is the event's amount (revenue), at most MaxAbsValue either way.
 	Value    *float64 `json:"value,omitempty"`
 	Currency string   `json:"currency,omitempty"`
 	OrderID  string   `json:"order_id,omitempty"`

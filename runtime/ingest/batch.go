@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -130,6 +131,8 @@ func validate(ev *event.Event, m *meta, now time.Time) {
 		// sent, so summing values nets revenue; any other event with a
 		// negative value is a mistake.
 		switch v := *ev.Value; {
+		case math.IsNaN(v) || math.Abs(v) > event.MaxAbsValue:
+			m.reject(ReasonInvalid, "value: larger than 1e12, the most one event may carry")
 		case ev.Name == "refund" && v > 0:
 			*ev.Value = -v
 		case v < 0 && ev.Name != "refund":

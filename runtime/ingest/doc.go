@@ -32,7 +32,7 @@ site among those served under the request's path. An unknown site is 404.
 	  "name": "purchase",                     sales: purchase; refunds: refund; leads: lead; any for custom
 	  "timestamp": "2026-11-23T10:00:00Z",    required, RFC 3339, within 72h past … 5m future
 	  "visitor_id": "…",                      optional: the _tsv cookie value (signed) or id
-	  "user_id": "…", "value": 99.5, "currency": "EUR", "order_id": "1001",
+	  "user_id": "…", "value": 99.5 (at most 1e12 either way), "currency": "EUR", "order_id": "1001",
 	  "url": "…", "referrer": "…", "utm": {…}, "click_ids": {"gclid": "…"},
 	  "user": {"email", "phone", "first_name", "last_name", "city", "zip", "country",
 	           "ip", "user_agent"},

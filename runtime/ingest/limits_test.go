@@ -20,7 +20,7 @@ func TestConfiguredLimitsApplyPerSite(t *testing.T) {
 	strict := config.DefaultLimits()
 	strict.IPRequestsPerSecond, strict.IPBurst = 1, 2
 	strict.ServerEventsPerSecond, strict.ServerBurst = 1, 0 // the burst is raised to one full request
-	open := config.Limits{}                                  // 0: unlimited everywhere
+	open := config.Limits{}                                 // 0: unlimited everywhere
 	h := newHarness(t, withoutLimitOverride(), withSites(testSite("shop", limitsOf(strict)), testSite("blog", limitsOf(open))))
 
 	// Browser: the strict site's client is refused after its burst of 2;

@@ -208,9 +208,13 @@ func TestServerAPIPartialRejection(t *testing.T) {
 	negative["value"] = -1
 	noName := serverEvent("no-name", testNow)
 	delete(noName, "name")
+	huge := serverEvent("huge", testNow)
+	huge["value"] = 1.7e308
+	hugeRefund := serverEvent("huge-refund", testNow)
+	hugeRefund["name"], hugeRefund["value"] = "refund", 2e12
 
-	res := decodeResult(t, h.postServer(batchBody("shop", serverEvent("ok", testNow), noTS, badTS, old, badIP, negative, noName)))
-	want := map[int]string{1: ReasonInvalid, 2: ReasonInvalid, 3: ReasonTooOld, 4: ReasonInvalid, 5: ReasonInvalid, 6: ReasonInvalid}
+	res := decodeResult(t, h.postServer(batchBody("shop", serverEvent("ok", testNow), noTS, badTS, old, badIP, negative, noName, huge, hugeRefund)))
+	want := map[int]string{1: ReasonInvalid, 2: ReasonInvalid, 3: ReasonTooOld, 4: ReasonInvalid, 5: ReasonInvalid, 6: ReasonInvalid, 7: ReasonInvalid, 8: ReasonInvalid}
 	if res.Accepted != 1 || len(res.Rejected) != len(want) {
 		t.Fatalf("result %+v", res)
 	}
@@ -221,6 +225,9 @@ func TestServerAPIPartialRejection(t *testing.T) {
 	}
 	if res.Rejected[0].Detail != "timestamp: required (RFC 3339)" {
 		t.Errorf("detail %q", res.Rejected[0].Detail)
+	}
+	if d := res.Rejected[6].Detail; !strings.Contains(d, "value: larger than 1e12") {
+		t.Errorf("detail of a value of 1.7e308: %q", d)
 	}
 }
 

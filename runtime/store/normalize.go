@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,6 +33,9 @@ func Normalize(e event.Event) (event.Event, error) {
 	}
 	if e.ReceivedAt.IsZero() {
 		return e, fmt.Errorf("%w: received_at is not set (event %q)", ErrInvalidEvent, e.EventID)
+	}
+	if v := e.Value; v != nil && (math.IsNaN(*v) || math.Abs(*v) > event.MaxAbsValue) {
+		return e, fmt.Errorf("%w: value %g of event %q is beyond ±%g", ErrInvalidEvent, *v, e.EventID, event.MaxAbsValue)
 	}
 	e.ReceivedAt = e.ReceivedAt.UTC().Truncate(time.Microsecond)
 	e.Timestamp = e.Timestamp.UTC().Truncate(time.Microsecond)

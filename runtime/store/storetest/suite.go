@@ -174,6 +174,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			"no event id":         func(e *event.Event) { e.EventID = "" },
 			"no received_at":      func(e *event.Event) { e.ReceivedAt = time.Time{} },
 			"properties not json": func(e *event.Event) { e.Properties = json.RawMessage(`{"a":`) },
+			"value beyond bound":  func(e *event.Event) { v := 1.7e308; e.Value = &v },
+			"value below bound":   func(e *event.Event) { v := -event.MaxAbsValue * 2; e.Value = &v },
 		}
 		for name, mutate := range bad {
 			t.Run(name, func(t *testing.T) {
