@@ -65,9 +65,15 @@ func (c *Collector) serveBatch(w http.ResponseWriter, r *http.Request, sites []*
 // servePixel handles GET {path}/p.gif?d=base64url(batch): the same batch as
 // POST {path}/e for clients that can only load an image. It always answers
 // the GIF (an image has no way to show an error); the metrics record the
-// status a POST would have had.
+// status a POST would have had. HEAD answers the GIF's headers and stores
+// nothing: link checkers and prefetchers send it, never the tracker.
 func (c *Collector) servePixel(w http.ResponseWriter, r *http.Request, sites []*siteState) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodHead:
+		writePixel(w)
+		return
+	default:
 		w.Header().Set("Allow", "GET, HEAD")
 		c.fail(w, sourceBrowser, http.StatusMethodNotAllowed, "method not allowed")
 		return
@@ -103,6 +109,11 @@ func (c *Collector) pixel(r *http.Request, sites []*siteState) outcome {
 	s := siteOn(sites, b.site)
 	if s == nil {
 		return failure(http.StatusNotFound, "unknown site")
+	}
+	// Image requests rarely carry Origin, but when one does it is held to
+	// the same rule as the POST endpoint's.
+	if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
+		return failure(http.StatusForbidden, "origin not allowed for site "+s.name)
 	}
 	return c.ingestBrowser(r, s, b, ip, now)
 }

@@ -476,3 +476,44 @@ func TestPixel(t *testing.T) {
 		t.Errorf("POST pixel: %d", rec.Code)
 	}
 }
+
+// TestPixelKeepsTheOriginRuleAndIgnoresHEAD: the pixel stores nothing that
+// the POST endpoint would refuse, and a HEAD (link checkers, prefetchers)
+// stores nothing at all.
+func TestPixelKeepsTheOriginRuleAndIgnoresHEAD(t *testing.T) {
+	h := newHarness(t)
+	d := func(id string) string {
+		return "/_ts/p.gif?d=" + base64.RawURLEncoding.EncodeToString(batchBody("shop", browserEvent(id, testNow)))
+	}
+	for _, tc := range []struct {
+		name, method, origin, id string
+	}{
+		{"foreign origin", http.MethodGet, "https://evil.example.net", "px-foreign"},
+		{"HEAD", http.MethodHead, "", "px-head"},
+		{"HEAD from the site", http.MethodHead, testOrigin, "px-head-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []reqOption
+			if tc.origin != "" {
+				opts = append(opts, withHeader("Origin", tc.origin))
+			}
+			rec := h.do(tc.method, d(tc.id), nil, opts...)
+			if rec.Header().Get("Content-Type") != "image/gif" {
+				t.Errorf("no GIF: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+			}
+			if rec.Header().Get("Set-Cookie") != "" {
+				t.Error("a visitor cookie was set for an event that was not stored")
+			}
+		})
+	}
+	if got := h.w.stored(); len(got) != 0 {
+		t.Fatalf("stored %d events; want none", len(got))
+	}
+	if got := counter(t, h, "trackstack_ingest_requests_total", map[string]string{"code": "403"}); got != 1 {
+		t.Errorf("requests{403} = %v, want the foreign origin counted", got)
+	}
+	// The site's own origin still counts.
+	if rec := h.do(http.MethodGet, d("px-own"), nil, withHeader("Origin", testOrigin)); rec.Code != http.StatusOK || len(h.w.stored()) != 1 {
+		t.Errorf("the site's own origin: %d, %d stored", rec.Code, len(h.w.stored()))
+	}
+}
