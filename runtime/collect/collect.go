@@ -19,6 +19,7 @@ import (
 	"path"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -48,6 +49,8 @@ type Options struct {
 	Ready func(context.Context) error
 	// Batch tunes the batch writer; zero values take its defaults.
 	Batch batch.Options
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
 // Collector is the collector's http.Handler: the ingest endpoints, the
@@ -77,7 +80,12 @@ func New(o Options) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	bopts.OnFlush = chainFlush(bopts.OnFlush, wm.observe, logFlushErrors(log))
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	health := &writeHealth{now: now}
+	bopts.OnFlush = chainFlush(bopts.OnFlush, wm.observe, health.observe, logFlushErrors(log))
 	w := batch.New(o.Store, bopts)
 	if err := wm.watchQueue(reg, w); err != nil {
 		w.Close()
@@ -89,6 +97,9 @@ func New(o Options) (*Collector, error) {
 			if err := o.Ready(ctx); err != nil {
 				return err
 			}
+		}
+		if err := health.check(); err != nil {
+			return err
 		}
 		return st.Ping(ctx)
 	}
@@ -102,6 +113,7 @@ func New(o Options) (*Collector, error) {
 		Registry:       reg,
 		TrustedProxies: o.TrustedProxies,
 		Limits:         o.Limits,
+		Now:            o.Now,
 	})
 	if err != nil {
 		w.Close()

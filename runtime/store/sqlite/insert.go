@@ -34,6 +34,11 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) (int, error) {
 // inserted is not nil (it must then have len(events)), inserted[i] is set to
 // whether events[i] was stored by this call. On error no event is marked.
 func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted []bool) (int, error) {
+	n, err := s.insertMarked(ctx, events, inserted)
+	return n, classify(err)
+}
+
+func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted []bool) (int, error) {
 	if inserted != nil && len(inserted) != len(events) {
 		return 0, fmt.Errorf("while inserting events: %d marks for %d events", len(inserted), len(events))
 	}
