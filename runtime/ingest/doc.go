@@ -54,6 +54,19 @@ visitor id the browser had. Server events join the visitor's open session (and
 its channel) but never open one. There is no bot filtering on this API: the
 caller is authenticated.
 
+# One event_id from the browser and the server
+
+The tracker and the browser pixels share one event_id per conversion, and a
+site's backend often reports the same sale with that id. An event posted
+with the ingest key is never blocked by an anonymous browser event that used
+its id first: the server event supersedes it (store.Supersede). The server's
+fields win (value, currency, order id, matching data, name); the browser's
+visit context (visitor, session, page, referrer, campaign, click ids, channel,
+device, consent, cookies) fills what the server event lacks, so the sale keeps
+its attribution; the event keeps the browser copy's received_at. The server
+request counts it as accepted. Later copies from either side, and a browser
+event after a server event, are duplicates and change nothing.
+
 # Answers
 
 	200 {"accepted": N, "duplicates": D, "rejected": [{"index", "event_id", "reason", "detail"}]}

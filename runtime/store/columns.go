@@ -1,9 +1,9 @@
 package store
 
-// SelectEvents is the SELECT both SQL stores read events with: the same
-// schema columns in the order their scanners expect. Text columns are
-// coalesced so that they scan into plain strings.
-const SelectEvents = `SELECT site, received_at, event_id, type, name, source, occurred_at,
+// EventColumns are the columns both SQL stores read events with, in the
+// order their scanners expect. Text columns are coalesced so that they scan
+// into plain strings.
+const EventColumns = `site, received_at, event_id, type, name, source, occurred_at,
     coalesce(visitor_id, ''), coalesce(session_id, ''), coalesce(user_id, ''), coalesce(url, ''), coalesce(referrer, ''),
     coalesce(utm_source, ''), coalesce(utm_medium, ''), coalesce(utm_campaign, ''), coalesce(utm_term, ''), coalesce(utm_content, ''),
     coalesce(channel, ''), click_ids, value, coalesce(currency, ''), coalesce(order_id, ''),
@@ -11,5 +11,8 @@ const SelectEvents = `SELECT site, received_at, event_id, type, name, source, oc
     coalesce(device_browser, ''), coalesce(device_os, ''), coalesce(device_type, ''),
     coalesce(ip, ''), coalesce(user_agent, ''), coalesce(screen, ''), coalesce(language, ''),
     coalesce(fbp, ''), coalesce(fbc, ''), coalesce(ga_client_id, ''),
-    user_data, properties
+    user_data, properties`
+
+// SelectEvents is the SELECT both SQL stores read events with.
+const SelectEvents = `SELECT ` + EventColumns + `
 FROM events`

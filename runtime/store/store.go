@@ -23,8 +23,9 @@ type Store interface {
 	// concurrent starts apply each migration once.
 	Migrate(ctx context.Context) error
 	// Insert stores events; an event whose (site, event_id) is already
-	// stored, or appears earlier in the same call, is skipped. It returns how
-	// many were new. It returns only after commit. Events are stored as
+	// stored, or appears earlier in the same call, is skipped, except that a
+	// server event supersedes a browser event (Supersedes, Supersede). It
+	// returns how many were new, superseding events included. It returns only after commit. Events are stored as
 	// Normalize returns them; an event Normalize rejects fails the whole call
 	// and nothing is stored.
 	Insert(ctx context.Context, events []event.Event) (inserted int, err error)

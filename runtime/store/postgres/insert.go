@@ -18,16 +18,32 @@ import (
 // trip, and no strings to scan back. Keys are inserted in sorted order so
 // that two transactions claiming overlapping keys (a retried batch racing
 // its original) lock them in the same order and cannot deadlock.
+//
+// A server event whose key a browser event holds takes the key over
+// (store.Supersedes): its position comes back negated, with the browser
+// event's received_at in the second array (in the same order), so that the
+// browser row can be found in its day and replaced. (xmax = 0) tells a row
+// just inserted from one updated by ON CONFLICT.
 const claimIDs = `
 WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(site, event_id, received_at, ord)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS t(site, event_id, received_at, source, ord)
 ), claimed AS (
-    INSERT INTO event_ids (site, event_id, received_at)
-    SELECT site, event_id, received_at FROM input ORDER BY site, event_id
-    ON CONFLICT DO NOTHING
-    RETURNING site, event_id
+    INSERT INTO event_ids AS k (site, event_id, received_at, source)
+    SELECT site, event_id, received_at, source FROM input ORDER BY site, event_id
+    ON CONFLICT (site, event_id) DO UPDATE SET source = EXCLUDED.source
+        WHERE k.source = 'browser' AND EXCLUDED.source = 'server'
+    RETURNING site, event_id, received_at, xmax = 0 AS fresh
 )
-SELECT coalesce(array_agg(input.ord), '{}') FROM input JOIN claimed USING (site, event_id)`
+SELECT coalesce(array_agg(CASE WHEN claimed.fresh THEN input.ord ELSE -input.ord END ORDER BY input.ord), '{}'),
+       coalesce(array_agg(claimed.received_at ORDER BY input.ord) FILTER (WHERE NOT claimed.fresh), '{}')
+FROM input JOIN claimed USING (site, event_id)`
+
+// takeOver deletes the browser events that server events supersede and
+// returns them, to be merged and stored again in the same transaction.
+const takeOver = `DELETE FROM events
+WHERE (site, received_at, event_id) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]))
+  AND source = 'browser'
+RETURNING ` + store.EventColumns
 
 // Scratch buffers grown past these by an unusually large batch are left to
 // the garbage collector rather than kept.
@@ -51,7 +67,10 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) (int, error) {
 //
 // One transaction, three round trips: BEGIN pipelined with the statement
 // that claims the keys in event_ids, a binary COPY of the new events, and
-// COMMIT.
+// COMMIT; a fourth when server events supersede stored browser events
+// (store.Supersedes), to take those rows out. Within one call, a server
+// event supersedes a browser event with the same key the same way, and the
+// browser event's position is not marked.
 func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted []bool) (int, error) {
 	if inserted != nil && len(inserted) != len(events) {
 		return 0, fmt.Errorf("while inserting events: %d marks for %d events", len(inserted), len(events))
@@ -73,10 +92,13 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 			return 0, fmt.Errorf("while inserting event %d: %w", i, err)
 		}
 		k := key{e.Site, e.EventID}
-		if _, dup := sc.seen[k]; dup {
+		if j, dup := sc.seen[k]; dup {
+			if store.Supersedes(e.Source, sc.batch[j].Source) {
+				sc.batch[j], sc.pos[j] = store.Supersede(e, sc.batch[j]), i
+			}
 			continue
 		}
-		sc.seen[k] = struct{}{}
+		sc.seen[k] = len(sc.batch)
 		sc.batch = append(sc.batch, e)
 		sc.pos = append(sc.pos, i)
 		if d := unixDay(e.ReceivedAt); !containsDay(days, d) {
@@ -113,20 +135,37 @@ func (s *Store) InsertMarked(ctx context.Context, events []event.Event, inserted
 }
 
 // insertTx runs the insert transaction and returns the 1-based positions in
-// batch of the events that were new.
+// batch of the events that were stored (new, or superseding).
 func (s *Store) insertTx(ctx context.Context, conn *pgx.Conn, sc *scratch) ([]int64, error) {
 	batch := sc.batch
 	for i := range batch {
 		sc.sites = append(sc.sites, batch[i].Site)
 		sc.ids = append(sc.ids, batch[i].EventID)
 		sc.times = append(sc.times, batch[i].ReceivedAt)
+		sc.sources = append(sc.sources, string(batch[i].Source))
 	}
-	var fresh []int64
+	var (
+		claimed []int64
+		prior   []time.Time
+	)
 	q := &pgx.Batch{}
 	q.Queue("BEGIN")
-	q.Queue(claimIDs, sc.sites, sc.ids, sc.times).QueryRow(func(row pgx.Row) error { return row.Scan(&fresh) })
+	q.Queue(claimIDs, sc.sites, sc.ids, sc.times, sc.sources).QueryRow(func(row pgx.Row) error { return row.Scan(&claimed, &prior) })
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return nil, fmt.Errorf("while recording event ids: %w", err)
+	}
+	fresh := claimed[:0]
+	var superseding []int64
+	for _, ord := range claimed {
+		if ord < 0 {
+			superseding = append(superseding, -ord)
+		}
+		fresh = append(fresh, max(ord, -ord))
+	}
+	if len(superseding) > 0 {
+		if err := supersede(ctx, conn, batch, superseding, prior); err != nil {
+			return nil, err
+		}
 	}
 	if len(fresh) > 0 {
 		buf := appendCopyHeader(sc.buf[:0])
@@ -149,24 +188,62 @@ func (s *Store) insertTx(ctx context.Context, conn *pgx.Conn, sc *scratch) ([]in
 	return fresh, nil
 }
 
+// supersede takes out the browser rows that the server events at positions
+// ords (1-based, in batch) supersede, received at prior[i], and puts the
+// merged events in their place in batch, to be copied with the others.
+func supersede(ctx context.Context, conn *pgx.Conn, batch []event.Event, ords []int64, prior []time.Time) error {
+	sites, times, ids := make([]string, len(ords)), make([]time.Time, len(ords)), make([]string, len(ords))
+	for i, ord := range ords {
+		e := &batch[ord-1]
+		// The key keeps the browser event's received_at, so the merged
+		// event lives in that day too, also if its row is gone.
+		e.ReceivedAt = prior[i]
+		sites[i], times[i], ids[i] = e.Site, prior[i], e.EventID
+	}
+	rows, err := conn.Query(ctx, takeOver, sites, times, ids)
+	if err != nil {
+		return fmt.Errorf("while taking over browser events: %w", err)
+	}
+	defer rows.Close()
+	browser := make(map[key]event.Event, len(ords))
+	for rows.Next() {
+		b, err := scanEvent(rows)
+		if err != nil {
+			return fmt.Errorf("while taking over browser events: %w", err)
+		}
+		browser[key{b.Site, b.EventID}] = b
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("while taking over browser events: %w", err)
+	}
+	for _, ord := range ords {
+		e := &batch[ord-1]
+		if b, ok := browser[key{e.Site, e.EventID}]; ok {
+			*e = store.Supersede(*e, b)
+		}
+	}
+	return nil
+}
+
 // scratch holds the buffers of one insert, reused across inserts: a batch
 // of 500 events would otherwise allocate half a megabyte of short-lived
 // memory that the garbage collector must scan.
 type scratch struct {
-	batch []event.Event
-	pos   []int // batch index -> index in the caller's events
-	seen  map[key]struct{}
-	sites []string
-	ids   []string
-	times []time.Time
-	buf   []byte // the COPY stream
+	batch   []event.Event
+	pos     []int       // batch index -> index in the caller's events
+	seen    map[key]int // key -> index in batch
+	sites   []string
+	ids     []string
+	times   []time.Time
+	sources []string
+	buf     []byte // the COPY stream
 }
 
 func (s *Store) getScratch() *scratch {
 	if sc, ok := s.scratch.Get().(*scratch); ok {
 		return sc
 	}
-	return &scratch{seen: map[key]struct{}{}}
+	return &scratch{seen: map[key]int{}}
 }
 
 // putScratch keeps sc for reuse unless an unusually large batch grew it.
@@ -178,7 +255,7 @@ func (s *Store) putScratch(sc *scratch) {
 	clear(sc.sites)
 	clear(sc.ids)
 	clear(sc.seen)
-	sc.batch, sc.pos, sc.sites, sc.ids, sc.times = sc.batch[:0], sc.pos[:0], sc.sites[:0], sc.ids[:0], sc.times[:0]
+	sc.batch, sc.pos, sc.sites, sc.ids, sc.times, sc.sources = sc.batch[:0], sc.pos[:0], sc.sites[:0], sc.ids[:0], sc.times[:0], sc.sources[:0]
 	s.scratch.Put(sc)
 }
 

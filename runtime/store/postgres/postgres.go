@@ -10,9 +10,12 @@
 //     of received_at into events_pYYYYMMDD, plus events_default as a safety
 //     net. seq (a sequence) orders events received in the same microsecond.
 //     One index: (site, received_at, seq).
-//   - event_ids: (site, event_id) primary key, plus received_at. Dedup
-//     across days lives here, because a unique constraint on a partitioned
-//     table must include the partition key.
+//   - event_ids: (site, event_id) primary key, plus received_at and the
+//     source of the stored event. Dedup across days lives here, because a
+//     unique constraint on a partitioned table must include the partition
+//     key. A server event claiming a browser event's key supersedes it
+//     (store.Supersede): the key's source becomes server, and the browser
+//     row is replaced by the merged one in the same day.
 //   - ensure_event_partition(day): creates a day's partition when missing,
 //     moving that day's rows out of the default partition. Migrate creates
 //     yesterday to the day after tomorrow; Insert creates a day (and the

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
 )
@@ -21,36 +23,9 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 	defer rows.Close()
 	var out []event.Event
 	for rows.Next() {
-		var (
-			e                     event.Event
-			typ, source           string
-			clickIDs, user, props []byte
-		)
-		err := rows.Scan(&e.Site, &e.ReceivedAt, &e.EventID, &typ, &e.Name, &source, &e.Timestamp,
-			&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
-			&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
-			&e.Channel, &clickIDs, &e.Value, &e.Currency, &e.OrderID,
-			&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
-			&e.Device.Browser, &e.Device.OS, &e.Device.Type,
-			&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
-			&user, &props)
+		e, err := scanEvent(rows)
 		if err != nil {
 			return nil, fmt.Errorf("while reading recent events of site %q: %w", site, classify(err))
-		}
-		e.Type, e.Source = event.Type(typ), event.Source(source)
-		e.ReceivedAt, e.Timestamp = e.ReceivedAt.UTC(), e.Timestamp.UTC()
-		if clickIDs != nil {
-			if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
-				return nil, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
-			}
-		}
-		if user != nil {
-			if err := json.Unmarshal(user, &e.User); err != nil {
-				return nil, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
-			}
-		}
-		if props != nil {
-			e.Properties = json.RawMessage(props)
 		}
 		out = append(out, e)
 	}
@@ -58,4 +33,40 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 		return nil, fmt.Errorf("while reading recent events of site %q: %w", site, classify(err))
 	}
 	return out, nil
+}
+
+// scanEvent reads one row of store.EventColumns.
+func scanEvent(rows pgx.Rows) (event.Event, error) {
+	var (
+		e                     event.Event
+		typ, source           string
+		clickIDs, user, props []byte
+	)
+	err := rows.Scan(&e.Site, &e.ReceivedAt, &e.EventID, &typ, &e.Name, &source, &e.Timestamp,
+		&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
+		&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
+		&e.Channel, &clickIDs, &e.Value, &e.Currency, &e.OrderID,
+		&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
+		&e.Device.Browser, &e.Device.OS, &e.Device.Type,
+		&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
+		&user, &props)
+	if err != nil {
+		return e, err
+	}
+	e.Type, e.Source = event.Type(typ), event.Source(source)
+	e.ReceivedAt, e.Timestamp = e.ReceivedAt.UTC(), e.Timestamp.UTC()
+	if clickIDs != nil {
+		if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
+			return e, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
+		}
+	}
+	if user != nil {
+		if err := json.Unmarshal(user, &e.User); err != nil {
+			return e, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
+		}
+	}
+	if props != nil {
+		e.Properties = json.RawMessage(props)
+	}
+	return e, nil
 }

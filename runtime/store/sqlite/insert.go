@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,22 +70,27 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 	}
 	defer stmt.Close()
 	marks := make([]bool, len(batch))
+	markedAt := make(map[[2]string]int, len(batch)) // key -> position marked in this call
 	n := 0
 	args := make([]any, 38)
 	for i := range batch {
-		if err := rowArgs(args, &batch[i]); err != nil {
+		e := &batch[i]
+		stored, err := execInsert(ctx, stmt, args, e)
+		if err != nil {
 			return 0, err
 		}
-		res, err := stmt.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, fmt.Errorf("while inserting event %q: %w", batch[i].EventID, err)
+		if !stored && e.Source == event.SourceServer {
+			if stored, err = supersede(ctx, tx, stmt, args, e); err != nil {
+				return 0, err
+			}
+			if j, ok := markedAt[[2]string{e.Site, e.EventID}]; stored && ok {
+				marks[j] = false // the browser event of this call it superseded
+				n--
+			}
 		}
-		affected, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("while inserting event %q: %w", batch[i].EventID, err)
-		}
-		if affected > 0 {
+		if stored {
 			marks[i] = true
+			markedAt[[2]string{e.Site, e.EventID}] = i
 			n++
 		}
 	}
@@ -94,6 +101,40 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 		copy(inserted, marks)
 	}
 	return n, nil
+}
+
+// execInsert inserts e unless its key is stored, and reports whether it did.
+func execInsert(ctx context.Context, stmt *sql.Stmt, args []any, e *event.Event) (bool, error) {
+	if err := rowArgs(args, e); err != nil {
+		return false, err
+	}
+	res, err := stmt.ExecContext(ctx, args...)
+	if err != nil {
+		return false, fmt.Errorf("while inserting event %q: %w", e.EventID, err)
+	}
+	affected, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("while inserting event %q: %w", e.EventID, err)
+	}
+	return affected > 0, nil
+}
+
+// supersede replaces the stored browser event with e's key, if there is
+// one, by store.Supersede(e, browser) (store.Supersedes), and reports
+// whether it did.
+func supersede(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, args []any, e *event.Event) (bool, error) {
+	b, err := scanEvent(tx.QueryRowContext(ctx, store.SelectEvents+` WHERE site = ? AND event_id = ? AND source = 'browser'`, e.Site, e.EventID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("while reading the browser event %q to supersede: %w", e.EventID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE site = ? AND event_id = ?`, e.Site, e.EventID); err != nil {
+		return false, fmt.Errorf("while superseding browser event %q: %w", e.EventID, err)
+	}
+	merged := store.Supersede(*e, b)
+	return execInsert(ctx, stmt, args, &merged)
 }
 
 func rowArgs(v []any, e *event.Event) error {

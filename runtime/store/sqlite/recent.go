@@ -23,42 +23,9 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 	defer rows.Close()
 	var out []event.Event
 	for rows.Next() {
-		var (
-			e                     event.Event
-			typ, source           string
-			received, occurred    int64
-			value                 sql.NullFloat64
-			clickIDs, user, props sql.NullString
-		)
-		err := rows.Scan(&e.Site, &received, &e.EventID, &typ, &e.Name, &source, &occurred,
-			&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
-			&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
-			&e.Channel, &clickIDs, &value, &e.Currency, &e.OrderID,
-			&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
-			&e.Device.Browser, &e.Device.OS, &e.Device.Type,
-			&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
-			&user, &props)
+		e, err := scanEvent(rows)
 		if err != nil {
 			return nil, fmt.Errorf("while reading recent events of site %q: %w", site, err)
-		}
-		e.Type, e.Source = event.Type(typ), event.Source(source)
-		e.ReceivedAt, e.Timestamp = time.UnixMicro(received).UTC(), time.UnixMicro(occurred).UTC()
-		if value.Valid {
-			v := value.Float64
-			e.Value = &v
-		}
-		if clickIDs.Valid {
-			if err := json.Unmarshal([]byte(clickIDs.String), &e.ClickIDs); err != nil {
-				return nil, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
-			}
-		}
-		if user.Valid {
-			if err := json.Unmarshal([]byte(user.String), &e.User); err != nil {
-				return nil, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
-			}
-		}
-		if props.Valid {
-			e.Properties = json.RawMessage(props.String)
 		}
 		out = append(out, e)
 	}
@@ -66,4 +33,46 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 		return nil, fmt.Errorf("while reading recent events of site %q: %w", site, err)
 	}
 	return out, nil
+}
+
+// scanEvent reads one row of store.EventColumns.
+func scanEvent(row interface{ Scan(...any) error }) (event.Event, error) {
+	var (
+		e                     event.Event
+		typ, source           string
+		received, occurred    int64
+		value                 sql.NullFloat64
+		clickIDs, user, props sql.NullString
+	)
+	err := row.Scan(&e.Site, &received, &e.EventID, &typ, &e.Name, &source, &occurred,
+		&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
+		&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
+		&e.Channel, &clickIDs, &value, &e.Currency, &e.OrderID,
+		&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
+		&e.Device.Browser, &e.Device.OS, &e.Device.Type,
+		&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
+		&user, &props)
+	if err != nil {
+		return e, err
+	}
+	e.Type, e.Source = event.Type(typ), event.Source(source)
+	e.ReceivedAt, e.Timestamp = time.UnixMicro(received).UTC(), time.UnixMicro(occurred).UTC()
+	if value.Valid {
+		v := value.Float64
+		e.Value = &v
+	}
+	if clickIDs.Valid {
+		if err := json.Unmarshal([]byte(clickIDs.String), &e.ClickIDs); err != nil {
+			return e, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
+		}
+	}
+	if user.Valid {
+		if err := json.Unmarshal([]byte(user.String), &e.User); err != nil {
+			return e, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
+		}
+	}
+	if props.Valid {
+		e.Properties = json.RawMessage(props.String)
+	}
+	return e, nil
 }

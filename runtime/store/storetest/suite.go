@@ -109,6 +109,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	runSupersede(t, fresh, now)
+
 	t.Run("RecentOrderAndLimit", func(t *testing.T) {
 		s := fresh(t)
 		// Out of order across two batches; ties on received_at keep
