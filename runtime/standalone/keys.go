@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/trackstack/trackstack/runtime/config"
 )
@@ -60,6 +61,14 @@ func siteKeysDir(dataDir, site string) string {
 // environment are used as they are and not written anywhere.
 func loadKeys(dataDir string, sites []string, getenv func(string) string) (*Keys, error) {
 	k := &Keys{Sites: make(map[string]SiteKeys, len(sites))}
+	for _, name := range []string{EnvIngestKey, EnvAdminPassword} {
+		if v := getenv(name); v != "" {
+			if why := weakSecret(v); why != "" {
+				return nil, fmt.Errorf("%w: %s is too weak (%s); use at least %d characters of which %d differ, e.g. from `openssl rand -base64 24`, or unset it to have one generated",
+					ErrConfig, name, why, minSecretLen, minSecretDistinct)
+			}
+		}
+	}
 	envIngest := []byte(getenv(EnvIngestKey))
 	k.IngestFromEnv = len(envIngest) > 0
 	for _, site := range sites {
@@ -89,6 +98,28 @@ func loadKeys(dataDir string, sites []string, getenv func(string) string) (*Keys
 	var err error
 	k.AdminPassword, err = k.keep(filepath.Join(dataDir, adminPasswordFile), "admin password")
 	return k, err
+}
+
+// A secret a person chooses must not be guessable in the attempts the
+// throttles allow. Generated secrets have 43 characters.
+const (
+	minSecretLen      = 12
+	minSecretDistinct = 6
+)
+
+// weakSecret says why a chosen secret is too weak, or "" when it is not.
+func weakSecret(v string) string {
+	if n := utf8.RuneCountInString(v); n < minSecretLen {
+		return fmt.Sprintf("%d characters", n)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range v {
+		distinct[r] = true
+	}
+	if len(distinct) < minSecretDistinct {
+		return fmt.Sprintf("only %d different characters", len(distinct))
+	}
+	return ""
 }
 
 // keep returns the key in file, creating it first when missing or empty.

@@ -66,12 +66,12 @@ func TestKeysGeneratedOnceAndKept(t *testing.T) {
 
 func TestKeysFromEnvironmentAreNotWritten(t *testing.T) {
 	data := t.TempDir()
-	k, err := loadKeys(data, []string{"shop", "blog"}, env(map[string]string{EnvIngestKey: "ingest-from-env", EnvAdminPassword: "pw-from-env"}))
+	k, err := loadKeys(data, []string{"shop", "blog"}, env(map[string]string{EnvIngestKey: "ingest-key-from-env", EnvAdminPassword: "password-from-env"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !k.IngestFromEnv || !k.AdminFromEnv || string(k.AdminPassword) != "pw-from-env" ||
-		string(k.Sites["shop"].Ingest) != "ingest-from-env" || string(k.Sites["blog"].Ingest) != "ingest-from-env" {
+	if !k.IngestFromEnv || !k.AdminFromEnv || string(k.AdminPassword) != "password-from-env" ||
+		string(k.Sites["shop"].Ingest) != "ingest-key-from-env" || string(k.Sites["blog"].Ingest) != "ingest-key-from-env" {
 		t.Errorf("keys %+v", k)
 	}
 	if len(k.Generated) != 0 {

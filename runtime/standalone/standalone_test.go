@@ -177,18 +177,18 @@ func TestRestartKeepsKeysAndEvents(t *testing.T) {
 
 // TestIngestKeyFromEnvironment: one key for every site.
 func TestIngestKeyFromEnvironment(t *testing.T) {
-	s := newServer(t, env(map[string]string{EnvIngestKey: "the-key", EnvAdminPassword: "the-password"}))
+	s := newServer(t, env(map[string]string{EnvIngestKey: "the-ingest-key-from-env", EnvAdminPassword: "the-password-from-env"}))
 	run(t, s)
 	for _, site := range []string{"shop", "blog", "shop", "blog", "shop", "blog"} {
-		code, body := do(t, "POST", s.URL()+"/v1/events", serverEvent(site, "o-"+site+fmt.Sprint(time.Now().UnixNano())), map[string]string{"Authorization": "Bearer the-key"})
+		code, body := do(t, "POST", s.URL()+"/v1/events", serverEvent(site, "o-"+site+fmt.Sprint(time.Now().UnixNano())), map[string]string{"Authorization": "Bearer the-ingest-key-from-env"})
 		if code != 200 {
 			t.Errorf("site %s: %d %s", site, code, body)
 		}
 	}
-	if code, _ := do(t, "GET", s.URL()+"/api/v1/sites/shop/events", "", map[string]string{"Authorization": "Basic " + basic("admin", "the-password")}); code != 200 {
+	if code, _ := do(t, "GET", s.URL()+"/api/v1/sites/shop/events", "", map[string]string{"Authorization": "Basic " + basic("admin", "the-password-from-env")}); code != 200 {
 		t.Errorf("events API with the password from the environment: %d", code)
 	}
-	if out := s.Banner(); strings.Contains(out, "the-key") || strings.Contains(out, "the-password") || !strings.Contains(out, "$"+EnvIngestKey) {
+	if out := s.Banner(); strings.Contains(out, "the-ingest-key-from-env") || strings.Contains(out, "the-password-from-env") || !strings.Contains(out, "$"+EnvIngestKey) {
 		t.Errorf("banner:\n%s", out)
 	}
 }

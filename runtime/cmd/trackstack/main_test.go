@@ -245,11 +245,11 @@ func TestStandaloneOnTheSamples(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"standalone", "-f", "../../../config/samples/standalone", "--data", filepath.Join(t.TempDir(), "data"), "--listen", addr},
-			&env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return map[string]string{"TRACKSTACK_ADMIN_PASSWORD": "pw"}[k] }})
+			&env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return map[string]string{"TRACKSTACK_ADMIN_PASSWORD": "correct horse battery staple"}[k] }})
 	}()
 	waitReady(t, "http://"+addr)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/sites/demo/events", nil)
-	req.SetBasicAuth("admin", "pw")
+	req.SetBasicAuth("admin", "correct horse battery staple")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +267,32 @@ func TestStandaloneOnTheSamples(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}
 	}
-	if strings.Contains(out.String(), "pw\n") || strings.Contains(errOut.String(), `"pw"`) {
+	if strings.Contains(out.String(), "battery") || strings.Contains(errOut.String(), "battery") {
 		t.Error("the admin password from the environment is shown")
+	}
+}
+
+// TestStandaloneRefusesWeakSecrets: a weak password or ingest key from the
+// environment stops the start with exit code 2 and says what to do.
+func TestStandaloneRefusesWeakSecrets(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"TRACKSTACK_ADMIN_PASSWORD", "tiny-pw"},
+		{"TRACKSTACK_ADMIN_PASSWORD", "aaaaaaaaaaaaaaaaaaaa"},
+		{"TRACKSTACK_INGEST_KEY", "short-key"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"standalone", "-f", "../../../config/samples/standalone", "--data", t.TempDir(), "--listen", freeAddr(t)},
+				&env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return map[string]string{tc.name: tc.value}[k] }})
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, errOut.String())
+			}
+			if msg := errOut.String(); !strings.Contains(msg, tc.name+" is too weak") || !strings.Contains(msg, "at least 12 characters") {
+				t.Errorf("message does not say what to fix: %s", msg)
+			}
+			if strings.Contains(errOut.String(), tc.value) {
+				t.Error("the rejected secret is echoed")
+			}
+		})
 	}
 }
