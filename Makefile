@@ -87,11 +87,10 @@ bench: envtest-bins ## Run the benchmarks.
 .PHONY: build
 build: generate fmt vet ## Build the operator (bin/manager) and the runtime (bin/trackstack).
 	go build -o bin/manager .
-	@if [ -d runtime/cmd/trackstack ]; then go build -o bin/trackstack ./runtime/cmd/trackstack; fi
+	go build -o bin/trackstack ./runtime/cmd/trackstack
 
 .PHONY: run
 run: ## Run the whole stack standalone on SQLite with the samples in config/samples/standalone.
-	@if [ ! -d runtime/cmd/trackstack ]; then echo "the standalone stack arrives with the runtime (issue 3); run the operator with 'make run-operator'"; exit 1; fi
 	go run ./runtime/cmd/trackstack standalone -f $(RUN_CONFIG) --data $(RUN_DATA) --listen $(RUN_LISTEN)
 
 .PHONY: run-operator

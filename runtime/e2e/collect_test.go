@@ -75,7 +75,7 @@ func post(t *testing.T, url string, header map[string]string, body string) (int,
 	return res.StatusCode, string(b), nil
 }
 
-// TestCollectorStartsFromOperatorRender is issue 3 item 8: the collector
+// TestCollectorStartsFromOperatorRender: the collector
 // starts from exactly the files the operator's builders give a pod, writes
 // into PostgreSQL, and on SIGTERM commits everything it acknowledged and
 // exits 0.

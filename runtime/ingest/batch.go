@@ -13,7 +13,7 @@ import (
 const (
 	// MaxBrowserBody is the largest browser batch body (64 KiB).
 	MaxBrowserBody = 64 << 10
-	// MaxServerBody is the largest /v1/events body. The 64 KiB fits
+	// MaxServerBody is the largest /v1/events body. The browser's 64 KiB fits
 	// about 60 server events with user data, not the 500 a batch may hold,
 	// so the server API takes up to 1 MiB (about 2 KiB per event).
 	MaxServerBody = 1 << 20

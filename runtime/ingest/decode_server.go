@@ -8,7 +8,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/event"
 )
 
-// decodeServer decodes a /v1/events batch (issue 3, item 3): like the
+// decodeServer decodes a /v1/events batch: like the
 // browser batch, but with RFC 3339 timestamps, raw or hashed matching data
 // under user, the end user's ip and user_agent, and an explicit visitor_id.
 func (d *decoder) decodeServer(body []byte) (*batch, error) {
