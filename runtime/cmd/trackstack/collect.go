@@ -35,6 +35,7 @@ answers the requests in flight, commits every accepted event and exits 0.`
 // collectFlags are the flags of collect.
 type collectFlags struct {
 	config, listen, root, trustedProxies string
+	debugListen                          string
 	skipMigrations                       bool
 	drainDelay, shutdownTimeout          time.Duration
 	logLevel                             slog.Level
@@ -50,6 +51,8 @@ func runCollect(ctx context.Context, e *env, args []string) int {
 		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
 	f.stringVar(&o.trustedProxies, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
 		"comma-separated CIDRs of proxies (load balancers, ingress controllers) whose X-Forwarded-For is believed")
+	f.stringVar(&o.debugListen, "debug-listen", "TRACKSTACK_DEBUG_LISTEN", "",
+		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty. Never expose it: profiles show request data")
 	f.durationVar(&o.drainDelay, "drain-delay", "TRACKSTACK_DRAIN_DELAY", 0,
 		"on shutdown, keep serving this long after /readyz starts failing, so load balancers stop sending first")
 	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
@@ -120,6 +123,14 @@ func collectSite(ctx context.Context, log *slog.Logger, o collectFlags, site ing
 	// database; readiness waits for them.
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if o.debugListen != "" {
+		if err := serveDebug(sctx, log, o.debugListen); err != nil {
+			c.Close()
+			ln.Close()
+			log.Error("cannot serve the profiler", "err", err)
+			return exitFailure
+		}
+	}
 	served := make(chan error, 1)
 	go func() {
 		served <- service.Serve(sctx, ln, c, service.ServeOptions{

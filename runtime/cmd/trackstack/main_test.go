@@ -29,7 +29,7 @@ func TestHelp(t *testing.T) {
 		args  []string
 		flags []string
 	}{
-		{[]string{"collect", "--help"}, []string{"-config", "-listen", "-root", "-skip-migrations", "-trusted-proxies", "-drain-delay", "-shutdown-timeout", "-log-level", "TRACKSTACK_LISTEN", "/etc/trackstack/config/config.yaml"}},
+		{[]string{"collect", "--help"}, []string{"-config", "-listen", "-root", "-skip-migrations", "-trusted-proxies", "-drain-delay", "-shutdown-timeout", "-debug-listen", "-log-level", "TRACKSTACK_LISTEN", "/etc/trackstack/config/config.yaml"}},
 		{[]string{"migrate", "-h"}, []string{"-config", "-root", "-timeout", "-log-level", "TRACKSTACK_CONFIG"}},
 		{[]string{"standalone", "--help"}, []string{"-f ", "-listen", "-data", "-shutdown-timeout", "TRACKSTACK_ADMIN_PASSWORD", "TRACKSTACK_INGEST_KEY", "/api/v1/sites/<site>/events", "127.0.0.1:8080"}},
 		{[]string{"version", "--help"}, []string{"Usage: trackstack version"}},
@@ -245,7 +245,9 @@ func TestStandaloneOnTheSamples(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"standalone", "-f", "../../../config/samples/standalone", "--data", filepath.Join(t.TempDir(), "data"), "--listen", addr},
-			&env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return map[string]string{"TRACKSTACK_ADMIN_PASSWORD": "correct horse battery staple"}[k] }})
+			&env{stdout: &out, stderr: &errOut, getenv: func(k string) string {
+				return map[string]string{"TRACKSTACK_ADMIN_PASSWORD": "correct horse battery staple"}[k]
+			}})
 	}()
 	waitReady(t, "http://"+addr)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/sites/demo/events", nil)
