@@ -10,6 +10,8 @@
 # The shapes run one after another against the same collector and database.
 # Environment:
 #   LOAD_DURATION    how long each shape runs (wrk -d), default 30s
+#   LOAD_WARMUP      how long the first shape runs before the measured ones,
+#                    so the pools, caches and heap have grown; default 5s, 0: none
 #   LOAD_THREADS     wrk threads (at most one per connection), default 2
 #   TRACKSTACK_BIN   the binary under test, default bin/trackstack; point it
 #                    at another build to compare two versions in one session
@@ -24,9 +26,12 @@
 # wrong usage or missing tools.
 set -euo pipefail
 
+# A binary named relative to where the script was started from.
+[[ -z ${TRACKSTACK_BIN:-} || $TRACKSTACK_BIN == /* ]] || TRACKSTACK_BIN=$PWD/$TRACKSTACK_BIN
 cd "$(dirname "$0")/../.."
 
 LOAD_DURATION=${LOAD_DURATION:-30s}
+LOAD_WARMUP=${LOAD_WARMUP:-5s}
 LOAD_THREADS=${LOAD_THREADS:-2}
 TRACKSTACK_BIN=${TRACKSTACK_BIN:-bin/trackstack}
 LOAD_GOGC=${LOAD_GOGC:-400}
@@ -171,14 +176,16 @@ stored_events() {
 		-c "SELECT count(*) FROM events WHERE site = '$SITE' AND event_id LIKE '$1-%'"
 }
 
-# run_shape runs wrk for one shape, checks its events and appends a line to
-# the summary. It returns 1 when a check failed.
+# run_shape SHAPE INDEX DURATION [LABEL] runs wrk for one shape
+# (EVENTSxCONNECTIONS, its position among the runs), checks its events and
+# appends a line to the summary. It returns 1 when a check failed.
 run_shape() {
-	local shape=$1 events=${1%x*} conns=${1#*x}
-	local nonce="$run_nonce-$shape" threads=$((LOAD_THREADS < conns ? LOAD_THREADS : conns))
+	local shape=$1 events=${1%x*} conns=${1#*x} duration=$3 label=${4:-}
+	# The run's position keeps the ids of a shape run twice apart.
+	local nonce="$run_nonce-$2-$shape" threads=$((LOAD_THREADS < conns ? LOAD_THREADS : conns))
 	echo
-	echo "=== $events event(s) per request, $conns connections, $LOAD_DURATION, $threads wrk threads"
-	LOAD_INGEST_KEY=$(<"$tmp/site/keys/ingestKey") wrk -t"$threads" -c"$conns" -d"$LOAD_DURATION" --timeout 30s \
+	echo "=== $events event(s) per request, $conns connections, $duration, $threads wrk threads${label:+ ($label)}"
+	LOAD_INGEST_KEY=$(<"$tmp/site/keys/ingestKey") wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s \
 		-s hack/load/events.lua "http://127.0.0.1:$collector_port/v1/events" -- "$events" "$nonce" "$SITE" |
 		tee "$tmp/wrk.out"
 	local line
@@ -208,12 +215,14 @@ run_shape() {
 		failed=1
 		printf 'FAIL: %s\n' "${why[@]}" >&2
 	fi
-	summary+=("$(printf '%-22s %10s %11s %8.1f %8.1f %8.1f %10d %10d %5s %6s' \
-		"$events event(s) x $conns" "${r[events_per_s]}" "${r[requests_per_s]}" \
+	summary+=("$(printf '%-30s %10s %11s %8.1f %8.1f %8.1f %10d %10d %5s %6s' \
+		"$events event(s) x $conns${label:+ $label}" "${r[events_per_s]}" "${r[requests_per_s]}" \
 		"$(bc_ms "${r[p50_us]}")" "$(bc_ms "${r[p99_us]}")" "$(bc_ms "${r[max_us]}")" \
 		"${r[accepted]}" "$stored" "${r[bytes_per_event]}" "$([[ $failed == 0 ]] && echo ok || echo FAIL)")")
 	return "$failed"
 }
+
+no_warmup() { [[ $LOAD_WARMUP =~ ^0+[smh]?$ ]]; }
 
 bc_ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 
@@ -233,15 +242,20 @@ main() {
 
 	run_nonce=L$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 	summary=()
-	local failed=0 shape
-	for shape in "$@"; do
-		run_shape "$shape" || failed=1
+	local failed=0 i
+	if ! no_warmup; then
+		run_shape "$1" 0 "$LOAD_WARMUP" warm-up || failed=1
+	fi
+	for ((i = 1; i <= $#; i++)); do
+		run_shape "${!i}" "$i" "$LOAD_DURATION" || failed=1
 	done
 	stop_collector || failed=1
 
 	echo
-	echo "Summary ($(nproc) CPUs, $LOAD_DURATION per shape; acked = events accepted in 200 answers, stored = rows in PostgreSQL)"
-	printf '%-22s %10s %11s %8s %8s %8s %10s %10s %5s %6s\n' \
+	local warm="after a $LOAD_WARMUP warm-up"
+	! no_warmup || warm="no warm-up"
+	echo "Summary ($(nproc) CPUs, $LOAD_DURATION per shape, $warm; acked = events accepted in 200 answers, stored = rows in PostgreSQL)"
+	printf '%-30s %10s %11s %8s %8s %8s %10s %10s %5s %6s\n' \
 		shape events/s requests/s "p50 ms" "p99 ms" "max ms" acked stored B/ev check
 	printf '%s\n' "${summary[@]}"
 	return "$failed"
