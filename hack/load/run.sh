@@ -78,6 +78,7 @@ tmp= collector_pid= pg_started=
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	set +e # stop and remove everything, whatever fails on the way
 	if [[ -n $collector_pid ]] && kill -0 "$collector_pid" 2>/dev/null; then
 		stop_collector || true
 	fi
@@ -128,7 +129,7 @@ collector_ready() {
 	local status=
 	{ exec 3<>"/dev/tcp/127.0.0.1/$collector_port"; } 2>/dev/null || return 1
 	printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-	read -r _ status _ <&3 || true
+	read -r -t 5 _ status _ <&3 || true
 	exec 3<&-
 	[[ $status == 200 ]]
 }
