@@ -82,6 +82,29 @@ fuzz: ## Run each decoder fuzz target for FUZZTIME.
 bench: envtest-bins ## Run the benchmarks.
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go test ./... -run '^$$' -bench . -benchmem -timeout 60m $(BENCH_ARGS)
 
+# Load test of the collector from outside its process (hack/load/run.sh): wrk
+# posts ~850-byte server events to `trackstack collect` on a throwaway
+# PostgreSQL with fsync on and every rate limit lifted, then checks that every
+# acknowledged event is stored. LOAD_BIN is the binary under test: the default
+# is built from this tree; point it at another build to compare two versions.
+LOAD_EVENTS ?= 1
+LOAD_CONNS ?= 50
+LOAD_DURATION ?= 30s
+LOAD_WARMUP ?= 5s
+LOAD_THREADS ?= 2
+LOAD_SHAPES ?= 1x50 1x200 20x50
+LOAD_BIN ?= bin/trackstack
+
+.PHONY: load
+load: ## Load-test the collector with wrk: LOAD_EVENTS per request, LOAD_CONNS connections, LOAD_DURATION.
+	@if [ "$(LOAD_BIN)" = bin/trackstack ]; then go build -o bin/trackstack ./runtime/cmd/trackstack; fi
+	LOAD_DURATION=$(LOAD_DURATION) LOAD_WARMUP=$(LOAD_WARMUP) LOAD_THREADS=$(LOAD_THREADS) TRACKSTACK_BIN=$(LOAD_BIN) hack/load/run.sh $(LOAD_EVENTS)x$(LOAD_CONNS)
+
+.PHONY: load-all
+load-all: ## Load-test each shape of LOAD_SHAPES (EVENTSxCONNECTIONS) in turn, LOAD_DURATION each.
+	@if [ "$(LOAD_BIN)" = bin/trackstack ]; then go build -o bin/trackstack ./runtime/cmd/trackstack; fi
+	LOAD_DURATION=$(LOAD_DURATION) LOAD_WARMUP=$(LOAD_WARMUP) LOAD_THREADS=$(LOAD_THREADS) TRACKSTACK_BIN=$(LOAD_BIN) hack/load/run.sh $(LOAD_SHAPES)
+
 ##@ Build
 
 .PHONY: build
