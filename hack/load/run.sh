@@ -15,6 +15,9 @@
 #   LOAD_THREADS     wrk threads (at most one per connection), default 2
 #   TRACKSTACK_BIN   the binary under test, default bin/trackstack; point it
 #                    at another build to compare two versions in one session
+#   LOAD_COLLECT_ARGS
+#                    extra flags for `trackstack collect`, e.g.
+#                    --debug-listen=127.0.0.1:6060 to profile it under load
 #   LOAD_GOGC, LOAD_GOMEMLIMIT
 #                    the collector's GC settings; by default those the operator
 #                    gives a collector pod with default resources (GOGC=400,
@@ -111,7 +114,7 @@ start_postgres() {
 start_collector() {
 	# A clean environment, as in a pod: only the GC settings the operator sets.
 	env -i GOGC="$LOAD_GOGC" GOMEMLIMIT="$LOAD_GOMEMLIMIT" \
-		"$TRACKSTACK_BIN" collect --config "$tmp/site/config.yaml" --listen "127.0.0.1:$collector_port" \
+		"$TRACKSTACK_BIN" collect --config "$tmp/site/config.yaml" --listen "127.0.0.1:$collector_port" ${LOAD_COLLECT_ARGS:-} \
 		2>"$tmp/collect.log" &
 	collector_pid=$!
 	local i
