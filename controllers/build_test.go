@@ -222,46 +222,6 @@ func TestRetentionNamesAndResults(t *testing.T) {
 	}
 }
 
-func TestSetConditionsKstatusShapes(t *testing.T) {
-	cases := []struct {
-		o                             outcome
-		ready                         metav1.ConditionStatus
-		reconciling, stalledCondition bool
-	}{
-		{ready("Succeeded", "ok"), metav1.ConditionTrue, false, false},
-		{progressing("Progressing", "rolling"), metav1.ConditionUnknown, true, false},
-		{stalled("SecretNotFound", "create it"), metav1.ConditionFalse, false, true},
-		{failed("ApplyFailed", "retrying"), metav1.ConditionFalse, true, false},
-		{degraded("DestinationNotReady", "dest"), metav1.ConditionFalse, false, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.o.reason, func(t *testing.T) {
-			st := &v1alpha1.ObjectStatus{ObservedGeneration: -1}
-			// Start from the opposite shape so removals are exercised too.
-			setConditions(st, 3, stalled("X", "x"))
-			setConditions(st, 3, progressing("Y", "y"))
-			setConditions(st, 4, tc.o)
-			if st.ObservedGeneration != 4 {
-				t.Errorf("observedGeneration = %d", st.ObservedGeneration)
-			}
-			if readyStatus(st) != tc.ready {
-				t.Errorf("Ready = %s, want %s", readyStatus(st), tc.ready)
-			}
-			hasCond := func(typ string) bool {
-				for _, c := range st.Conditions {
-					if c.Type == typ && c.Status == metav1.ConditionTrue {
-						return true
-					}
-				}
-				return false
-			}
-			if hasCond(v1alpha1.ReconcilingCondition) != tc.reconciling || hasCond(v1alpha1.StalledCondition) != tc.stalledCondition {
-				t.Errorf("conditions = %+v", st.Conditions)
-			}
-		})
-	}
-}
-
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

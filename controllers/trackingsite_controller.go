@@ -86,13 +86,6 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return ctrl.Result{}, retErr
 }
 
-// isPersonNeeded reports whether err needs a person rather than a retry:
-// the watches bring the object back once the person has acted.
-func isPersonNeeded(err error) bool {
-	o, ok := outcomeOf(err)
-	return ok && o.state == stateStalled
-}
-
 // patchStatus fills in the site's URLs and snippet, then writes the status.
 func (r *TrackingSiteReconciler) patchStatus(ctx context.Context, orig, site *v1alpha1.TrackingSite, o outcome) error {
 	site.Status.CollectorURL = collectorURL(site)

@@ -30,6 +30,9 @@ const (
 	// ReasonInvalidOwnership means an object with the name we need exists but
 	// is not owned by this object; the operator will not take it over.
 	ReasonInvalidOwnership = "InvalidOwnership"
+	// ReasonNameTooLong means the name of an object the operator must create
+	// (site name plus policy name) exceeds a Kubernetes limit; shorten them.
+	ReasonNameTooLong = "NameTooLong"
 	// ReasonDestinationNotReady means one of the site's Destinations is not Ready.
 	ReasonDestinationNotReady = "DestinationNotReady"
 	// ReasonApplyFailed means the API server refused a child object.
