@@ -61,6 +61,15 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		}), "autoscaling.minReplicas must not exceed maxReplicas"},
 		{"trusted proxy not a CIDR", site(func(s *v1alpha1.TrackingSite) { s.Spec.Collector.TrustedProxies = []string{"ingress-nginx"} }),
 			"each trusted proxy must be a CIDR"},
+		{"negative rate limit", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{ServerEventsPerSecond: ptr.To[int32](-1)}
+		}), "spec.collector.limits.serverEventsPerSecond: Invalid value: -1: spec.collector.limits.serverEventsPerSecond in body should be greater than or equal to 0"},
+		{"negative burst", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{IPBurst: ptr.To[int32](-5)}
+		}), "spec.collector.limits.ipBurst in body should be greater than or equal to 0"},
+		{"rate limit out of range", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{BotEventsPerSecond: ptr.To[int32](2_000_000)}
+		}), "spec.collector.limits.botEventsPerSecond in body should be less than or equal to 1000000"},
 		{"site name too long", site(func(s *v1alpha1.TrackingSite) { s.Name = "a-very-long-site-name-that-goes-past-thirty" }),
 			"a TrackingSite name is at most 30 characters"},
 		{"destination block mismatch", dest(func(d *v1alpha1.Destination) {
