@@ -80,6 +80,7 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		run.reconcileConfig,
 		run.reconcileCollector,
 		run.reconcileDashboard,
+		run.reconcileIngresses,
 		run.observeRollout,
 		run.observeDestinations,
 	})

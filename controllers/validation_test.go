@@ -41,11 +41,25 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		{"no domains", site(func(s *v1alpha1.TrackingSite) { s.Spec.Domains = nil }),
 			"spec.domains: Required value"},
 		{"tls without host", site(func(s *v1alpha1.TrackingSite) {
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "tls"}
+			s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{SecretName: "tls"}
 		}), "dashboard.tls needs dashboard.host"},
 		{"two issuers", site(func(s *v1alpha1.TrackingSite) {
 			s.Spec.Dashboard.Host = "stats.example.com"
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{ClusterIssuer: "a", Issuer: "b"}
+			s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{ClusterIssuer: "a", Issuer: "b"}
+		}), "set at most one of tls.clusterIssuer and tls.issuer"},
+		{"first-party TLS without the host", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{SecretName: "shop-tls"}
+		}), "tracker.tls needs tracker.firstPartyHost"},
+		{"first-party ingress class without the host", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.IngressClassName = ptr.To("nginx")
+		}), "tracker.ingressClassName needs tracker.firstPartyHost"},
+		{"first-party TLS naming no certificate", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{}
+		}), "tls needs secretName, clusterIssuer or issuer"},
+		{"first-party TLS with two issuers", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{ClusterIssuer: "a", Issuer: "b"}
 		}), "set at most one of tls.clusterIssuer and tls.issuer"},
 		{"first-party host off-site", site(func(s *v1alpha1.TrackingSite) { s.Spec.Tracker.FirstPartyHost = "evil.example.net" }),
 			"tracker.firstPartyHost must be one of spec.domains"},

@@ -81,6 +81,8 @@ type PostgresStorage struct {
 }
 
 // TrackerSpec configures the tracker script.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || has(self.firstPartyHost)",message="tracker.tls needs tracker.firstPartyHost: TLS certificates are issued for a host name"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingressClassName) || has(self.firstPartyHost)",message="tracker.ingressClassName needs tracker.firstPartyHost"
 type TrackerSpec struct {
 	// Path is the first-party path the collector is served under; the script
 	// is {path}/t.js. Defaults to /_ts.
@@ -91,12 +93,33 @@ type TrackerSpec struct {
 	Path string `json:"path,omitempty"`
 
 	// FirstPartyHost is a host on the site's own domain (one of spec.domains or
-	// a subdomain) whose Ingress rule serves the collector under Path, so the
-	// tracker and its cookie are first-party. Unset: no such rule.
+	// a subdomain, e.g. shop.example.com) where browsers reach the collector
+	// under Path, so the tracker and its cookie are first-party. The
+	// operator creates the Ingress <site>-collector routing Path on this host
+	// to the collector. Unset: the collector is served on dashboard.host
+	// when that is set; with neither, browsers cannot reach it, status.snippet
+	// is empty and Ready has reason NoPublicHost (server-side events still work).
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
 	// +optional
 	FirstPartyHost string `json:"firstPartyHost,omitempty"`
+
+	// TLS serves FirstPartyHost over HTTPS: the Ingress <site>-collector
+	// lists the host with this certificate, and status.collectorURL and the
+	// snippet use https://. Unset: they use http://, which an https page
+	// cannot load. When your own Ingress already has a certificate for the
+	// host, name its Secret here (secretName only), so that every Ingress
+	// controller serves the collector's path with it.
+	// +optional
+	TLS *IngressTLS `json:"tls,omitempty"`
+
+	// IngressClassName selects the Ingress controller serving FirstPartyHost,
+	// usually the one serving the site itself. Unset: dashboard.ingressClassName
+	// when set, else the cluster default.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	IngressClassName *string `json:"ingressClassName,omitempty"`
 
 	// Cookieless identifies visitors by a daily-rotating salted hash of site,
 	// IP and user agent instead of a cookie. Defaults to false.
@@ -261,7 +284,10 @@ type Goal struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || has(self.host)",message="dashboard.tls needs dashboard.host: TLS certificates are issued for a host name"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingressClassName) || has(self.host)",message="dashboard.ingressClassName needs dashboard.host"
 type DashboardSpec struct {
-	// Host is the host name the dashboard Ingress serves, e.g. stats.example.com.
+	// Host is the host name the Ingress <site>-dashboard serves the dashboard
+	// on, e.g. stats.example.com. Without tracker.firstPartyHost it also
+	// routes tracker.path on this host to the collector, so browsers can
+	// load the tracker (its cookie is then third-party to the site's pages).
 	// Unset: no Ingress; the dashboard is reachable through its Service only.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
@@ -274,9 +300,10 @@ type DashboardSpec struct {
 	// +optional
 	IngressClassName *string `json:"ingressClassName,omitempty"`
 
-	// TLS serves the dashboard over HTTPS.
+	// TLS serves Host over HTTPS (the dashboard, and the collector when it
+	// is served on this host).
 	// +optional
-	TLS *DashboardTLS `json:"tls,omitempty"`
+	TLS *IngressTLS `json:"tls,omitempty"`
 
 	// Replicas is the number of dashboard pods. Defaults to 1.
 	// +kubebuilder:default=1
@@ -286,13 +313,16 @@ type DashboardSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 }
 
-// DashboardTLS configures the dashboard certificate, either an existing
-// Secret or one cert-manager issues.
+// IngressTLS is the certificate an Ingress serves a host with: an existing
+// Secret, or one cert-manager issues (its ingress-shim reads the issuer
+// annotation the operator sets on that Ingress).
 // +kubebuilder:validation:XValidation:rule="!(has(self.clusterIssuer) && has(self.issuer))",message="set at most one of tls.clusterIssuer and tls.issuer"
 // +kubebuilder:validation:XValidation:rule="has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",message="tls needs secretName, clusterIssuer or issuer"
-type DashboardTLS struct {
-	// SecretName is the TLS Secret for the host. With an issuer set, cert-manager
-	// writes it; unset, it defaults to <site>-dashboard-tls.
+type IngressTLS struct {
+	// SecretName is the TLS Secret (kubernetes.io/tls) for the host, in the
+	// site's namespace. With an issuer set, cert-manager writes it; unset, it
+	// defaults to <site>-dashboard-tls (dashboard.tls) or <site>-collector-tls
+	// (tracker.tls).
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +optional
@@ -313,14 +343,18 @@ type DashboardTLS struct {
 type TrackingSiteStatus struct {
 	ObjectStatus `json:",inline"`
 
-	// CollectorURL is the base URL browsers send events to; the collector's
-	// endpoints live under {collectorURL}{tracker.path}.
+	// CollectorURL is the public base URL browsers load the tracker from and
+	// send events to; the collector's endpoints live under
+	// {collectorURL}{tracker.path}. It is https:// when the Ingress serving
+	// the host has TLS for it. Empty when no public host serves the
+	// collector (Ready reason NoPublicHost).
 	// +optional
 	CollectorURL string `json:"collectorURL,omitempty"`
 	// DashboardURL is where the dashboard is served.
 	// +optional
 	DashboardURL string `json:"dashboardURL,omitempty"`
-	// Snippet is the <script> tag to put on the site's pages.
+	// Snippet is the <script> tag to put on the site's pages. Empty when
+	// browsers cannot reach the collector (Ready reason NoPublicHost).
 	// +optional
 	Snippet string `json:"snippet,omitempty"`
 	// Destinations counts the site's Destinations by readiness, e.g. "2/3 ready".
