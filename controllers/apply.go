@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -12,22 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
-
-// ownershipError says an object with the name we need exists and belongs to
-// someone else. We never take such an object over.
-type ownershipError struct {
-	kind, name string
-}
-
-func (e *ownershipError) Error() string {
-	return fmt.Sprintf("%s %s exists and is not owned by this object; rename or delete it", e.kind, e.name)
-}
-
-// isOwnershipError reports whether err is an ownershipError.
-func isOwnershipError(err error) bool {
-	var oe *ownershipError
-	return errors.As(err, &oe)
-}
 
 // applier applies desired children with server-side apply under one field
 // manager. It only sends a request when the fields we own differ from what we
@@ -54,7 +37,7 @@ func applyChild[O client.Object, AC runtime.ApplyConfiguration](
 		// Not in our cache: either absent, or present without our labels.
 		if err := a.reader.Get(ctx, key, existing); err == nil {
 			if !metav1.IsControlledBy(existing, owner) {
-				return false, &ownershipError{kind: kindName(existing), name: key.Name}
+				return false, errNotOwned(kindName(existing), key.Name)
 			}
 		} else if !apierrors.IsNotFound(err) {
 			return false, fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
@@ -63,7 +46,7 @@ func applyChild[O client.Object, AC runtime.ApplyConfiguration](
 		return false, fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
 	default:
 		if !metav1.IsControlledBy(existing, owner) {
-			return false, &ownershipError{kind: kindName(existing), name: key.Name}
+			return false, errNotOwned(kindName(existing), key.Name)
 		}
 		current, err := extract(existing, a.fieldManager)
 		if err != nil {

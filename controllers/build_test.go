@@ -23,42 +23,6 @@ func testSite(mutate func(*v1alpha1.TrackingSite)) *v1alpha1.TrackingSite {
 	return s
 }
 
-func TestSiteURLsAndSnippet(t *testing.T) {
-	cases := []struct {
-		name                    string
-		mutate                  func(*v1alpha1.TrackingSite)
-		collector, dash, script string
-	}{
-		{"in-cluster only", nil, "http://shop-collector.web.svc", "http://shop-dashboard.web.svc",
-			`<script defer src="http://shop-collector.web.svc/_ts/t.js" data-site="shop"></script>`},
-		{"first-party host and custom path", func(s *v1alpha1.TrackingSite) {
-			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
-			s.Spec.Tracker.Path = "/stats"
-		}, "https://shop.example.com", "http://shop-dashboard.web.svc",
-			`<script defer src="https://shop.example.com/stats/t.js" data-site="shop"></script>`},
-		{"dashboard host without TLS", func(s *v1alpha1.TrackingSite) { s.Spec.Dashboard.Host = "stats.example.com" },
-			"http://shop-collector.web.svc", "http://stats.example.com", ""},
-		{"dashboard host with TLS", func(s *v1alpha1.TrackingSite) {
-			s.Spec.Dashboard.Host = "stats.example.com"
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "x"}
-		}, "http://shop-collector.web.svc", "https://stats.example.com", ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := testSite(tc.mutate)
-			if got := collectorURL(s); got != tc.collector {
-				t.Errorf("collectorURL = %q, want %q", got, tc.collector)
-			}
-			if got := dashboardURL(s); got != tc.dash {
-				t.Errorf("dashboardURL = %q, want %q", got, tc.dash)
-			}
-			if tc.script != "" && snippet(s) != tc.script {
-				t.Errorf("snippet = %q, want %q", snippet(s), tc.script)
-			}
-		})
-	}
-}
-
 func TestCollectorReplicasAndAutoscaling(t *testing.T) {
 	cases := []struct {
 		name         string
@@ -100,62 +64,6 @@ func TestCollectorReplicasAndAutoscaling(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestIngressRules(t *testing.T) {
-	cases := []struct {
-		name        string
-		mutate      func(*v1alpha1.TrackingSite)
-		hosts       []string
-		tlsSecret   string
-		annotations map[string]string
-	}{
-		{"dashboard only", func(s *v1alpha1.TrackingSite) { s.Spec.Dashboard.Host = "stats.example.com" },
-			[]string{"stats.example.com"}, "", nil},
-		{"first-party collector only", func(s *v1alpha1.TrackingSite) { s.Spec.Tracker.FirstPartyHost = "shop.example.com" },
-			[]string{"shop.example.com"}, "", nil},
-		{"issuer with default secret", func(s *v1alpha1.TrackingSite) {
-			s.Spec.Dashboard.Host = "stats.example.com"
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{Issuer: "le"}
-		}, []string{"stats.example.com"}, "shop-dashboard-tls", map[string]string{"cert-manager.io/issuer": "le"}},
-		{"own secret", func(s *v1alpha1.TrackingSite) {
-			s.Spec.Dashboard.Host = "stats.example.com"
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "mine"}
-			s.Spec.Tracker.FirstPartyHost = "t.example.com"
-			s.Spec.Domains = []string{"example.com"}
-		}, []string{"stats.example.com", "t.example.com"}, "mine", nil},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := testSite(tc.mutate)
-			if !wantsIngress(s) {
-				t.Fatal("wantsIngress = false")
-			}
-			ing := buildIngress(siteInputs{site: s})
-			var hosts []string
-			for _, r := range ing.Spec.Rules {
-				hosts = append(hosts, *r.Host)
-			}
-			if !equalStrings(hosts, tc.hosts) {
-				t.Errorf("hosts = %v, want %v", hosts, tc.hosts)
-			}
-			secret := ""
-			if len(ing.Spec.TLS) > 0 {
-				secret = *ing.Spec.TLS[0].SecretName
-			}
-			if secret != tc.tlsSecret {
-				t.Errorf("TLS secret = %q, want %q", secret, tc.tlsSecret)
-			}
-			for k, v := range tc.annotations {
-				if ing.Annotations[k] != v {
-					t.Errorf("annotation %s = %q, want %q", k, ing.Annotations[k], v)
-				}
-			}
-		})
-	}
-	if wantsIngress(testSite(nil)) {
-		t.Error("a site without hosts wants no Ingress")
 	}
 }
 
@@ -220,58 +128,6 @@ func TestRetentionNamesAndResults(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestSetConditionsKstatusShapes(t *testing.T) {
-	cases := []struct {
-		o                             outcome
-		ready                         metav1.ConditionStatus
-		reconciling, stalledCondition bool
-	}{
-		{ready("Succeeded", "ok"), metav1.ConditionTrue, false, false},
-		{progressing("Progressing", "rolling"), metav1.ConditionUnknown, true, false},
-		{stalled("SecretNotFound", "create it"), metav1.ConditionFalse, false, true},
-		{failed("ApplyFailed", "retrying"), metav1.ConditionFalse, true, false},
-		{degraded("DestinationNotReady", "dest"), metav1.ConditionFalse, false, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.o.reason, func(t *testing.T) {
-			st := &v1alpha1.ObjectStatus{ObservedGeneration: -1}
-			// Start from the opposite shape so removals are exercised too.
-			setConditions(st, 3, stalled("X", "x"))
-			setConditions(st, 3, progressing("Y", "y"))
-			setConditions(st, 4, tc.o)
-			if st.ObservedGeneration != 4 {
-				t.Errorf("observedGeneration = %d", st.ObservedGeneration)
-			}
-			if readyStatus(st) != tc.ready {
-				t.Errorf("Ready = %s, want %s", readyStatus(st), tc.ready)
-			}
-			hasCond := func(typ string) bool {
-				for _, c := range st.Conditions {
-					if c.Type == typ && c.Status == metav1.ConditionTrue {
-						return true
-					}
-				}
-				return false
-			}
-			if hasCond(v1alpha1.ReconcilingCondition) != tc.reconciling || hasCond(v1alpha1.StalledCondition) != tc.stalledCondition {
-				t.Errorf("conditions = %+v", st.Conditions)
-			}
-		})
-	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCollectorTrustedProxies(t *testing.T) {

@@ -48,7 +48,7 @@ func TestDestinationForwarder(t *testing.T) {
 	s.StringData = map[string]string{"developerToken": "dev-token-s3cr3t"}
 	g.Expect(k8sClient.Update(ctx, s)).To(Succeed())
 	waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
-	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonNoPublicHost)
 
 	fwd := getObj(t, ns, "shop-fwd-ads", &appsv1.Deployment{})
 	g.Expect(metav1.IsControlledBy(fwd, d)).To(BeTrue())

@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"errors"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,11 +19,8 @@ func emitConditionEvent(rec recorder.EventRecorder, obj runtime.Object, old *v1a
 		c.Reason == o.reason && c.Message == o.message {
 		return
 	}
-	switch o.state {
-	case stateReady:
-		rec.Eventf(obj, nil, corev1.EventTypeNormal, o.reason, "Reconcile", "%s", o.message)
-	case stateStalled, stateFailed, stateDegraded:
-		rec.Eventf(obj, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
+	if t := shapes[o.state].event; t != "" {
+		rec.Eventf(obj, nil, t, o.reason, "Reconcile", "%s", o.message)
 	}
 }
 
@@ -35,14 +30,4 @@ func emitApplied(rec recorder.EventRecorder, obj runtime.Object, changed []strin
 		return
 	}
 	rec.Eventf(obj, nil, corev1.EventTypeNormal, "Applied", "Apply", "applied %s", joinNames(changed))
-}
-
-// asSecretProblem is errors.As for secretProblem.
-func asSecretProblem(err error, target **secretProblem) bool {
-	return errors.As(err, target)
-}
-
-// asError is errors.As, named for symmetry with asSecretProblem.
-func asError[T error](err error, target *T) bool {
-	return errors.As(err, target)
 }

@@ -40,9 +40,10 @@ func TestKstatusConformance(t *testing.T) {
 	waitCondition(t, site, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonProgressing)
 	g.Expect(kstatusOf(t, site)).To(Equal(status.InProgressStatus))
 
-	// Rolled out: Current.
+	// Rolled out: Current, also with the informational NoPublicHost (the
+	// site sets no host, so browsers cannot reach it; its backend can).
 	rollOutAll(t, ns)
-	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonNoPublicHost)
 	g.Eventually(func() status.Status { return kstatusOf(t, site) }, timeout, interval).Should(Equal(status.CurrentStatus))
 
 	// A spec change not yet observed is InProgress again (generation > observedGeneration).

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -19,15 +21,11 @@ type trackstackObject interface {
 
 // runSteps runs a reconciler's sub-steps in order and stops at the first
 // error. It returns that error as found (for the status) and as the
-// reconcile should return it: nil when a person must act, since retrying
-// cannot help and a watch brings the object back once they have.
+// reconcile should return it (errorToReturn, in errors.go).
 func runSteps(ctx context.Context, steps []func(context.Context) error) (found, returned error) {
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
-			if isPersonNeeded(err) {
-				return err, nil
-			}
-			return err, err
+			return err, errorToReturn(err)
 		}
 	}
 	return nil, nil
@@ -56,4 +54,20 @@ func (w statusWriter) patch(ctx context.Context, orig, obj trackstackObject, o o
 		return fmt.Errorf("patching %s status: %w", w.kind, client.IgnoreNotFound(err))
 	}
 	return nil
+}
+
+// readyStatus returns the status of the Ready condition, "Unknown" if absent.
+func readyStatus(st *v1alpha1.ObjectStatus) metav1.ConditionStatus {
+	if c := meta.FindStatusCondition(st.Conditions, v1alpha1.ReadyCondition); c != nil {
+		return c.Status
+	}
+	return metav1.ConditionUnknown
+}
+
+// readyMessage returns the message of the Ready condition.
+func readyMessage(st *v1alpha1.ObjectStatus) string {
+	if c := meta.FindStatusCondition(st.Conditions, v1alpha1.ReadyCondition); c != nil {
+		return c.Message
+	}
+	return ""
 }

@@ -74,7 +74,7 @@ func buildRetentionCronJob(in retentionInputs) *batchv1ac.CronJobApplyConfigurat
 // checkRetentionName fails when the CronJob name would be too long.
 func checkRetentionName(site, policy string) error {
 	if n := retentionName(site, policy); len(n) > maxCronJobName {
-		return &nameTooLong{kind: "CronJob", name: n, max: maxCronJobName}
+		return errNameTooLong("CronJob", n, maxCronJobName)
 	}
 	return nil
 }

@@ -6,23 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/trackstack/trackstack/api/v1alpha1"
 )
-
-// secretProblem is a referenced Secret that is missing or lacks keys: a
-// person must create or fix it, so it becomes a Stalled condition.
-type secretProblem struct {
-	reason, message string
-}
-
-func (p *secretProblem) Error() string { return p.message }
 
 // checkSecretKeys reads a Secret uncached (the operator keeps no Secret data in
 // memory) and checks that it holds every key. It returns a hash over those
@@ -31,10 +20,7 @@ func checkSecretKeys(ctx context.Context, r client.Reader, namespace, name strin
 	var s corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", &secretProblem{
-				reason:  v1alpha1.ReasonSecretNotFound,
-				message: fmt.Sprintf("Secret %s not found in namespace %s; create it with key(s) %s", name, namespace, strings.Join(keys, ", ")),
-			}
+			return "", errSecretNotFound(namespace, name, keys)
 		}
 		return "", fmt.Errorf("reading Secret %s: %w", name, err)
 	}
@@ -45,10 +31,7 @@ func checkSecretKeys(ctx context.Context, r client.Reader, namespace, name strin
 		}
 	}
 	if len(missing) > 0 {
-		return "", &secretProblem{
-			reason:  v1alpha1.ReasonSecretKeyMissing,
-			message: fmt.Sprintf("Secret %s has no key %s (or it is empty); add it", name, strings.Join(missing, ", ")),
-		}
+		return "", errSecretKeyMissing(name, missing)
 	}
 	return hashSecretKeys(s.Data, keys), nil
 }

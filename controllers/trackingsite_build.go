@@ -5,12 +5,10 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
@@ -29,34 +27,6 @@ type siteInputs struct {
 }
 
 func (in siteInputs) owner() *v1alpha1.TrackingSite { return in.site }
-
-func (in siteInputs) trackerPath() string {
-	if p := in.site.Spec.Tracker.Path; p != "" {
-		return p
-	}
-	return "/_ts"
-}
-
-// collectorURL is the base URL browsers reach the collector at: the
-// first-party host when the Ingress serves one, else the in-cluster Service.
-func collectorURL(site *v1alpha1.TrackingSite) string {
-	if h := site.Spec.Tracker.FirstPartyHost; h != "" {
-		return "https://" + h
-	}
-	return fmt.Sprintf("http://%s.%s.svc", collectorName(site.Name), site.Namespace)
-}
-
-// dashboardURL is where the dashboard is served.
-func dashboardURL(site *v1alpha1.TrackingSite) string {
-	d := site.Spec.Dashboard
-	switch {
-	case d.Host != "" && d.TLS != nil:
-		return "https://" + d.Host
-	case d.Host != "":
-		return "http://" + d.Host
-	}
-	return fmt.Sprintf("http://%s.%s.svc", dashboardName(site.Name), site.Namespace)
-}
 
 // renderRuntimeConfig renders the site's runtime configuration.
 func renderRuntimeConfig(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies []v1alpha1.RetentionPolicy) ([]byte, error) {
@@ -232,70 +202,4 @@ func buildDashboardDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfigurat
 			WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentDashboard))).
 			WithTemplate(podTemplate(siteLabels(s.Name, ComponentDashboard), in.podAnnotations(),
 				[]*corev1ac.ContainerApplyConfiguration{container}, siteVolumes(s)...)))
-}
-
-// wantsIngress reports whether the site needs an Ingress: a dashboard host,
-// or a first-party host serving the collector.
-func wantsIngress(s *v1alpha1.TrackingSite) bool {
-	return s.Spec.Dashboard.Host != "" || s.Spec.Tracker.FirstPartyHost != ""
-}
-
-// buildIngress is the Ingress <site>-dashboard: the dashboard on its host,
-// and the collector under tracker.path on the site's own host (first-party).
-func buildIngress(in siteInputs) *networkingv1ac.IngressApplyConfiguration {
-	s := in.site
-	d := s.Spec.Dashboard
-	spec := networkingv1ac.IngressSpec()
-	if d.IngressClassName != nil {
-		spec.WithIngressClassName(*d.IngressClassName)
-	}
-	annotations := map[string]string{}
-	if d.Host != "" {
-		spec.WithRules(ingressRule(d.Host, "/", dashboardName(s.Name)))
-		if t := d.TLS; t != nil {
-			secret := t.SecretName
-			if secret == "" {
-				secret = dashboardName(s.Name) + "-tls"
-			}
-			spec.WithTLS(networkingv1ac.IngressTLS().WithHosts(d.Host).WithSecretName(secret))
-			switch {
-			case t.ClusterIssuer != "":
-				annotations["cert-manager.io/cluster-issuer"] = t.ClusterIssuer
-			case t.Issuer != "":
-				annotations["cert-manager.io/issuer"] = t.Issuer
-			}
-		}
-	}
-	if h := s.Spec.Tracker.FirstPartyHost; h != "" {
-		spec.WithRules(ingressRule(h, in.trackerPath(), collectorName(s.Name)))
-	}
-	ing := networkingv1ac.Ingress(dashboardName(s.Name), s.Namespace).
-		WithLabels(siteLabels(s.Name, ComponentDashboard)).
-		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
-		WithSpec(spec)
-	if len(annotations) > 0 {
-		ing.WithAnnotations(annotations)
-	}
-	return ing
-}
-
-func ingressRule(host, path, service string) *networkingv1ac.IngressRuleApplyConfiguration {
-	return networkingv1ac.IngressRule().WithHost(host).
-		WithHTTP(networkingv1ac.HTTPIngressRuleValue().WithPaths(
-			networkingv1ac.HTTPIngressPath().
-				WithPath(path).
-				WithPathType(networkingv1.PathTypePrefix).
-				WithBackend(networkingv1ac.IngressBackend().
-					WithService(networkingv1ac.IngressServiceBackend().
-						WithName(service).
-						WithPort(networkingv1ac.ServiceBackendPort().WithName("http"))))))
-}
-
-// snippet is the <script> tag shown in the site's status.
-func snippet(s *v1alpha1.TrackingSite) string {
-	path := s.Spec.Tracker.Path
-	if path == "" {
-		path = "/_ts"
-	}
-	return config.Snippet(strings.TrimSuffix(collectorURL(s), "/"), path, s.Name)
 }

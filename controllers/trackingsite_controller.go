@@ -80,17 +80,11 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		run.reconcileConfig,
 		run.reconcileCollector,
 		run.reconcileDashboard,
+		run.reconcileIngresses,
 		run.observeRollout,
 		run.observeDestinations,
 	})
 	return ctrl.Result{}, retErr
-}
-
-// isPersonNeeded reports whether err needs a person rather than a retry:
-// the watches bring the object back once the person has acted.
-func isPersonNeeded(err error) bool {
-	o, ok := outcomeOf(err)
-	return ok && o.state == stateStalled
 }
 
 // patchStatus fills in the site's URLs and snippet, then writes the status.

@@ -31,8 +31,9 @@ func TestTrackingSiteCreatesItsObjects(t *testing.T) {
 		s.Labels = map[string]string{"app.kubernetes.io/instance": "argo-app"}
 		s.Spec.Dashboard.Host = "stats.example.com"
 		s.Spec.Dashboard.IngressClassName = ptr.To("nginx")
-		s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{ClusterIssuer: "letsencrypt"}
+		s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{ClusterIssuer: "letsencrypt"}
 		s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+		s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{SecretName: "shop-example-com-tls"}
 	})
 
 	// Before the Deployments roll out the site is in progress.
@@ -70,21 +71,22 @@ func TestTrackingSiteCreatesItsObjects(t *testing.T) {
 	getObj(t, ns, "shop-dashboard", &appsv1.Deployment{})
 	getObj(t, ns, "shop-dashboard", &corev1.Service{})
 	ing := getObj(t, ns, "shop-dashboard", &networkingv1.Ingress{})
-	g.Expect(*ing.Spec.IngressClassName).To(Equal("nginx"))
-	g.Expect(ing.Annotations).To(HaveKeyWithValue("cert-manager.io/cluster-issuer", "letsencrypt"))
-	g.Expect(ing.Spec.TLS).To(HaveLen(1))
-	g.Expect(ing.Spec.TLS[0].SecretName).To(Equal("shop-dashboard-tls"))
-	g.Expect(ing.Spec.Rules).To(HaveLen(2))
-	g.Expect(ing.Spec.Rules[1].Host).To(Equal("shop.example.com"))
-	g.Expect(ing.Spec.Rules[1].HTTP.Paths[0].Path).To(Equal("/_ts"))
-	g.Expect(ing.Spec.Rules[1].HTTP.Paths[0].Backend.Service.Name).To(Equal("shop-collector"))
+	g.Expect(shapeOf(ing)).To(Equal(ingressShape{Class: "nginx",
+		Routes:      map[string]map[string]string{"stats.example.com": {"/": "shop-dashboard"}},
+		TLS:         map[string]string{"stats.example.com": "shop-dashboard-tls"},
+		Annotations: map[string]string{"cert-manager.io/cluster-issuer": "letsencrypt"}}))
+	ing = getObj(t, ns, "shop-collector", &networkingv1.Ingress{})
+	g.Expect(shapeOf(ing)).To(Equal(ingressShape{Class: "nginx",
+		Routes:      map[string]map[string]string{"shop.example.com": {"/_ts": "shop-collector"}},
+		TLS:         map[string]string{"shop.example.com": "shop-example-com-tls"},
+		Annotations: map[string]string{}}))
 
 	err = k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shop-collector"}, &autoscalingv2.HorizontalPodAutoscaler{})
 	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "no HPA without autoscaling")
 
 	// Every object of ours carries our labels, an owner reference to the
 	// site, and never the user's instance label.
-	assertOwnedBySite(t, ns, site, 8)
+	assertOwnedBySite(t, ns, site, 9)
 
 	rollOutAll(t, ns)
 	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
@@ -211,7 +213,7 @@ func TestTrackingSiteMissingStorageSecret(t *testing.T) {
 
 	s.StringData = map[string]string{"uri": "postgres://db"}
 	g.Expect(k8sClient.Update(ctx, s)).To(Succeed())
-	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonNoPublicHost)
 	g.Expect(conditionOf(site, v1alpha1.StalledCondition)).To(BeNil())
 
 	// Rotating the Secret rolls the collector.

@@ -29,7 +29,7 @@ func (run *siteRun) reconcileKeys(ctx context.Context) error {
 	err := run.r.Get(ctx, run.key(name), meta)
 	if err == nil {
 		if !metav1.IsControlledBy(meta, run.site) {
-			return &ownershipError{kind: "Secret", name: name}
+			return errNotOwned("Secret", name)
 		}
 		if keysComplete(meta.GetAnnotations()[AnnotationKeys]) {
 			return nil
@@ -75,7 +75,7 @@ func (run *siteRun) ensureKeys(ctx context.Context, name string) error {
 		return fmt.Errorf("reading Secret %s: %w", name, err)
 	}
 	if !metav1.IsControlledBy(&s, run.site) {
-		return &ownershipError{kind: "Secret", name: name}
+		return errNotOwned("Secret", name)
 	}
 	orig := s.DeepCopy()
 	if err := addMissingKeys(&s); err != nil {

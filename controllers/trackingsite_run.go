@@ -120,8 +120,7 @@ func (run *siteRun) reconcileCollector(ctx context.Context) error {
 	return err
 }
 
-// reconcileDashboard applies the dashboard Deployment and Service, and the
-// Ingress when a dashboard host or a first-party collector host is set.
+// reconcileDashboard applies the dashboard Deployment and Service.
 func (run *siteRun) reconcileDashboard(ctx context.Context) error {
 	s, in := run.site, run.inputs()
 	name := dashboardName(s.Name)
@@ -130,13 +129,32 @@ func (run *siteRun) reconcileDashboard(ctx context.Context) error {
 		return err
 	}
 	changed, err = applyChild(ctx, run.applier, s, run.key(name), &corev1.Service{}, buildService(s, name, ComponentDashboard), corev1ac.ExtractService)
-	if run.note(changed, "Service", name); err != nil {
+	run.note(changed, "Service", name)
+	return err
+}
+
+// reconcileIngresses publishes the collector and the dashboard: the
+// Ingress <site>-collector for the first-party host, <site>-dashboard for
+// the dashboard host (see trackingsite_ingress.go). The first-party one
+// comes first, so a route moving between them is never absent.
+func (run *siteRun) reconcileIngresses(ctx context.Context) error {
+	s := run.site
+	if err := run.reconcileIngress(ctx, collectorName(s.Name), wantsCollectorIngress(s), buildCollectorIngress); err != nil {
 		return err
 	}
-	if wantsIngress(s) {
-		changed, err = applyChild(ctx, run.applier, s, run.key(name), &networkingv1.Ingress{}, buildIngress(in), networkingv1ac.ExtractIngress)
+	return run.reconcileIngress(ctx, dashboardName(s.Name), wantsDashboardIngress(s), buildDashboardIngress)
+}
+
+// reconcileIngress applies the Ingress name when wanted, else deletes it.
+func (run *siteRun) reconcileIngress(ctx context.Context, name string, want bool,
+	build func(siteInputs) *networkingv1ac.IngressApplyConfiguration,
+) error {
+	var changed bool
+	var err error
+	if want {
+		changed, err = applyChild(ctx, run.applier, run.site, run.key(name), &networkingv1.Ingress{}, build(run.inputs()), networkingv1ac.ExtractIngress)
 	} else {
-		changed, err = deleteChild(ctx, run.r.Client, s, run.key(name), &networkingv1.Ingress{})
+		changed, err = deleteChild(ctx, run.r.Client, run.site, run.key(name), &networkingv1.Ingress{})
 	}
 	run.note(changed, "Ingress", name)
 	return err
@@ -206,6 +224,10 @@ func (run *siteRun) conclude(err error) outcome {
 		return progressing(v1alpha1.ReasonProgressing, run.waiting)
 	case run.destinationProblem != "":
 		return degraded(v1alpha1.ReasonDestinationNotReady, run.destinationProblem)
+	case collectorURL(run.site) == "":
+		// Informational: Ready stays True, as a site fed by its backend
+		// alone needs no public host (ReasonNoPublicHost).
+		return ready(v1alpha1.ReasonNoPublicHost, noPublicHostMessage(run.site))
 	}
 	// The Destination count lives in status.destinations, not in the
 	// message: a message that changes with every Destination would mean a

@@ -41,11 +41,25 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		{"no domains", site(func(s *v1alpha1.TrackingSite) { s.Spec.Domains = nil }),
 			"spec.domains: Required value"},
 		{"tls without host", site(func(s *v1alpha1.TrackingSite) {
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{SecretName: "tls"}
+			s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{SecretName: "tls"}
 		}), "dashboard.tls needs dashboard.host"},
 		{"two issuers", site(func(s *v1alpha1.TrackingSite) {
 			s.Spec.Dashboard.Host = "stats.example.com"
-			s.Spec.Dashboard.TLS = &v1alpha1.DashboardTLS{ClusterIssuer: "a", Issuer: "b"}
+			s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{ClusterIssuer: "a", Issuer: "b"}
+		}), "set at most one of tls.clusterIssuer and tls.issuer"},
+		{"first-party TLS without the host", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{SecretName: "shop-tls"}
+		}), "tracker.tls needs tracker.firstPartyHost"},
+		{"first-party ingress class without the host", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.IngressClassName = ptr.To("nginx")
+		}), "tracker.ingressClassName needs tracker.firstPartyHost"},
+		{"first-party TLS naming no certificate", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{}
+		}), "tls needs secretName, clusterIssuer or issuer"},
+		{"first-party TLS with two issuers", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Tracker.FirstPartyHost = "shop.example.com"
+			s.Spec.Tracker.TLS = &v1alpha1.IngressTLS{ClusterIssuer: "a", Issuer: "b"}
 		}), "set at most one of tls.clusterIssuer and tls.issuer"},
 		{"first-party host off-site", site(func(s *v1alpha1.TrackingSite) { s.Spec.Tracker.FirstPartyHost = "evil.example.net" }),
 			"tracker.firstPartyHost must be one of spec.domains"},
@@ -61,6 +75,15 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		}), "autoscaling.minReplicas must not exceed maxReplicas"},
 		{"trusted proxy not a CIDR", site(func(s *v1alpha1.TrackingSite) { s.Spec.Collector.TrustedProxies = []string{"ingress-nginx"} }),
 			"each trusted proxy must be a CIDR"},
+		{"negative rate limit", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{ServerEventsPerSecond: ptr.To[int32](-1)}
+		}), "spec.collector.limits.serverEventsPerSecond: Invalid value: -1: spec.collector.limits.serverEventsPerSecond in body should be greater than or equal to 0"},
+		{"negative burst", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{IPBurst: ptr.To[int32](-5)}
+		}), "spec.collector.limits.ipBurst in body should be greater than or equal to 0"},
+		{"rate limit out of range", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Collector.Limits = &v1alpha1.CollectorLimits{BotEventsPerSecond: ptr.To[int32](2_000_000)}
+		}), "spec.collector.limits.botEventsPerSecond in body should be less than or equal to 1000000"},
 		{"site name too long", site(func(s *v1alpha1.TrackingSite) { s.Name = "a-very-long-site-name-that-goes-past-thirty" }),
 			"a TrackingSite name is at most 30 characters"},
 		{"destination block mismatch", dest(func(d *v1alpha1.Destination) {

@@ -19,6 +19,14 @@ const (
 const (
 	// ReasonSucceeded means the object is fully reconciled.
 	ReasonSucceeded = "Succeeded"
+	// ReasonNoPublicHost is a reason of Ready=True on a TrackingSite: its
+	// collector and dashboard run and accept server-side events, but no host
+	// publishes the collector to browsers (neither spec.tracker.firstPartyHost
+	// nor spec.dashboard.host is set), so status.snippet is empty. It informs
+	// and does not block: kubectl wait --for=condition=Ready, Flux (kstatus)
+	// and Argo CD treat the site as ready, because a site fed only by its
+	// backend through /v1/events needs no public host.
+	ReasonNoPublicHost = "NoPublicHost"
 	// ReasonProgressing means children were changed and are rolling out.
 	ReasonProgressing = "Progressing"
 	// ReasonSecretNotFound means a referenced Secret does not exist.
@@ -30,6 +38,9 @@ const (
 	// ReasonInvalidOwnership means an object with the name we need exists but
 	// is not owned by this object; the operator will not take it over.
 	ReasonInvalidOwnership = "InvalidOwnership"
+	// ReasonNameTooLong means the name of an object the operator must create
+	// (site name plus policy name) exceeds a Kubernetes limit; shorten them.
+	ReasonNameTooLong = "NameTooLong"
 	// ReasonDestinationNotReady means one of the site's Destinations is not Ready.
 	ReasonDestinationNotReady = "DestinationNotReady"
 	// ReasonApplyFailed means the API server refused a child object.

@@ -1,9 +1,6 @@
 package v1alpha1
 
-import (
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // TrackingSiteSpec describes one tracked web site: where its events are
 // stored, how the tracker script behaves, and how its collector and dashboard run.
@@ -84,6 +81,8 @@ type PostgresStorage struct {
 }
 
 // TrackerSpec configures the tracker script.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || has(self.firstPartyHost)",message="tracker.tls needs tracker.firstPartyHost: TLS certificates are issued for a host name"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingressClassName) || has(self.firstPartyHost)",message="tracker.ingressClassName needs tracker.firstPartyHost"
 type TrackerSpec struct {
 	// Path is the first-party path the collector is served under; the script
 	// is {path}/t.js. Defaults to /_ts.
@@ -94,12 +93,33 @@ type TrackerSpec struct {
 	Path string `json:"path,omitempty"`
 
 	// FirstPartyHost is a host on the site's own domain (one of spec.domains or
-	// a subdomain) whose Ingress rule serves the collector under Path, so the
-	// tracker and its cookie are first-party. Unset: no such rule.
+	// a subdomain, e.g. shop.example.com) where browsers reach the collector
+	// under Path, so the tracker and its cookie are first-party. The
+	// operator creates the Ingress <site>-collector routing Path on this host
+	// to the collector. Unset: the collector is served on dashboard.host
+	// when that is set; with neither, browsers cannot reach it, status.snippet
+	// is empty and Ready has reason NoPublicHost (server-side events still work).
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
 	// +optional
 	FirstPartyHost string `json:"firstPartyHost,omitempty"`
+
+	// TLS serves FirstPartyHost over HTTPS: the Ingress <site>-collector
+	// lists the host with this certificate, and status.collectorURL and the
+	// snippet use https://. Unset: they use http://, which an https page
+	// cannot load. When your own Ingress already has a certificate for the
+	// host, name its Secret here (secretName only), so that every Ingress
+	// controller serves the collector's path with it.
+	// +optional
+	TLS *IngressTLS `json:"tls,omitempty"`
+
+	// IngressClassName selects the Ingress controller serving FirstPartyHost,
+	// usually the one serving the site itself. Unset: dashboard.ingressClassName
+	// when set, else the cluster default.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	IngressClassName *string `json:"ingressClassName,omitempty"`
 
 	// Cookieless identifies visitors by a daily-rotating salted hash of site,
 	// IP and user agent instead of a cookie. Defaults to false.
@@ -260,121 +280,14 @@ type Goal struct {
 	ValueFrom string `json:"valueFrom,omitempty"`
 }
 
-// CollectorSpec configures the collector Deployment.
-type CollectorSpec struct {
-	// Replicas is the number of collector pods when autoscaling is unset. Defaults to 2.
-	// +kubebuilder:default=2
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
-	// +optional
-	Replicas *int32 `json:"replicas,omitempty"`
-
-	// Resources of the collector container. Defaults to 100m CPU / 128Mi requested, 512Mi limit.
-	// +optional
-	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
-
-	// Autoscaling adds a HorizontalPodAutoscaler; it then owns the replica count.
-	// +optional
-	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
-
-	// TrustedProxies are the CIDRs of the proxies in front of the collector
-	// (Ingress controller, load balancer) whose X-Forwarded-For is believed,
-	// so visitors' own IPs reach enrichment, anonymization and per-IP rate
-	// limits. Defaults to the private ranges a cluster's proxies connect
-	// from: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7.
-	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:items:MaxLength=43
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="each trusted proxy must be a CIDR such as 10.0.0.0/8"
-	// +optional
-	TrustedProxies []string `json:"trustedProxies,omitempty"`
-
-	// Limits are the collector's rate limits, per collector replica. Each
-	// unset field takes its default; 0 means unlimited.
-	// +optional
-	Limits *CollectorLimits `json:"limits,omitempty"`
-}
-
-// CollectorLimits are a collector replica's rate limits. Over a limit the
-// collector answers 429 with Retry-After (bot events are dropped instead).
-// Every field accepts 0, meaning unlimited.
-type CollectorLimits struct {
-	// ServerEventsPerSecond limits the events the server-side API
-	// (POST /v1/events) accepts for the site, apart from browser traffic, so
-	// a flood of page views never starves a backend's sales. Defaults to
-	// 50000, the collector's design load.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=10000000
-	// +optional
-	ServerEventsPerSecond *int32 `json:"serverEventsPerSecond,omitempty"`
-	// ServerBurst is how many server events may arrive at once above the
-	// rate. Defaults to 100000; never below one full request (500 events).
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100000000
-	// +optional
-	ServerBurst *int32 `json:"serverBurst,omitempty"`
-	// BrowserEventsPerSecond limits the browser events (tracker batches and
-	// pixels) accepted for the site. Defaults to 100000.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=10000000
-	// +optional
-	BrowserEventsPerSecond *int32 `json:"browserEventsPerSecond,omitempty"`
-	// BrowserBurst is how many browser events may arrive at once above the
-	// rate. Defaults to 200000; never below one full batch (50 events).
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100000000
-	// +optional
-	BrowserBurst *int32 `json:"browserBurst,omitempty"`
-	// IPRequestsPerSecond limits browser requests per client IP (IPv6 by
-	// /64). Defaults to 20.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=1000000
-	// +optional
-	IPRequestsPerSecond *int32 `json:"ipRequestsPerSecond,omitempty"`
-	// IPBurst is how many browser requests one client IP may send at once
-	// above its rate. Defaults to 60.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=10000000
-	// +optional
-	IPBurst *int32 `json:"ipBurst,omitempty"`
-	// BotEventsPerSecond is the pace above which one client IP is taken for
-	// a script, not a person: its excess browser events are dropped as bots.
-	// Defaults to 50; keep it well above what an office or a mobile carrier
-	// behind one address produces.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=1000000
-	// +optional
-	BotEventsPerSecond *int32 `json:"botEventsPerSecond,omitempty"`
-}
-
-// DefaultTrustedProxies are the ranges trusted when collector.trustedProxies is unset.
-var DefaultTrustedProxies = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"}
-
-// AutoscalingSpec configures a HorizontalPodAutoscaler on CPU.
-// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed maxReplicas"
-type AutoscalingSpec struct {
-	// MinReplicas is the lower bound. Defaults to 2.
-	// +kubebuilder:default=2
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=100
-	// +optional
-	MinReplicas *int32 `json:"minReplicas,omitempty"`
-	// MaxReplicas is the upper bound.
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=100
-	MaxReplicas int32 `json:"maxReplicas"`
-	// TargetCPUUtilizationPercentage is the average CPU use to aim for. Defaults to 70.
-	// +kubebuilder:default=70
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=100
-	// +optional
-	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty"`
-}
-
 // DashboardSpec configures the dashboard.
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || has(self.host)",message="dashboard.tls needs dashboard.host: TLS certificates are issued for a host name"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingressClassName) || has(self.host)",message="dashboard.ingressClassName needs dashboard.host"
 type DashboardSpec struct {
-	// Host is the host name the dashboard Ingress serves, e.g. stats.example.com.
+	// Host is the host name the Ingress <site>-dashboard serves the dashboard
+	// on, e.g. stats.example.com. Without tracker.firstPartyHost it also
+	// routes tracker.path on this host to the collector, so browsers can
+	// load the tracker (its cookie is then third-party to the site's pages).
 	// Unset: no Ingress; the dashboard is reachable through its Service only.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
@@ -387,9 +300,10 @@ type DashboardSpec struct {
 	// +optional
 	IngressClassName *string `json:"ingressClassName,omitempty"`
 
-	// TLS serves the dashboard over HTTPS.
+	// TLS serves Host over HTTPS (the dashboard, and the collector when it
+	// is served on this host).
 	// +optional
-	TLS *DashboardTLS `json:"tls,omitempty"`
+	TLS *IngressTLS `json:"tls,omitempty"`
 
 	// Replicas is the number of dashboard pods. Defaults to 1.
 	// +kubebuilder:default=1
@@ -399,13 +313,16 @@ type DashboardSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 }
 
-// DashboardTLS configures the dashboard certificate, either an existing
-// Secret or one cert-manager issues.
+// IngressTLS is the certificate an Ingress serves a host with: an existing
+// Secret, or one cert-manager issues (its ingress-shim reads the issuer
+// annotation the operator sets on that Ingress).
 // +kubebuilder:validation:XValidation:rule="!(has(self.clusterIssuer) && has(self.issuer))",message="set at most one of tls.clusterIssuer and tls.issuer"
 // +kubebuilder:validation:XValidation:rule="has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",message="tls needs secretName, clusterIssuer or issuer"
-type DashboardTLS struct {
-	// SecretName is the TLS Secret for the host. With an issuer set, cert-manager
-	// writes it; unset, it defaults to <site>-dashboard-tls.
+type IngressTLS struct {
+	// SecretName is the TLS Secret (kubernetes.io/tls) for the host, in the
+	// site's namespace. With an issuer set, cert-manager writes it; unset, it
+	// defaults to <site>-dashboard-tls (dashboard.tls) or <site>-collector-tls
+	// (tracker.tls).
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +optional
@@ -426,14 +343,18 @@ type DashboardTLS struct {
 type TrackingSiteStatus struct {
 	ObjectStatus `json:",inline"`
 
-	// CollectorURL is the base URL browsers send events to; the collector's
-	// endpoints live under {collectorURL}{tracker.path}.
+	// CollectorURL is the public base URL browsers load the tracker from and
+	// send events to; the collector's endpoints live under
+	// {collectorURL}{tracker.path}. It is https:// when the Ingress serving
+	// the host has TLS for it. Empty when no public host serves the
+	// collector (Ready reason NoPublicHost).
 	// +optional
 	CollectorURL string `json:"collectorURL,omitempty"`
 	// DashboardURL is where the dashboard is served.
 	// +optional
 	DashboardURL string `json:"dashboardURL,omitempty"`
-	// Snippet is the <script> tag to put on the site's pages.
+	// Snippet is the <script> tag to put on the site's pages. Empty when
+	// browsers cannot reach the collector (Ready reason NoPublicHost).
 	// +optional
 	Snippet string `json:"snippet,omitempty"`
 	// Destinations counts the site's Destinations by readiness, e.g. "2/3 ready".

@@ -90,6 +90,8 @@ if ready == nil then
   hs.message = "Waiting for the Ready condition"
   return hs
 end
+-- Ready=True is Healthy whatever its reason, NoPublicHost included: the site
+-- then has no snippet for browsers, but serves its backend's events.
 if ready.status == "True" then
   hs.status = "Healthy"
   hs.message = describe(ready)
