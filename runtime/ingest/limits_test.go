@@ -19,8 +19,10 @@ func limitsOf(l config.Limits) func(*config.Runtime) {
 func TestConfiguredLimitsApplyPerSite(t *testing.T) {
 	strict := config.DefaultLimits()
 	strict.IPRequestsPerSecond, strict.IPBurst = 1, 2
-	strict.ServerEventsPerSecond, strict.ServerBurst = 1, 0 // the burst is raised to one full request
-	open := config.Limits{}                                 // 0: unlimited everywhere
+	strict.ServerEventsPerSecond, strict.ServerBurst = 1, 1 // the burst is raised to one full request
+	// Rates set, bursts 0: a burst of 0 is unlimited, as a rate of 0 is.
+	open := config.DefaultLimits()
+	open.IPBurst, open.BrowserBurst, open.ServerBurst = 0, 0, 0
 	h := newHarness(t, withoutLimitOverride(), withSites(testSite("shop", limitsOf(strict)), testSite("blog", limitsOf(open))))
 
 	// Browser: the strict site's client is refused after its burst of 2;

@@ -61,11 +61,12 @@ func LimitsFor(l config.Limits) Limits {
 	}
 }
 
-// newLimiter returns a token bucket; perSecond <= 0 is unlimited. The burst
-// is at least minBurst, because a bucket smaller than one batch would refuse
-// that batch forever.
+// newLimiter returns a token bucket. A rate or a burst of 0 is unlimited
+// (as the TrackingSite's limits say); a burst below minBurst is raised to
+// it, because a bucket smaller than one batch would refuse that batch
+// forever.
 func newLimiter(perSecond float64, burst, minBurst int) *rate.Limiter {
-	if perSecond <= 0 {
+	if perSecond <= 0 || burst <= 0 {
 		return rate.NewLimiter(rate.Inf, 0)
 	}
 	return rate.NewLimiter(rate.Limit(perSecond), max(burst, minBurst, 1))
@@ -114,8 +115,8 @@ func newIPLimiters(l Limits) *ipLimiters {
 		panic("ingest: creating IP limiter cache: " + err.Error()) // only for size <= 0
 	}
 	il := &ipLimiters{lru: lru, reqRate: rate.Inf, botRate: rate.Inf}
-	if l.IPRequestsPerSecond > 0 {
-		il.reqRate, il.reqBurst = rate.Limit(l.IPRequestsPerSecond), max(l.IPBurst, 1)
+	if l.IPRequestsPerSecond > 0 && l.IPBurst > 0 {
+		il.reqRate, il.reqBurst = rate.Limit(l.IPRequestsPerSecond), l.IPBurst
 	}
 	if l.BotEventsPerSecond > 0 {
 		il.botRate, il.botBurst = rate.Limit(l.BotEventsPerSecond), max(l.BotBurst, MaxBrowserEvents)
