@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/internal/browsertest"
 	"github.com/trackstack/trackstack/runtime/standalone"
@@ -93,4 +96,64 @@ func consentVisit(t *testing.T, b *browsertest.Browser, pageURL string, read eve
 	if n := eval[int](t, tab, `sent.length`); n == 0 {
 		t.Error("the page sent nothing after consent")
 	}
+}
+
+// tcfSetup is a fake IAB TCF v2 consent platform on the page: it records
+// the listeners tcf.js registers, and tcfDecide(data) calls them.
+const tcfSetup = `
+window.tcfListeners = [];
+window.__tcfapi = (cmd, version, cb) => { if (cmd === "addEventListener" && version === 2) tcfListeners.push(cb); };
+window.tcfDecide = (data) => tcfListeners.forEach((cb) => cb(data, true));
+`
+
+// TestStandaloneSharedTrackerPath opens the demo pages of two sites that
+// share the tracker path /_ts, so each page loads t.js?site=NAME. What t.js
+// loads beside itself, x.js (the site's pixel bridges) and tcf.js, must be
+// that site's too, or the page's pixel and its CMP are never reached.
+func TestStandaloneSharedTrackerPath(t *testing.T) {
+	s := startStandalone(t, "testdata/shared-path")
+	b := browsertest.Start(t)
+	password := string(s.Keys().AdminPassword)
+
+	t.Run("pixel", func(t *testing.T) {
+		tab := newTab(t, b)
+		navigate(t, tab, s.URL()+"/")
+		click(t, tab, "buy")
+		evs := waitFor(t, apiEvents(s.URL(), "shop", password), "the purchase", has(event.TypeConversion, "purchase"))
+		conv := find(evs, event.TypeConversion, "purchase")[0]
+		poll(t, tab, `fbqCalls.some(c => c[1] === "Purchase")`)
+		calls := eval[[][]any](t, tab, `fbqCalls`)
+		var ids []any
+		for _, c := range calls {
+			if len(c) == 4 && c[1] == "Purchase" {
+				ids = append(ids, c[3].(map[string]any)["eventID"])
+			}
+		}
+		if len(ids) != 1 || ids[0] != conv.EventID {
+			t.Errorf("the page's fbq got Purchase event ids %v, want exactly the stored %s (calls %v)", ids, conv.EventID, calls)
+		}
+	})
+
+	t.Run("tcf", func(t *testing.T) {
+		tab := newTab(t, b)
+		if _, err := chromedp.Call(tab.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: tcfSetup}); err != nil {
+			t.Fatal(err)
+		}
+		navigate(t, tab, s.URL()+"/sites/news/")
+		poll(t, tab, `tcfListeners.length > 0`) // tcf.js has loaded and registered
+		if sent := eval[int](t, tab, `hidePage(); sent.length`); sent != 0 {
+			t.Fatalf("before the CMP decided the page sent %d requests", sent)
+		}
+		eval[bool](t, tab, `tcfDecide({eventStatus: "useractioncomplete", gdprApplies: true, purpose: {consents: {1: true, 7: true}}}); trackstack.track("decided"); true`)
+		evs := waitFor(t, apiEvents(s.URL(), "news", password), "the events released by the CMP", has(event.TypeCustom, "decided"))
+		if len(evs) != 2 || len(find(evs, event.TypePageview, "")) != 1 {
+			t.Errorf("stored %s, want the page view and the custom event", describe(evs))
+		}
+		want := event.Consent{AdStorage: event.Granted, AnalyticsStorage: event.Granted, AdUserData: event.Granted, AdPersonalization: event.Denied}
+		for _, e := range evs {
+			if e.Consent != want {
+				t.Errorf("%s/%s stored with consent %+v, want the CMP's %+v", e.Type, e.Name, e.Consent, want)
+			}
+		}
+	})
 }
