@@ -14,9 +14,11 @@
 //	adminPassword                 password of user admin (events API, dashboard)
 //	credentials/<destination>/…   each Destination's Secret, one file per key
 //
-// Keys are generated on first start (crypto/rand, files mode 0600) and shown
-// once; TRACKSTACK_INGEST_KEY and TRACKSTACK_ADMIN_PASSWORD replace the
-// ingest key of every site and the admin password without being written.
+// The data directory and every directory in it are mode 0700, every file
+// in it 0600, whatever the umask. Keys are generated on first start
+// (crypto/rand) and shown once; TRACKSTACK_INGEST_KEY and
+// TRACKSTACK_ADMIN_PASSWORD replace the ingest key of every site and the
+// admin password without being written.
 // Unlike a pod, standalone also accepts browser events from pages on its own
 // listen host (the demo page), besides each site's domains.
 package standalone
@@ -93,8 +95,8 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
 		return nil, fmt.Errorf("while resolving the data directory: %w", err)
 	}
-	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("while creating the data directory: %w", err)
+	if err := ownerOnlyDir(o.DataDir); err != nil {
+		return nil, err
 	}
 	s = &Server{opts: o, log: log, res: res}
 	names := make([]string, len(res.Sites))
@@ -151,6 +153,24 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// ownerOnlyDir creates the data directory with mode 0700, or gives an
+// existing one that mode: it holds keys and the events, for the owner only.
+func ownerOnlyDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("while creating the data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("while checking the data directory: %w", err)
+	}
+	if info.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("while restricting the data directory %s to its owner (mode 0700): %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // setURL sets the collector's public URL from the bound address and returns
