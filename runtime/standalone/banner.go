@@ -50,7 +50,8 @@ func (s *Server) Banner() string {
 		p("                 %s/v1/events", s.url)
 	}
 	p("")
-	p("  Health       %s/healthz  %s/readyz  %s/metrics", s.url, s.url, s.url)
+	p("  Health       %s/healthz  %s/readyz", s.url, s.url)
+	p("  Metrics      curl -u admin:%s %s/metrics", password, s.url)
 	if s.keys.AdminFromEnv {
 		p("  Admin        user admin, password from %s", EnvAdminPassword)
 	} else {

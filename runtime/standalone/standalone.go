@@ -2,8 +2,9 @@
 // reads TrackingSite, Destination, RetentionPolicy and Secret documents from
 // YAML files (the same kinds as in a cluster), renders each site's runtime
 // configuration as the operator would (config.Render), and serves the
-// collector of every site, a demo page and the events API on one address,
-// storing events in SQLite (WAL) in a data directory.
+// collector of every site, a demo page, the events API and /metrics on one
+// address, storing events in SQLite (WAL) in a data directory. The events
+// API and /metrics answer the admin only (HTTP basic auth, Admin).
 //
 // The data directory holds:
 //
@@ -187,15 +188,20 @@ func (s *Server) setURL() string {
 	return host
 }
 
-// routes are the events API, the demo page and, for everything else, the
-// collector (tracker files, browser endpoint, /v1/events, health, metrics).
+// routes are the events API and /metrics (both for the admin only), the
+// demo page and, for everything else, the collector (tracker files, browser
+// endpoint, /v1/events, health).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	known := map[string]bool{}
 	for _, rt := range s.sites {
 		known[rt.Site.Name] = true
 	}
-	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Password: s.keys.AdminPassword, Logger: s.log})
+	admin := &Admin{Password: s.keys.AdminPassword}
+	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Admin: admin, Logger: s.log})
+	// /metrics names the sites and counts their events, on the listener of
+	// the public endpoints: the admin's only, like the events.
+	mux.Handle("/metrics", admin.Require(s.collector))
 	NewDemo(s.sites).Register(mux)
 	mux.Handle("/", s.collector)
 	return mux

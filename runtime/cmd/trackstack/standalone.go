@@ -22,7 +22,8 @@ TRACKSTACK_ADMIN_PASSWORD the admin password instead; neither is written to disk
 
   GET /                                demo page of the first site (/sites/<site>/ for the others)
   GET /api/v1/sites/<site>/events      newest events as JSON (basic auth, user admin; ?limit=1..1000, default 50)
-  POST /v1/events, {tracker.path}/...  the collector, as in a cluster; /healthz /readyz /metrics
+  GET /metrics                         Prometheus metrics (basic auth, user admin: it names the sites)
+  POST /v1/events, {tracker.path}/...  the collector, as in a cluster; /healthz /readyz
 
 Example: trackstack standalone -f config/samples/standalone --data ./.data --listen 127.0.0.1:8080`
 
