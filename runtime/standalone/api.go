@@ -24,8 +24,9 @@ type Recenter interface {
 
 // EventsAPI serves GET /api/v1/sites/{site}/events?limit=N: the newest
 // events of a site, newest first, as a JSON array, to the admin (Admin).
-// Answers: 401 (with WWW-Authenticate) without valid credentials, 404 for
-// an unknown site, 400 for a limit that is not 1 to MaxEventsLimit.
+// Answers: 401 (with WWW-Authenticate) without valid credentials, 429 to a
+// client that sent too many wrong ones, 404 for an unknown site, 400 for a
+// limit that is not 1 to MaxEventsLimit.
 type EventsAPI struct {
 	Store Recenter
 	// Sites are the sites served.

@@ -47,7 +47,7 @@ func TestEventsAPIAnswers(t *testing.T) {
 		UTM: event.UTM{Source: "google"}, ClickIDs: map[string]string{"gclid": "abc"}, Channel: event.ChannelPaidSearch,
 		Value: &v, Currency: "EUR", OrderID: "A-1", IP: "203.0.113.0", User: event.User{EmailSHA256: "secret-hash"},
 	}}}
-	api := &EventsAPI{Store: store, Sites: map[string]bool{"shop": true}, Admin: &Admin{Password: []byte("pw")}}
+	api := &EventsAPI{Store: store, Sites: map[string]bool{"shop": true}, Admin: NewAdmin([]byte("pw"))}
 	const url = "/api/v1/sites/shop/events"
 	for _, tc := range []struct {
 		name, target, user, pass string

@@ -197,7 +197,7 @@ func (s *Server) routes() http.Handler {
 	for _, rt := range s.sites {
 		known[rt.Site.Name] = true
 	}
-	admin := &Admin{Password: s.keys.AdminPassword}
+	admin := NewAdmin(s.keys.AdminPassword)
 	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Admin: admin, Logger: s.log})
 	// /metrics names the sites and counts their events, on the listener of
 	// the public endpoints: the admin's only, like the events.
