@@ -103,7 +103,7 @@ func toAPI(e *event.Event) apiEvent {
 // GET /api/v1/sites/{site}/events).
 func (a *EventsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !a.Admin.authorize(w, r, jsonError) {
+	if !a.Admin.authorize(w, r, realmAPI, jsonError) {
 		return
 	}
 	site := r.PathValue("site")

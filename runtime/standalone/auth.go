@@ -14,6 +14,16 @@ import (
 // AdminUser is the user name of HTTP basic auth.
 const AdminUser = "admin"
 
+// Realms of the admin's basic auth. Browsers answer a challenge with the
+// credentials they keep for its realm without asking, so the events page,
+// the only thing a person logs into with a browser, has a realm of its own:
+// a script of another page on the origin that calls the API or /metrics is
+// challenged for a realm the browser holds no credentials for.
+const (
+	realmAPI  = "trackstack"
+	realmPage = "trackstack events page"
+)
+
 // Admin guards what only the admin may read (the events API, the events
 // page and /metrics): HTTP basic auth as user AdminUser with the admin
 // password, compared in constant time. Wrong credentials are counted per
@@ -39,7 +49,7 @@ type failFunc func(w http.ResponseWriter, status int, msg string)
 // authorize reports whether r carries the admin's credentials; when it
 // does not, it has answered through fail: 401 with a Basic challenge, or
 // 429 with Retry-After for a client that failed too often.
-func (a *Admin) authorize(w http.ResponseWriter, r *http.Request, fail failFunc) bool {
+func (a *Admin) authorize(w http.ResponseWriter, r *http.Request, realm string, fail failFunc) bool {
 	user, pass, sent := r.BasicAuth()
 	if sent && a != nil {
 		// A throttled client is refused before its password is compared,
@@ -55,7 +65,7 @@ func (a *Admin) authorize(w http.ResponseWriter, r *http.Request, fail failFunc)
 		}
 		a.failures.Fail(client, now)
 	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="trackstack", charset="UTF-8"`)
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
 	fail(w, http.StatusUnauthorized, "user admin and the admin password are required (HTTP basic auth)")
 	return false
 }
@@ -64,7 +74,7 @@ func (a *Admin) authorize(w http.ResponseWriter, r *http.Request, fail failFunc)
 func (a *Admin) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if a.authorize(w, r, textError) {
+		if a.authorize(w, r, realmAPI, textError) {
 			next.ServeHTTP(w, r)
 		}
 	})

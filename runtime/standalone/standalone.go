@@ -2,9 +2,11 @@
 // reads TrackingSite, Destination, RetentionPolicy and Secret documents from
 // YAML files (the same kinds as in a cluster), renders each site's runtime
 // configuration as the operator would (config.Render), and serves the
-// collector of every site, a demo page, the events API and /metrics on one
-// address, storing events in SQLite (WAL) in a data directory. The events
-// API and /metrics answer the admin only (HTTP basic auth, Admin).
+// collector of every site, a demo page, the events API, an events page and
+// /metrics on one address, storing events in SQLite (WAL) in a data
+// directory. The events API, the events page and /metrics answer the admin
+// only (HTTP basic auth, Admin); the demo page, which runs the tracker and
+// the platforms' pixels, never asks for credentials.
 //
 // The data directory holds:
 //
@@ -188,9 +190,9 @@ func (s *Server) setURL() string {
 	return host
 }
 
-// routes are the events API and /metrics (both for the admin only), the
-// demo page and, for everything else, the collector (tracker files, browser
-// endpoint, /v1/events, health).
+// routes are the events API, the events page and /metrics (all for the
+// admin only), the demo page and, for everything else, the collector
+// (tracker files, browser endpoint, /v1/events, health).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	known := map[string]bool{}
@@ -199,6 +201,7 @@ func (s *Server) routes() http.Handler {
 	}
 	admin := NewAdmin(s.keys.AdminPassword)
 	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Admin: admin, Logger: s.log})
+	mux.Handle("GET /admin/events", NewEventsPage(s.store, s.sites, admin, s.log))
 	// /metrics names the sites and counts their events, on the listener of
 	// the public endpoints: the admin's only, like the events.
 	mux.Handle("/metrics", admin.Require(s.collector))
