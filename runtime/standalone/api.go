@@ -2,8 +2,6 @@ package standalone
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -19,26 +17,22 @@ const (
 	MaxEventsLimit     = 1000
 )
 
-// AdminUser is the user name of HTTP basic auth.
-const AdminUser = "admin"
-
 // Recenter reads the newest events of a site (store.Store does).
 type Recenter interface {
 	Recent(ctx context.Context, site string, limit int) ([]event.Event, error)
 }
 
 // EventsAPI serves GET /api/v1/sites/{site}/events?limit=N: the newest
-// events of a site, newest first, as a JSON array. It asks for HTTP basic
-// auth as user admin; the password is compared in constant time. Answers:
-// 401 (with WWW-Authenticate) without valid credentials, 404 for an
-// unknown site, 400 for a limit that is not 1 to MaxEventsLimit.
+// events of a site, newest first, as a JSON array, to the admin (Admin).
+// Answers: 401 (with WWW-Authenticate) without valid credentials, 429 to a
+// client that sent too many wrong ones, 404 for an unknown site, 400 for a
+// limit that is not 1 to MaxEventsLimit.
 type EventsAPI struct {
 	Store Recenter
 	// Sites are the sites served.
-	Sites map[string]bool
-	// Password is the admin password. Empty refuses every request.
-	Password []byte
-	Logger   *slog.Logger
+	Sites  map[string]bool
+	Admin  *Admin
+	Logger *slog.Logger
 }
 
 // apiEvent is an event as the API shows it: every documented field is
@@ -109,9 +103,7 @@ func toAPI(e *event.Event) apiEvent {
 // GET /api/v1/sites/{site}/events).
 func (a *EventsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !a.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="trackstack", charset="UTF-8"`)
-		jsonError(w, http.StatusUnauthorized, "user admin and the admin password are required (HTTP basic auth)")
+	if !a.Admin.authorize(w, r, realmAPI, jsonError) {
 		return
 	}
 	site := r.PathValue("site")
@@ -143,20 +135,6 @@ func (a *EventsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.Encode(out) //nolint:errcheck // the client is gone
-}
-
-// authorized checks basic auth in constant time: both values are hashed
-// first, so neither their length nor the first differing byte shows.
-func (a *EventsAPI) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	if !ok || len(a.Password) == 0 {
-		return false
-	}
-	gotU, wantU := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(AdminUser))
-	gotP, wantP := sha256.Sum256([]byte(pass)), sha256.Sum256(a.Password)
-	okU := subtle.ConstantTimeCompare(gotU[:], wantU[:])
-	okP := subtle.ConstantTimeCompare(gotP[:], wantP[:])
-	return okU&okP == 1
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {

@@ -47,7 +47,7 @@ func TestEventsAPIAnswers(t *testing.T) {
 		UTM: event.UTM{Source: "google"}, ClickIDs: map[string]string{"gclid": "abc"}, Channel: event.ChannelPaidSearch,
 		Value: &v, Currency: "EUR", OrderID: "A-1", IP: "203.0.113.0", User: event.User{EmailSHA256: "secret-hash"},
 	}}}
-	api := &EventsAPI{Store: store, Sites: map[string]bool{"shop": true}, Password: []byte("pw")}
+	api := &EventsAPI{Store: store, Sites: map[string]bool{"shop": true}, Admin: NewAdmin([]byte("pw"))}
 	const url = "/api/v1/sites/shop/events"
 	for _, tc := range []struct {
 		name, target, user, pass string
@@ -125,8 +125,8 @@ func TestDemoPage(t *testing.T) {
 		{"default site", "localhost:8080", "/", 200, []string{
 			`<script defer src="http://localhost:8080/_ts/t.js" data-site="shop"></script>`,
 			`&lt;script defer src=&#34;http://localhost:8080/_ts/t.js&#34; data-site=&#34;shop&#34;&gt;&lt;/script&gt;`,
-			`data-api="/api/v1/sites/shop/events"`, `href="/demo/pricing"`, `href="/sites/blog/"`,
-		}, []string{"Events from this page will be refused", `id="consent"`}},
+			`href="/admin/events?site=shop"`, `href="/demo/pricing"`, `href="/sites/blog/"`,
+		}, []string{"Events from this page will be refused", `id="consent"`, `type="password"`, "sessionStorage", "Basic "}},
 		{"SPA link", "localhost:8080", "/demo/pricing", 200, []string{`data-site="shop"`}, nil},
 		{"other site, sharing a tracker path", "example.org", "/sites/blog/demo/about", 200, []string{
 			`src="http://example.org/_b/t.js?site=blog" data-site="blog"`, `href="/sites/blog/demo/pricing"`, `id="consent"`,

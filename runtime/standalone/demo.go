@@ -50,10 +50,10 @@ func snippet(collector string, s demoSite) string {
 
 // Demo serves the demo page of each site: GET / and /demo/... for the
 // default site, /sites/<name>/ and /sites/<name>/demo/... for every site.
-// The page loads the tracker with the site's snippet, offers something to
-// click for each kind of event, and lists the latest events from the events
-// API once the visitor types the admin password (kept in the tab's
-// sessionStorage only; nothing secret is in the page).
+// The page loads the tracker with the site's snippet and offers something
+// to click for each kind of event. It runs the tracker and, where the site
+// configures pixels, the ad platforms' scripts, so it never asks for or
+// holds a credential: it links to the events page (EventsPage) instead.
 type Demo struct {
 	sites       map[string]demoSite
 	order       []string // site names, default first
@@ -111,7 +111,8 @@ type demoPage struct {
 	Collector string // base URL of the collector as the browser reached it
 	ScriptSrc string
 	Snippet   string
-	API       string
+	// Events is the site's events page.
+	Events string
 	// Refused is set when the page's host is not among the site's domains,
 	// so the collector would refuse its events.
 	Refused string
@@ -133,7 +134,7 @@ func (d *Demo) serve(w http.ResponseWriter, r *http.Request, name string) {
 		Collector: collector,
 		ScriptSrc: scriptURL(collector, s),
 		Snippet:   snippet(collector, s),
-		API:       "/api/v1/sites/" + s.Name + "/events",
+		Events:    "/admin/events?site=" + s.Name,
 	}
 	for _, n := range d.order {
 		p.Sites = append(p.Sites, d.sites[n])

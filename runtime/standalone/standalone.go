@@ -2,8 +2,11 @@
 // reads TrackingSite, Destination, RetentionPolicy and Secret documents from
 // YAML files (the same kinds as in a cluster), renders each site's runtime
 // configuration as the operator would (config.Render), and serves the
-// collector of every site, a demo page and the events API on one address,
-// storing events in SQLite (WAL) in a data directory.
+// collector of every site, a demo page, the events API, an events page and
+// /metrics on one address, storing events in SQLite (WAL) in a data
+// directory. The events API, the events page and /metrics answer the admin
+// only (HTTP basic auth, Admin); the demo page, which runs the tracker and
+// the platforms' pixels, never asks for credentials.
 //
 // The data directory holds:
 //
@@ -14,9 +17,11 @@
 //	adminPassword                 password of user admin (events API, dashboard)
 //	credentials/<destination>/…   each Destination's Secret, one file per key
 //
-// Keys are generated on first start (crypto/rand, files mode 0600) and shown
-// once; TRACKSTACK_INGEST_KEY and TRACKSTACK_ADMIN_PASSWORD replace the
-// ingest key of every site and the admin password without being written.
+// The data directory and every directory in it are mode 0700, every file
+// in it 0600, whatever the umask. Keys are generated on first start
+// (crypto/rand) and shown once; TRACKSTACK_INGEST_KEY and
+// TRACKSTACK_ADMIN_PASSWORD replace the ingest key of every site and the
+// admin password without being written.
 // Unlike a pod, standalone also accepts browser events from pages on its own
 // listen host (the demo page), besides each site's domains.
 package standalone
@@ -93,8 +98,8 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
 		return nil, fmt.Errorf("while resolving the data directory: %w", err)
 	}
-	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("while creating the data directory: %w", err)
+	if err := ownerOnlyDir(o.DataDir); err != nil {
+		return nil, err
 	}
 	s = &Server{opts: o, log: log, res: res}
 	names := make([]string, len(res.Sites))
@@ -153,6 +158,24 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	return s, nil
 }
 
+// ownerOnlyDir creates the data directory with mode 0700, or gives an
+// existing one that mode: it holds keys and the events, for the owner only.
+func ownerOnlyDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("while creating the data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("while checking the data directory: %w", err)
+	}
+	if info.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("while restricting the data directory %s to its owner (mode 0700): %w", dir, err)
+		}
+	}
+	return nil
+}
+
 // setURL sets the collector's public URL from the bound address and returns
 // the listen host pages may send events from ("" when listening on every
 // interface: then no host is implied).
@@ -167,15 +190,21 @@ func (s *Server) setURL() string {
 	return host
 }
 
-// routes are the events API, the demo page and, for everything else, the
-// collector (tracker files, browser endpoint, /v1/events, health, metrics).
+// routes are the events API, the events page and /metrics (all for the
+// admin only), the demo page and, for everything else, the collector
+// (tracker files, browser endpoint, /v1/events, health).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	known := map[string]bool{}
 	for _, rt := range s.sites {
 		known[rt.Site.Name] = true
 	}
-	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Password: s.keys.AdminPassword, Logger: s.log})
+	admin := NewAdmin(s.keys.AdminPassword)
+	mux.Handle("GET /api/v1/sites/{site}/events", &EventsAPI{Store: s.store, Sites: known, Admin: admin, Logger: s.log})
+	mux.Handle("GET /admin/events", NewEventsPage(s.store, s.sites, admin, s.log))
+	// /metrics names the sites and counts their events, on the listener of
+	// the public endpoints: the admin's only, like the events.
+	mux.Handle("/metrics", admin.Require(s.collector))
 	NewDemo(s.sites).Register(mux)
 	mux.Handle("/", s.collector)
 	return mux

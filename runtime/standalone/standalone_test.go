@@ -107,7 +107,6 @@ func TestServerEndToEnd(t *testing.T) {
 		"/_blog/t.js":       `"s":"blog"`,
 		"/healthz":          "ok",
 		"/readyz":           "ready",
-		"/metrics":          "trackstack_ingest_events_accepted_total",
 		"/demo/welcome":     `data-base="/"`,
 		"/sites/blog/demo/": `data-base="/sites/blog/"`,
 	} {
@@ -119,7 +118,7 @@ func TestServerEndToEnd(t *testing.T) {
 	out := s.Banner()
 	for _, want := range []string{
 		`<script defer src="` + u + `/_ts/t.js" data-site="shop"></script>`,
-		"curl -u admin:", u + "/api/v1/sites/blog/events?limit=10",
+		"curl -u admin:", u + "/api/v1/sites/blog/events?limit=10", u + "/metrics",
 		string(shop.Ingest), string(s.Keys().AdminPassword), // generated now: shown once
 	} {
 		if !strings.Contains(out, want) {
@@ -128,6 +127,39 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(out, string(shop.Signing)) || strings.Contains(out, string(shop.VisitorSalt)) {
 		t.Error("the banner shows the signing key or salt")
+	}
+}
+
+// TestMetricsNeedAdmin: /metrics names the sites and counts their events,
+// and standalone serves it on the listener of the public endpoints, so only
+// the admin may read it.
+func TestMetricsNeedAdmin(t *testing.T) {
+	s := newServer(t, noEnv)
+	run(t, s)
+	password := string(s.Keys().AdminPassword)
+	for _, tc := range []struct {
+		name, method, user, pass string
+		status                   int
+	}{
+		{"no credentials", "GET", "", "", http.StatusUnauthorized},
+		{"wrong password", "GET", "admin", password + "x", http.StatusUnauthorized},
+		{"wrong user", "GET", "root", password, http.StatusUnauthorized},
+		{"another method without credentials", "POST", "", "", http.StatusUnauthorized},
+		{"admin", "GET", "admin", password, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			header := map[string]string{}
+			if tc.user != "" {
+				header["Authorization"] = "Basic " + basic(tc.user, tc.pass)
+			}
+			code, body := do(t, tc.method, s.URL()+"/metrics", "", header)
+			if code != tc.status {
+				t.Fatalf("%s /metrics: %d, want %d: %.200s", tc.method, code, tc.status, body)
+			}
+			if has := strings.Contains(body, "trackstack_ingest_events_accepted_total"); has != (code == http.StatusOK) {
+				t.Errorf("%s /metrics answered %d with the metrics %v: %.200s", tc.method, code, has, body)
+			}
+		})
 	}
 }
 

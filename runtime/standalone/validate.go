@@ -10,7 +10,7 @@ import (
 
 // reservedPaths are served by the standalone server itself; a tracker path
 // under one of them would be shadowed.
-var reservedPaths = []string{"/api", "/demo", "/sites", "/v1", "/healthz", "/readyz", "/metrics"}
+var reservedPaths = []string{"/admin", "/api", "/demo", "/sites", "/v1", "/healthz", "/readyz", "/metrics"}
 
 // validate checks what no single document shows: names usable as file
 // names, and references that resolve within the files. The API server's

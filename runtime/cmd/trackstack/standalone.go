@@ -11,7 +11,7 @@ import (
 )
 
 const standaloneAbout = `Runs the whole stack in one process without a cluster, on SQLite: the collector of every
-TrackingSite in the files, a demo page and the events API, on one address.
+TrackingSite in the files, a demo page, an events page and the events API, on one address.
 
 It reads TrackingSite, Destination and RetentionPolicy documents (the same kinds as in a
 cluster) and kind: Secret documents (stringData or data) holding Destination credentials,
@@ -21,8 +21,10 @@ password. TRACKSTACK_INGEST_KEY sets the ingest key of every site and
 TRACKSTACK_ADMIN_PASSWORD the admin password instead; neither is written to disk.
 
   GET /                                demo page of the first site (/sites/<site>/ for the others)
+  GET /admin/events?site=<site>        newest events as a page (basic auth, user admin: the browser asks)
   GET /api/v1/sites/<site>/events      newest events as JSON (basic auth, user admin; ?limit=1..1000, default 50)
-  POST /v1/events, {tracker.path}/...  the collector, as in a cluster; /healthz /readyz /metrics
+  GET /metrics                         Prometheus metrics (basic auth, user admin: it names the sites)
+  POST /v1/events, {tracker.path}/...  the collector, as in a cluster; /healthz /readyz
 
 Example: trackstack standalone -f config/samples/standalone --data ./.data --listen 127.0.0.1:8080`
 

@@ -9,7 +9,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -31,7 +33,16 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating it if needed) the database file at path.
+// fileMode is the mode of the database file: it holds visitor ids and
+// hashed emails, for its owner only. SQLite creates the -wal and -shm files
+// with the database file's mode (setting it despite the umask), so they
+// follow it.
+const fileMode fs.FileMode = 0o600
+
+// Open opens (creating it if needed) the database file at path. The file,
+// and its -wal and -shm files where they exist, are given mode 0600
+// whatever the umask, also when an earlier start left them readable by
+// others.
 //
 // WAL lets readers run beside the writer; synchronous=NORMAL syncs at WAL
 // checkpoints rather than at every commit, so a commit survives a crash of
@@ -39,6 +50,9 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("while opening SQLite: empty path")
+	}
+	if err := restrictFiles(path); err != nil {
+		return nil, err
 	}
 	pragmas := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)"} {
@@ -71,6 +85,35 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("while opening SQLite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// restrictFiles creates the database file at path with fileMode if it is
+// missing, and gives it and its -wal and -shm files fileMode. The umask can
+// only take bits away from a new file's mode, so it is set explicitly.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	if err != nil {
+		return fmt.Errorf("while opening SQLite %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("while opening SQLite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("while checking the mode of %s: %w", p, err)
+		}
+		if fi.Mode().Perm() == fileMode {
+			continue
+		}
+		if err := os.Chmod(p, fileMode); err != nil {
+			return fmt.Errorf("while restricting %s to its owner (mode %#o): %w", p, fileMode, err)
+		}
+	}
+	return nil
 }
 
 // Ping checks that the database answers.

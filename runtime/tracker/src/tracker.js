@@ -111,14 +111,17 @@
   //   consume px (trackstack.p), the queue of released events (page views
   //   and conversions carry the event_id the platforms deduplicate on) and of
   //   {consent: K} entries when the page calls trackstack.consent.
-  // A script element created by a script is async already.
+  // Each is resolved beside t.js and carries t.js's own query, which
+  // resolving alone would drop: sites sharing a tracker path are told apart
+  // by t.js?site=, and so are these. f ends in "?" or "&", ready for that
+  // query. A script element created by a script is async already.
   const load = (f) => {
     const s = d.createElement("script");
-    s.src = new URL(f, me.src);
+    s.src = new URL(f + new URL(me.src).search.slice(1), me.src);
     d.head.append(s);
   };
-  w.__tcfapi && load("tcf.js");
-  const px = C.x && (load("x.js?v=" + C.x), []);
+  w.__tcfapi && load("tcf.js?");
+  const px = C.x && (load("x.js?v=" + C.x + "&"), []);
 
   // emit builds an event (name defaults to type; x holds type-specific
   // fields) and queues it once each raw {em, ph} value is hashed (SHA-256
