@@ -193,7 +193,7 @@ func (r *report) writeSkips(w io.Writer, allowed bool) error {
 	}
 	b := bufio.NewWriter(w)
 	if allowed {
-		fmt.Fprintf(b, "== left out by go test -short: %d of %d tests\n", len(r.skips), r.ran)
+		fmt.Fprintf(b, "== left out by go test -short: %d of %d tests (subtests counted)\n", len(r.skips), r.ran)
 	} else {
 		fmt.Fprintf(b, "== FAIL: %d of %d tests skipped; make test installs every dependency first, so each is a test that did not run\n", len(r.skips), r.ran)
 	}

@@ -79,7 +79,7 @@ func TestReport(t *testing.T) {
 			wantOut: "go: downloading example.com/x v1.0.0\nok  \tm/a\t0.009s\n"},
 		{name: "skips grouped by reason", in: skippingPackage,
 			wantOut: "ok  \tgithub.com/trackstack/trackstack/d\t0.010s\n",
-			wantSkips: "== left out by go test -short: 3 of 4 tests\n" +
+			wantSkips: "== left out by go test -short: 3 of 4 tests (subtests counted)\n" +
 				"      2  needs PostgreSQL\n         d.TestPG, d.TestPG2\n" +
 				"      1  needs Chromium\n         d.TestBrowser\n"},
 	}
