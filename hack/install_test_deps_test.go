@@ -155,3 +155,29 @@ func TestRootFailsWhenInstallDidNotHelp(t *testing.T) {
 	}
 	wantContains(t, out, "still missing", "postgresql", "chromium")
 }
+
+// TestPostgresUser: PostgreSQL refuses to run as root, so tests run as root
+// start it as the postgres user; the set-up creates that user as root when
+// it is missing, and never as anyone else.
+func TestPostgresUser(t *testing.T) {
+	script := scriptPath(t, "install-test-deps.sh")
+	for _, asRoot := range []bool{true, false} {
+		t.Run(map[bool]string{true: "root", false: "non-root"}[asRoot], func(t *testing.T) {
+			m := newMachine(t)
+			m.installPostgres(t)
+			m.installChromium(t)
+			out, code := run(t, asRoot, m.env("FAKE_NO_POSTGRES_USER=1"), "bash", script)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+			calls := m.recordedCalls(t)
+			created := strings.Contains(calls, "useradd --system --user-group") && strings.Contains(calls, " postgres\n")
+			if created != asRoot {
+				t.Errorf("postgres user created: %v, want %v; calls:\n%s", created, asRoot, calls)
+			}
+			if strings.Contains(calls, "apt-get") {
+				t.Errorf("apt-get ran with everything installed:\n%s", calls)
+			}
+		})
+	}
+}

@@ -19,7 +19,7 @@ import (
 const nobody = "65534"
 
 // machine is a fake set of system locations: probe paths for the script,
-// a PATH directory whose apt-get and sudo record their calls, and a sysroot
+// a PATH directory whose apt-get, sudo and useradd record their calls, and a sysroot
 // for the files the script writes while installing.
 type machine struct {
 	dir, bin, sysroot, calls string
@@ -50,10 +50,21 @@ func newMachine(t *testing.T) *machine {
 		mkdir(t, d)
 	}
 	writeFile(t, m.calls, "", 0o666)
-	// The fakes: sudo and apt-get log their arguments. apt-get "install"
+	// The fakes: sudo, useradd and apt-get log their arguments. apt-get "install"
 	// puts the packages' files where the script looks, and logs whether
 	// policy-rc.d was in place (forbidding service starts) at that moment.
-	writeFile(t, filepath.Join(m.bin, "sudo"), "#!/bin/sh\necho \"sudo $*\" >>"+m.calls+"\nexit 1\n", 0o755)
+	for _, name := range []string{"sudo", "useradd"} {
+		writeFile(t, filepath.Join(m.bin, name), "#!/bin/sh\necho \""+name+" $*\" >>"+m.calls+"\n", 0o755)
+	}
+	// getent knows no postgres user when FAKE_NO_POSTGRES_USER is set.
+	realGetent, err := exec.LookPath("getent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(m.bin, "getent"), `#!/bin/sh
+[ -n "$FAKE_NO_POSTGRES_USER" ] && [ "$2" = postgres ] && exit 2
+exec `+realGetent+` "$@"
+`, 0o755)
 	writeFile(t, filepath.Join(m.bin, "apt-get"), `#!/bin/bash
 echo "apt-get $*" >>`+m.calls+`
 [[ "$1" == install ]] || exit 0
