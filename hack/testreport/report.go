@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,14 +36,15 @@ type skip struct {
 // report renders a go test -json stream and collects its skips.
 type report struct {
 	out    io.Writer
-	tests  map[string]*test // by package + "\x00" + test name, while running
+	tests  map[string]*test         // by package + "\x00" + test name, while running
+	held   map[string]*bytes.Buffer // a running package's output, until its verdict
 	skips  []skip
 	ran    int // tests that ended: passed, failed or skipped
 	failed bool
 }
 
 func newReport(out io.Writer) *report {
-	return &report{out: out, tests: map[string]*test{}}
+	return &report{out: out, tests: map[string]*test{}, held: map[string]*bytes.Buffer{}}
 }
 
 func (r *report) read(in *bufio.Reader) error {
@@ -52,6 +54,7 @@ func (r *report) read(in *bufio.Reader) error {
 			r.line(line)
 		}
 		if err == io.EOF {
+			r.flushAll() // go test was cut off: show what it printed
 			return nil
 		}
 		if err != nil {
@@ -80,15 +83,53 @@ func (r *report) line(line string) {
 	}
 }
 
+// packageEvent holds a package's output until its verdict: plain go test
+// shows all of it for a failing package, and only the "ok" line for a
+// passing one (not, say, what TestMain logged).
 func (r *report) packageEvent(e event) {
 	switch e.Action {
 	case "output":
-		// Plain go test prints a passing package's verdict only.
-		if strings.TrimSpace(e.Output) != "PASS" {
-			r.print(e.Output)
+		r.hold(e.Package).WriteString(e.Output)
+	case "pass":
+		for _, l := range strings.SplitAfter(r.release(e.Package), "\n") {
+			if strings.HasPrefix(l, "ok ") {
+				r.print(l)
+			}
 		}
 	case "fail":
 		r.failed = true
+		r.print(r.release(e.Package))
+	case "skip": // no test files
+		r.print(r.release(e.Package))
+	}
+}
+
+func (r *report) hold(pkg string) *bytes.Buffer {
+	b := r.held[pkg]
+	if b == nil {
+		b = &bytes.Buffer{}
+		r.held[pkg] = b
+	}
+	return b
+}
+
+func (r *report) release(pkg string) string {
+	b := r.held[pkg]
+	delete(r.held, pkg)
+	if b == nil {
+		return ""
+	}
+	return b.String()
+}
+
+func (r *report) flushAll() {
+	pkgs := make([]string, 0, len(r.held))
+	for p := range r.held {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, p := range pkgs {
+		r.print(r.release(p))
 	}
 }
 
@@ -122,7 +163,7 @@ func (r *report) testEvent(e event) {
 			t.failed = true
 			r.failed = true
 			if !strings.Contains(e.Test, "/") {
-				t.write(r.out, 0)
+				t.write(r.hold(e.Package), 0)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 // the Time and Elapsed fields, which the report ignores).
 const (
 	passingPackage = `{"Action":"start","Package":"m/a"}
+{"Action":"output","Package":"m/a","Output":"what TestMain logged\n"}
 {"Action":"run","Package":"m/a","Test":"TestPass"}
 {"Action":"output","Package":"m/a","Test":"TestPass","Output":"=== RUN   TestPass\n"}
 {"Action":"output","Package":"m/a","Test":"TestPass","Output":"    a_test.go:4: a log line\n"}
@@ -19,7 +20,8 @@ const (
 {"Action":"output","Package":"m/a","Output":"ok  \tm/a\t0.009s\n"}
 {"Action":"pass","Package":"m/a"}
 `
-	failingSubtest = `{"Action":"run","Package":"m/b","Test":"TestFail"}
+	failingSubtest = `{"Action":"output","Package":"m/b","Output":"what TestMain logged\n"}
+{"Action":"run","Package":"m/b","Test":"TestFail"}
 {"Action":"output","Package":"m/b","Test":"TestFail","Output":"=== RUN   TestFail\n"}
 {"Action":"run","Package":"m/b","Test":"TestFail/ok"}
 {"Action":"output","Package":"m/b","Test":"TestFail/ok","Output":"--- PASS: TestFail/ok (0.00s)\n"}
@@ -69,14 +71,18 @@ func TestReport(t *testing.T) {
 		wantFailed bool
 		wantSkips  string // the skip list with allowed skips
 	}{
-		{name: "passing package prints its verdict only", in: passingPackage,
+		{name: "passing package prints its verdict only, not what TestMain logged", in: passingPackage,
 			wantOut: "ok  \tm/a\t0.009s\n"},
 		{name: "failing subtest printed as plain go test prints it", in: failingSubtest, wantFailed: true,
-			wantOut: "--- FAIL: TestFail (0.00s)\n    --- FAIL: TestFail/bad (0.00s)\n        b_test.go:5: got 1, want 2\nFAIL\nFAIL\tm/b\t0.015s\n"},
+			wantOut: "what TestMain logged\n--- FAIL: TestFail (0.00s)\n    --- FAIL: TestFail/bad (0.00s)\n        b_test.go:5: got 1, want 2\nFAIL\nFAIL\tm/b\t0.015s\n"},
 		{name: "build failure", in: brokenBuild, wantFailed: true,
 			wantOut: "# m/c [m/c.test]\nc/c.go:2:12: undefined: x\nFAIL\tm/c [build failed]\n"},
 		{name: "go command lines pass through", in: "go: downloading example.com/x v1.0.0\n" + passingPackage,
 			wantOut: "go: downloading example.com/x v1.0.0\nok  \tm/a\t0.009s\n"},
+		{name: "cut off: what a running package printed is shown", in: "{\"Action\":\"output\",\"Package\":\"m/e\",\"Output\":\"panic: test timed out\\n\"}\n",
+			wantOut: "panic: test timed out\n"},
+		{name: "package without tests", in: "{\"Action\":\"output\",\"Package\":\"m/f\",\"Output\":\"?   \\tm/f\\t[no test files]\\n\"}\n{\"Action\":\"skip\",\"Package\":\"m/f\"}\n",
+			wantOut: "?   \tm/f\t[no test files]\n"},
 		{name: "skips grouped by reason", in: skippingPackage,
 			wantOut: "ok  \tgithub.com/trackstack/trackstack/d\t0.010s\n",
 			wantSkips: "== left out by go test -short: 3 of 4 tests (subtests counted)\n" +
