@@ -63,9 +63,17 @@ verify: generate manifests ## Fail when generated files are stale (CI runs this)
 envtest-bins: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest.
 	K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) hack/build-envtest-bins.sh
 
+# make test sets the machine up first (hack/install-test-deps.sh: as root it
+# installs the missing system packages, as anyone else it stops and says the
+# command to run; then the envtest binaries), runs every test, and fails when
+# one is skipped. SHORT=1 runs only the tests that need nothing but Go
+# (go test -short), with no set-up, and lists what it left out.
+SHORT ?=
+
 .PHONY: test
-test: envtest-bins vet ## Run every test: envtest, PostgreSQL, Chromium and unit tests.
-	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go test ./... -count=1 -timeout 30m $(TEST_ARGS)
+test: ## Set up (system packages, envtest binaries) and run every test; SHORT=1: only Go-only tests.
+	ENVTEST_DIR="$(ENVTEST_DIR)" K8S_VERSION="$(K8S_VERSION)" ETCD_VERSION="$(ETCD_VERSION)" \
+		SHORT="$(SHORT)" TEST_ARGS="$(TEST_ARGS)" hack/test.sh
 
 # Fuzz targets run briefly in CI (their seed corpora under testdata/fuzz run in
 # every plain `go test` too). FUZZTIME per target.

@@ -124,13 +124,21 @@ func byName[T interface {
 	return zero, false
 }
 
+// envtestSkipReason is why a test needing the envtest binaries skips under
+// go test -short (`make test SHORT=1`), the one case in which it does not run.
+const envtestSkipReason = "needs the envtest binaries (kubectl, kube-apiserver, etcd): left out by go test -short; make test runs it"
+
 // kubectlPath is the kubectl built with the envtest binaries, from
 // KUBEBUILDER_ASSETS (`make test` always sets it) or else from the directory
-// `make envtest-bins` builds into, which it then exports for envtest too. The
-// tests that need it skip only when neither is there (a bare `go test` on a
-// fresh clone); with KUBEBUILDER_ASSETS set, a missing kubectl is a failure.
+// `make envtest-bins` builds into, which it then exports for envtest too.
+// When neither has it the test fails, saying how to build it: a skip would
+// let a bare `go test` on a fresh clone pass without checking the manifests.
+// Only go test -short skips it.
 func kubectlPath(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip(envtestSkipReason)
+	}
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		dir, err := filepath.Abs(filepath.Join("..", "bin", "k8s", "1.37.2-"+goruntime.GOOS+"-"+goruntime.GOARCH))
@@ -138,7 +146,8 @@ func kubectlPath(t *testing.T) string {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "kubectl")); err != nil {
-			t.Skip("KUBEBUILDER_ASSETS is unset and `make envtest-bins` has not run; `make test` does both")
+			t.Fatalf("KUBEBUILDER_ASSETS is unset and %s has no kubectl: run `make envtest-bins` "+
+				"(or `make test`, which builds the envtest binaries and sets KUBEBUILDER_ASSETS)", dir)
 		}
 		t.Setenv("KUBEBUILDER_ASSETS", dir)
 		assets = dir

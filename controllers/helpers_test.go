@@ -29,6 +29,7 @@ var nsCounter atomic.Int64
 // simulated Deployment controller rolls out every Deployment in it.
 func newNamespace(t *testing.T, autoRollout bool) string {
 	t.Helper()
+	requireEnvtest(t)
 	name := fmt.Sprintf("t%d-%d", time.Now().UnixNano()%100000, nsCounter.Add(1))
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := k8sClient.Create(context.Background(), ns); err != nil {

@@ -22,6 +22,7 @@ import (
 // with a Destination and a RetentionPolicy still becomes Ready: the role is
 // enough, and the test fails if a marker is missing.
 func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
+	requireEnvtest(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	data, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))

@@ -29,6 +29,7 @@ import (
 //
 //	make bench BENCH_ARGS='-run ^$ -bench Scale200 -benchtime 1x ./controllers'
 func BenchmarkScale200Sites(b *testing.B) {
+	requireEnvtest(b)
 	sites := 200
 	if v, err := strconv.Atoi(os.Getenv("SCALE_SITES")); err == nil && v > 0 {
 		sites = v

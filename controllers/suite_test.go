@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -48,10 +49,29 @@ var (
 	rollouts   = newRolloutSimulator()
 )
 
+// envtestSkipReason is why an envtest test skips under go test -short
+// (`make test SHORT=1`), the one case in which the control plane is not
+// started; without -short a control plane that cannot start fails the suite.
+const envtestSkipReason = "needs the envtest control plane (kube-apiserver, etcd): left out by go test -short; make test runs it"
+
+// requireEnvtest skips tb under go test -short, where TestMain started no
+// control plane. Every test that talks to the API server calls it, most
+// through newNamespace.
+func requireEnvtest(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip(envtestSkipReason)
+	}
+}
+
 func TestMain(m *testing.M) {
 	utilruntime.Must(clientgoscheme.AddToScheme(testScheme))
 	utilruntime.Must(v1alpha1.AddToScheme(testScheme))
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(false), zap.Level(zapLevel())))
+	flag.Parse() // for testing.Short
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		dir := filepath.Join("..", "bin", "k8s", "1.37.2-"+runtime.GOOS+"-"+runtime.GOARCH)
 		if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err == nil {

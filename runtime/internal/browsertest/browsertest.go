@@ -1,15 +1,15 @@
 // Package browsertest starts Debian's Chromium for tests that need a real
 // browser, driven through the DevTools protocol with chromedp.
 //
-// Chromium comes from the distribution (apt-get install chromium); nothing
-// is downloaded. Without it a test fails under CI=true, so a CI machine that
-// lost the package cannot pass silently, and is skipped elsewhere.
+// Chromium comes from the distribution (apt-get install chromium, which
+// hack/install-test-deps.sh runs); nothing is downloaded. Without it a test
+// fails, whoever runs it, so a machine that lost the package cannot pass
+// silently; only go test -short skips browser tests, on purpose.
 package browsertest
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -28,16 +28,14 @@ type Browser struct {
 	ctx context.Context // the browser's first tab; Tab opens more
 }
 
+// SkipReason is why a browser test skips under go test -short
+// (`make test SHORT=1`), the one case in which it does not run.
+const SkipReason = "needs Chromium: left out by go test -short; make test runs it"
+
 // Start launches Chromium for t and stops it when t ends.
 func Start(t testing.TB) *Browser {
 	t.Helper()
-	if _, err := exec.LookPath(ExecPath); err != nil {
-		msg := fmt.Sprintf("browser tests need Debian's Chromium at %s: apt-get install chromium (%v)", ExecPath, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireChromium(t, ExecPath)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(ExecPath),
 		chromedp.Headless,
@@ -66,6 +64,19 @@ func Start(t testing.TB) *Browser {
 		t.Fatalf("starting %s: %v", ExecPath, err)
 	}
 	return &Browser{t: t, ctx: ctx}
+}
+
+// requireChromium fails t, saying how to install it, when there is no
+// executable Chromium at path; under go test -short it skips t instead.
+func requireChromium(t testing.TB, path string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(SkipReason)
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		t.Fatalf("browser tests need Debian's Chromium at %s: install it with `sudo hack/install-test-deps.sh` "+
+			"from the repository root (apt-get install chromium chromium-driver), or run `make test` as root (%v)", path, err)
+	}
 }
 
 // Tab is one browser tab (with its own sessionStorage) and what its pages
