@@ -1,5 +1,12 @@
 package store
 
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
 // EventColumns are the columns both SQL stores read events with, in the
 // order their scanners expect. Text columns are coalesced so that they scan
 // into plain strings.
@@ -16,3 +23,22 @@ const EventColumns = `site, received_at, event_id, type, name, source, occurred_
 // SelectEvents is the SELECT both SQL stores read events with.
 const SelectEvents = `SELECT ` + EventColumns + `
 FROM events`
+
+// DecodeJSONColumns fills e's fields stored as JSON (click_ids, user_data,
+// properties), as both SQL stores read them; nil means NULL.
+func DecodeJSONColumns(e *event.Event, clickIDs, user, props []byte) error {
+	if clickIDs != nil {
+		if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
+			return fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
+		}
+	}
+	if user != nil {
+		if err := json.Unmarshal(user, &e.User); err != nil {
+			return fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
+		}
+	}
+	if props != nil {
+		e.Properties = json.RawMessage(props)
+	}
+	return nil
+}

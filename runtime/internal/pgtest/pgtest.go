@@ -254,6 +254,14 @@ func (s *Server) launch(bin, data string, cred *syscall.Credential) error {
 	if err != nil {
 		return err
 	}
+	return s.launchOn(bin, data, cred, port)
+}
+
+// launchOn starts postgres on data and port and waits until it accepts
+// connections (after crash recovery, when it restarts). The port may have
+// been taken by another process meanwhile: then the start fails with the
+// server's log.
+func (s *Server) launchOn(bin, data string, cred *syscall.Credential, port int) error {
 	logPath := filepath.Join(s.dir, "postgres.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -278,7 +286,7 @@ func (s *Server) launch(bin, data string, cred *syscall.Credential) error {
 	go func() { _ = cmd.Wait(); close(exited) }()
 	s.cmd, s.exited, s.port = cmd, exited, port
 
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		select {
 		case <-exited:
@@ -299,7 +307,7 @@ func (s *Server) launch(bin, data string, cred *syscall.Credential) error {
 			<-exited
 			s.cmd = nil
 			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres did not accept connections within 60s: %w\n%s", err, log)
+			return fmt.Errorf("postgres did not accept connections within 2 minutes: %w\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

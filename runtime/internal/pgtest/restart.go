@@ -1,17 +1,11 @@
 package pgtest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // StopImmediate stops the server as an outage would: `pg_ctl stop -m
@@ -85,60 +79,4 @@ func (s *Server) usable() error {
 		return errors.New("test PostgreSQL was never started (ask it for a database first)")
 	}
 	return s.err
-}
-
-// launchOn starts postgres on data and port and waits until it accepts
-// connections. Unlike launch it keeps the port it is given, which another
-// process may have taken meanwhile: then the start fails with the server's
-// log.
-func (s *Server) launchOn(bin, data string, cred *syscall.Credential, port int) error {
-	logPath := filepath.Join(s.dir, "postgres.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("while opening the server log: %w", err)
-	}
-	defer logFile.Close()
-	// As in launch: our child, so Pdeathsig stops it with the test binary.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+s.dir,
-		"-c", "max_connections=200",
-		"-c", "log_min_messages=warning",
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("while starting postgres: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	s.cmd, s.exited, s.port = cmd, exited, port
-
-	// Crash recovery comes first; connections are refused until it ends.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		select {
-		case <-exited:
-			s.cmd = nil
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited during start on port %d:\n%s", port, log)
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
-		cancel()
-		if err == nil {
-			_ = conn.Close(context.Background())
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			s.cmd = nil
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres did not accept connections within 2 minutes: %w\n%s", err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -55,18 +54,5 @@ func scanEvent(rows pgx.Rows) (event.Event, error) {
 	}
 	e.Type, e.Source = event.Type(typ), event.Source(source)
 	e.ReceivedAt, e.Timestamp = e.ReceivedAt.UTC(), e.Timestamp.UTC()
-	if clickIDs != nil {
-		if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
-			return e, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
-		}
-	}
-	if user != nil {
-		if err := json.Unmarshal(user, &e.User); err != nil {
-			return e, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
-		}
-	}
-	if props != nil {
-		e.Properties = json.RawMessage(props)
-	}
-	return e, nil
+	return e, store.DecodeJSONColumns(&e, clickIDs, user, props)
 }

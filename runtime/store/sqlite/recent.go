@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -61,18 +60,13 @@ func scanEvent(row interface{ Scan(...any) error }) (event.Event, error) {
 		v := value.Float64
 		e.Value = &v
 	}
-	if clickIDs.Valid {
-		if err := json.Unmarshal([]byte(clickIDs.String), &e.ClickIDs); err != nil {
-			return e, fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
-		}
+	return e, store.DecodeJSONColumns(&e, nullBytes(clickIDs), nullBytes(user), nullBytes(props))
+}
+
+// nullBytes is a TEXT column's bytes, nil for NULL.
+func nullBytes(s sql.NullString) []byte {
+	if !s.Valid {
+		return nil
 	}
-	if user.Valid {
-		if err := json.Unmarshal([]byte(user.String), &e.User); err != nil {
-			return e, fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
-		}
-	}
-	if props.Valid {
-		e.Properties = json.RawMessage(props.String)
-	}
-	return e, nil
+	return []byte(s.String)
 }
