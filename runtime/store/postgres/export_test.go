@@ -1,0 +1,5 @@
+package postgres
+
+// MigrateLockKey lets the tests check, from another session, that Migrate
+// gave the lock back.
+const MigrateLockKey = migrateLockKey
