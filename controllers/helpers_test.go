@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -137,4 +138,21 @@ func getObj[T client.Object](t *testing.T, ns, name string, obj T) T {
 		return k8sClient.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
 	}, timeout, interval).Should(Succeed(), "waiting for %T %s/%s", obj, ns, name)
 	return obj
+}
+
+// updateSite changes a site, read afresh, retrying when a status write of
+// the operator got in between.
+func updateSite(t *testing.T, site *v1alpha1.TrackingSite, mutate func(*v1alpha1.TrackingSite)) {
+	t.Helper()
+	ctx := context.Background()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site); err != nil {
+			return err
+		}
+		mutate(site)
+		return k8sClient.Update(ctx, site)
+	})
+	if err != nil {
+		t.Fatalf("updating TrackingSite %s: %v", site.Name, err)
+	}
 }
