@@ -156,3 +156,20 @@ func updateSite(t *testing.T, site *v1alpha1.TrackingSite, mutate func(*v1alpha1
 		t.Fatalf("updating TrackingSite %s: %v", site.Name, err)
 	}
 }
+
+// waitReconciled waits until the operator has finished a pass over obj's
+// current spec: status.observedGeneration and the Ready condition's equal
+// obj's generation, and Ready has status s. A pass writes its status last,
+// so every other write of that pass is in place when this returns.
+func waitReconciled(t *testing.T, obj trackstackObject, s metav1.ConditionStatus) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+		st := obj.GetObjectStatus()
+		g.Expect(st.ObservedGeneration).To(Equal(obj.GetGeneration()), "status.observedGeneration")
+		ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil(), "no Ready condition")
+		g.Expect(ready.ObservedGeneration).To(Equal(obj.GetGeneration()), "Ready's observedGeneration")
+		g.Expect(ready.Status).To(Equal(s), "Ready: %s %s", ready.Reason, ready.Message)
+	}, timeout, interval).Should(Succeed())
+}
