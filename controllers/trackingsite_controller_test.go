@@ -164,7 +164,11 @@ func TestTrackingSiteDeletionLeavesNothingBehind(t *testing.T) {
 	ns := newNamespace(t, true)
 	createSecret(t, ns, "pg", map[string]string{"uri": "postgres://db"})
 	createSecret(t, ns, "meta-capi", map[string]string{"accessToken": "EAAB"})
-	site := newSite(t, ns, "gone")
+	// A host and autoscaling, so that every kind the site owns exists.
+	site := newSite(t, ns, "gone", func(s *v1alpha1.TrackingSite) {
+		s.Spec.Dashboard.Host = "stats.gone.example"
+		s.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MaxReplicas: 3}
+	})
 	dest := metaDestination(ns, "meta", "gone", "meta-capi")
 	g.Expect(k8sClient.Create(ctx, dest)).To(Succeed())
 	pol := retentionPolicy(ns, "default", "gone")
@@ -187,15 +191,27 @@ func TestTrackingSiteDeletionLeavesNothingBehind(t *testing.T) {
 	}, timeout, interval).Should(BeTrue(), "CronJob removed with the site")
 	waitCondition(t, dest, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonSiteNotFound)
 	waitCondition(t, pol, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonSiteNotFound)
+	// What is left is exactly the site's own children, each owned by it.
+	left := map[string][]string{}
 	for _, list := range labelledLists() {
 		g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{LabelSite: "gone"})).To(Succeed())
 		for _, obj := range itemsOf(list) {
+			left[kindName(obj)] = append(left[kindName(obj)], obj.GetName())
 			refs := obj.GetOwnerReferences()
 			g.Expect(refs).To(HaveLen(1), "%T %s", obj, obj.GetName())
 			g.Expect(refs[0].UID).To(Equal(site.UID), "%T %s is owned by the deleted site", obj, obj.GetName())
 			g.Expect(*refs[0].Controller).To(BeTrue())
 		}
 	}
+	g.Expect(left).To(Equal(map[string][]string{
+		"ConfigMap":               {"gone-runtime"},
+		"Secret":                  {"gone-keys"},
+		"Service":                 {"gone-collector", "gone-dashboard"},
+		"Deployment":              {"gone-collector", "gone-dashboard"},
+		"HorizontalPodAutoscaler": {"gone-collector"},
+		"PodDisruptionBudget":     {"gone-collector"},
+		"Ingress":                 {"gone-dashboard"},
+	}), "objects of the site's label after its deletion")
 }
 
 func TestTrackingSiteMissingStorageSecret(t *testing.T) {
