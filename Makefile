@@ -75,6 +75,11 @@ test: ## Set up (system packages, envtest binaries) and run every test; SHORT=1:
 	ENVTEST_DIR="$(ENVTEST_DIR)" K8S_VERSION="$(K8S_VERSION)" ETCD_VERSION="$(ETCD_VERSION)" \
 		SHORT="$(SHORT)" TEST_ARGS="$(TEST_ARGS)" hack/test.sh
 
+.PHONY: argocd-fixtures
+argocd-fixtures: envtest-bins ## Regenerate the Argo CD health test inputs from statuses the operator writes in envtest.
+	UPDATE_ARGOCD_FIXTURES=1 KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go test ./controllers/ -run '^TestArgoCDHealthFixtures$$' -count=1
+	go test ./config/argocd/ -count=1
+
 # Fuzz targets run briefly in CI (their seed corpora under testdata/fuzz run in
 # every plain `go test` too). FUZZTIME per target.
 FUZZTIME ?= 10s

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -137,4 +138,38 @@ func getObj[T client.Object](t *testing.T, ns, name string, obj T) T {
 		return k8sClient.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
 	}, timeout, interval).Should(Succeed(), "waiting for %T %s/%s", obj, ns, name)
 	return obj
+}
+
+// updateSite changes a site, read afresh, retrying when a status write of
+// the operator got in between.
+func updateSite(t *testing.T, site *v1alpha1.TrackingSite, mutate func(*v1alpha1.TrackingSite)) {
+	t.Helper()
+	ctx := context.Background()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site); err != nil {
+			return err
+		}
+		mutate(site)
+		return k8sClient.Update(ctx, site)
+	})
+	if err != nil {
+		t.Fatalf("updating TrackingSite %s: %v", site.Name, err)
+	}
+}
+
+// waitReconciled waits until the operator has finished a pass over obj's
+// current spec: status.observedGeneration and the Ready condition's equal
+// obj's generation, and Ready has status s. A pass writes its status last,
+// so every other write of that pass is in place when this returns.
+func waitReconciled(t *testing.T, obj trackstackObject, s metav1.ConditionStatus) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+		st := obj.GetObjectStatus()
+		g.Expect(st.ObservedGeneration).To(Equal(obj.GetGeneration()), "status.observedGeneration")
+		ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil(), "no Ready condition")
+		g.Expect(ready.ObservedGeneration).To(Equal(obj.GetGeneration()), "Ready's observedGeneration")
+		g.Expect(ready.Status).To(Equal(s), "Ready: %s %s", ready.Reason, ready.Message)
+	}, timeout, interval).Should(Succeed())
 }

@@ -8,9 +8,18 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
@@ -19,8 +28,10 @@ import (
 
 // TestOperatorRunsWithGeneratedRBAC runs the operator as a user that holds
 // only config/rbac/role.yaml (generated from the markers) and checks a site
-// with a Destination and a RetentionPolicy still becomes Ready: the role is
-// enough, and the test fails if a marker is missing.
+// with a Destination and a RetentionPolicy still becomes Ready, then drives
+// the operator to delete every kind of child it deletes (HPA, PDB, Ingress,
+// forwarder Deployment, CronJob): the role is enough, and the test fails if
+// a marker, delete verbs included, is missing.
 func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
 	requireEnvtest(t)
 	g := NewWithT(t)
@@ -69,4 +80,50 @@ func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
 	waitCondition(t, dest, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 	waitCondition(t, pol, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 	g.Expect(forbidden.seen()).To(BeEmpty(), "requests the generated role does not allow")
+
+	children := []struct {
+		name string
+		obj  client.Object
+	}{
+		{"rbac-collector", &autoscalingv2.HorizontalPodAutoscaler{}},
+		{"rbac-collector", &policyv1.PodDisruptionBudget{}},
+		{"rbac-dashboard", &networkingv1.Ingress{}},
+		{"rbac-fwd-meta", &appsv1.Deployment{}},
+		{"rbac-retention-daily", &batchv1.CronJob{}},
+	}
+	for _, c := range children {
+		getObj(t, ns, c.name, c.obj)
+	}
+
+	// No autoscaling, one replica and no dashboard host: the site's
+	// controller deletes the HPA, the PDB and the dashboard Ingress.
+	updateSite(t, site, func(s *v1alpha1.TrackingSite) {
+		s.Spec.Collector.Autoscaling = nil
+		s.Spec.Collector.Replicas = ptr.To[int32](1)
+		s.Spec.Dashboard.Host = ""
+	})
+	for _, c := range children[:3] {
+		waitDeletedByOperator(t, ns, c.name, c.obj, forbidden)
+	}
+
+	// Without their site, the Destination's controller deletes the
+	// forwarder and the RetentionPolicy's the CronJob (the site's own
+	// children are left to the garbage collector, which envtest lacks).
+	g.Expect(k8sClient.Delete(ctx, site)).To(Succeed())
+	for _, c := range children[3:] {
+		waitDeletedByOperator(t, ns, c.name, c.obj, forbidden)
+	}
+}
+
+// waitDeletedByOperator waits until the operator has deleted an object, and
+// fails at once when the API server refuses the operator a request.
+func waitDeletedByOperator(t *testing.T, ns, name string, obj client.Object, forbidden *forbiddenCounter) {
+	t.Helper()
+	g := NewWithT(t)
+	gone := func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj))
+	}
+	g.Eventually(func() bool { return gone() || len(forbidden.seen()) > 0 }, timeout, interval).Should(BeTrue(), "%T %s not deleted", obj, name)
+	g.Expect(forbidden.seen()).To(BeEmpty(), "requests the generated role does not allow")
+	g.Expect(gone()).To(BeTrue(), "%T %s not deleted", obj, name)
 }

@@ -137,22 +137,29 @@ type operator struct {
 
 // startOperator starts a manager configured like main.go, as the suite's admin.
 func startOperator(parent context.Context) (*operator, error) {
-	return startOperatorWith(parent, func(cfg *rest.Config) *rest.Config { return cfg })
+	return startOperatorWith(parent, suiteIdentity)
 }
 
+// suiteIdentity keeps the suite's admin identity.
+func suiteIdentity(cfg *rest.Config) *rest.Config { return cfg }
+
 // startOperatorWith starts the operator on a rest config derived from the
-// suite's (e.g. another user's).
-func startOperatorWith(parent context.Context, identity func(*rest.Config) *rest.Config) (*operator, error) {
+// suite's (e.g. another user's), with the manager options changed by tweaks.
+func startOperatorWith(parent context.Context, identity func(*rest.Config) *rest.Config, tweaks ...func(*ctrl.Options)) (*operator, error) {
 	o := &operator{done: make(chan struct{})}
 	cfg := identity(rest.CopyConfig(testCfg))
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &writeCounter{next: rt, op: o} })
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	opts := ctrl.Options{
 		Scheme:     testScheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Cache:      CacheOptions(nil),
 		Client:     ClientOptions(),
 		Controller: ctrlConfigForTests(),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}

@@ -178,7 +178,10 @@ func (run *siteRun) observeRollout(ctx context.Context) error {
 	return nil
 }
 
-// deploymentWaiting says what a Deployment's rollout still waits for, or "" when done.
+// deploymentWaiting says what a Deployment's rollout still waits for, or ""
+// when done. It follows `kubectl rollout status`: the new spec observed,
+// every replica on the new template, no replica of an old template left
+// (status.replicas counts those), and every wanted replica available.
 func deploymentWaiting(d *appsv1.Deployment) string {
 	want := int32(1)
 	if d.Spec.Replicas != nil {
@@ -190,6 +193,8 @@ func deploymentWaiting(d *appsv1.Deployment) string {
 		return fmt.Sprintf("waiting for Deployment %s to observe its new spec", d.Name)
 	case st.UpdatedReplicas < want:
 		return fmt.Sprintf("waiting for Deployment %s rollout: %d/%d replicas updated", d.Name, st.UpdatedReplicas, want)
+	case st.Replicas > st.UpdatedReplicas:
+		return fmt.Sprintf("waiting for Deployment %s rollout: %d old replicas pending termination", d.Name, st.Replicas-st.UpdatedReplicas)
 	case st.AvailableReplicas < want:
 		return fmt.Sprintf("waiting for Deployment %s: %d/%d replicas available", d.Name, st.AvailableReplicas, want)
 	}

@@ -140,13 +140,14 @@ func TestSiteRefIsImmutable(t *testing.T) {
 }
 
 // TestSchemaDefaults checks defaults land in the stored object, and that a
-// new object reads as "in progress" (observedGeneration -1).
+// new object reads as "in progress" (observedGeneration -1). The typed
+// client sends a zero status, which the status subresource drops; Create
+// fills the objects in with the server's answer, the object as stored
+// before the operator can have written to it.
 func TestSchemaDefaults(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t, false)
-	// Create through an unstructured-free path that sends no status: the
-	// typed client sends the zero status, so read back what the server stored.
 	s := &v1alpha1.TrackingSite{ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: ns}, Spec: siteSpec()}
 	g.Expect(k8sClient.Create(ctx, s)).To(Succeed())
 	g.Expect(s.Spec.Tracker.Path).To(Equal("/_ts"))
@@ -162,4 +163,12 @@ func TestSchemaDefaults(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
 	g.Expect(p.Spec.Schedule).To(Equal("17 3 * * *"))
 	g.Expect(p.Spec.MaxAgeDays).To(Equal(int32(395)))
+	d := metaDestination(ns, "defaults", "defaults", "meta-capi")
+	g.Expect(k8sClient.Create(ctx, d)).To(Succeed())
+
+	for _, obj := range []trackstackObject{s, p, d} {
+		st := obj.GetObjectStatus()
+		g.Expect(st.ObservedGeneration).To(Equal(int64(-1)), "%T: a new object's observedGeneration", obj)
+		g.Expect(st.Conditions).To(BeEmpty(), "%T: a new object's conditions", obj)
+	}
 }

@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store/postgres"
 	"github.com/trackstack/trackstack/runtime/store/storetest"
 )
 
 // TestRecentUsesIndex checks that listing the newest events reads them in
-// index order rather than sorting a whole partition.
+// index order rather than sorting a whole partition. It explains the
+// statement Recent sends, with the arguments Recent binds.
 func TestRecentUsesIndex(t *testing.T) {
 	ctx := context.Background()
 	dsn := pg.NewDatabase(t)
@@ -29,7 +31,7 @@ func TestRecentUsesIndex(t *testing.T) {
 	if _, err := conn.Exec(ctx, "ANALYZE events"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN SELECT event_id FROM events WHERE site = 'shop' ORDER BY received_at DESC, seq DESC LIMIT 50")
+	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.RecentEventsSQL, "shop", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +42,9 @@ func TestRecentUsesIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	text := strings.Join(plan, "\n")
 	if !strings.Contains(text, "Index Scan Backward") || strings.Contains(text, "Sort  (") {

@@ -10,12 +10,18 @@ import (
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
+// recentEventsSQL lists a site's newest events ($1 site, $2 limit). The
+// ORDER BY must match the (site, received_at, seq) index, read backwards, so
+// that the newest page is read without sorting a partition; the plan test
+// EXPLAINs this very statement.
+const recentEventsSQL = store.SelectEvents + ` WHERE site = $1 ORDER BY received_at DESC, seq DESC LIMIT $2`
+
 // Recent returns the newest events of a site, newest first; see store.Store.
 func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, store.SelectEvents+` WHERE site = $1 ORDER BY received_at DESC, seq DESC LIMIT $2`, site, limit)
+	rows, err := s.pool.Query(ctx, recentEventsSQL, site, limit)
 	if err != nil {
 		return nil, fmt.Errorf("while listing recent events of site %q: %w", site, classify(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
+	"github.com/trackstack/trackstack/runtime/store/migration"
 	"github.com/trackstack/trackstack/runtime/store/postgres"
 	"github.com/trackstack/trackstack/runtime/store/storetest"
 )
@@ -50,17 +52,63 @@ func TestConcurrentMigrate(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("concurrent Migrate: %v", err)
 	}
-	conn := connect(t, dsn)
-	var n, distinct int
-	if err := conn.QueryRow(ctx, "SELECT count(*), count(DISTINCT version) FROM schema_migrations").Scan(&n, &distinct); err != nil {
+	assertMigrationsAppliedOnce(t, dsn)
+}
+
+// assertMigrationsAppliedOnce checks that schema_migrations lists every
+// embedded migration, by version and file name, and nothing else.
+func assertMigrationsAppliedOnce(t *testing.T, dsn string) {
+	t.Helper()
+	want, err := migration.Load(os.DirFS("."), "migrations")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 || n != distinct {
-		t.Errorf("schema_migrations has %d rows for %d versions, want each version once", n, distinct)
+	rows, err := connect(t, dsn).Query(context.Background(), "SELECT version, name FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The advisory lock is released: another Migrate does not hang.
-	s := open(t)
+	type applied struct {
+		Version int64
+		Name    string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[applied])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("schema_migrations has %d rows %v, want the %d embedded migrations", len(got), got, len(want))
+	}
+	for i, m := range want {
+		if got[i] != (applied{m.Version, m.Name}) {
+			t.Errorf("schema_migrations row %d = %v, want %d %s", i, got[i], m.Version, m.Name)
+		}
+	}
+}
+
+// TestMigrateReleasesLock checks that Migrate gives the advisory lock back
+// while its store stays open: the lock is per database and per session, so
+// another session on the same database must be able to take it at once.
+func TestMigrateReleasesLock(t *testing.T) {
+	ctx := context.Background()
+	dsn := pg.NewDatabase(t)
+	s := openDSN(t, dsn) // runs Migrate and keeps its pool, and so its sessions, open
 	defer s.Close()
+	conn := connect(t, dsn)
+	var took bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", postgres.MigrateLockKey).Scan(&took); err != nil {
+		t.Fatal(err)
+	}
+	if !took {
+		t.Fatal("another session on the same database cannot take the migration lock after Migrate returned")
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", postgres.MigrateLockKey); err != nil {
+		t.Fatal(err)
+	}
+	// A second Migrate on the open store applies nothing again.
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	assertMigrationsAppliedOnce(t, dsn)
 }
 
 func TestPartitions(t *testing.T) {

@@ -169,6 +169,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		assertJSON(t, "properties", got.Properties, json.RawMessage(`{"k":"v\ufffdw","lone":"\ufffd","pair":"🎉"}`))
 	})
 
+	runLoneSurrogates(t, fresh, now)
+
 	t.Run("RejectsInvalidEvents", func(t *testing.T) {
 		s := fresh(t)
 		bad := map[string]func(*event.Event){

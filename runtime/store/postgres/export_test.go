@@ -1,0 +1,8 @@
+package postgres
+
+// MigrateLockKey lets the tests check, from another session, that Migrate
+// gave the lock back.
+const MigrateLockKey = migrateLockKey
+
+// RecentEventsSQL is the statement Recent sends, for the plan test.
+const RecentEventsSQL = recentEventsSQL
