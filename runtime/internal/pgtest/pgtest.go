@@ -209,12 +209,17 @@ func binDir(glob string) (string, error) {
 	return cs[0].dir, nil
 }
 
-func (s *Server) start() error {
-	bin, err := binDir(s.binGlob)
-	if err != nil {
-		return err
+// binariesAndUser finds the server binaries and the identity to run them as.
+func (s *Server) binariesAndUser() (bin string, cred *syscall.Credential, err error) {
+	if bin, err = binDir(s.binGlob); err != nil {
+		return "", nil, err
 	}
-	cred, err := credential()
+	cred, err = credential()
+	return bin, cred, err
+}
+
+func (s *Server) start() error {
+	bin, cred, err := s.binariesAndUser()
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,7 @@ func (s *Server) StopImmediate() error {
 	if s.cmd == nil {
 		return errors.New("test PostgreSQL is already stopped")
 	}
-	bin, err := binDir(s.binGlob)
-	if err != nil {
-		return err
-	}
-	cred, err := credential()
+	bin, cred, err := s.binariesAndUser()
 	if err != nil {
 		return err
 	}
@@ -61,11 +57,7 @@ func (s *Server) StartAgain() error {
 	if s.cmd != nil {
 		return errors.New("test PostgreSQL is already running")
 	}
-	bin, err := binDir(s.binGlob)
-	if err != nil {
-		return err
-	}
-	cred, err := credential()
+	bin, cred, err := s.binariesAndUser()
 	if err != nil {
 		return err
 	}
