@@ -43,7 +43,8 @@ type Options struct {
 	Registry *prometheus.Registry
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	// Limits are the ingest rate limits; nil is ingest.DefaultLimits().
+	// Limits, when set, replace every site's configured rate limits (tests and
+	// benchmarks); nil: each site's spec.collector.limits.
 	Limits *ingest.Limits
 	// Ready, when set, must pass too for /readyz (e.g. migrations applied).
 	Ready func(context.Context) error
