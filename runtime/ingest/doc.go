@@ -80,8 +80,11 @@ fails the whole body with 400 and the field path, e.g.
 "events[3].value: expected number, got string": that is a client bug, not
 bad data. Other answers: 401 (server API key), 403 (origin or key of another
 site), 404 (unknown site), 405, 408 (body not received within BodyTimeout),
-413 (body over the limit), 415 (Content-Encoding other than gzip), 429 (rate limit) and 503 (store unavailable or too
-slow), both with Retry-After; 500 for other store errors.
+413 (body over the limit), 415 (Content-Encoding other than gzip), 429 (the
+site's rate limits, spec.collector.limits; or, after 10 wrong ingest keys from
+one address, every key from it until its allowance refills, see
+runtime/throttle) and 503 (the store is unavailable, too slow, or cannot write,
+as on a full disk), both with Retry-After; 500 for other store errors.
 
 Unknown fields are ignored (newer trackers stay compatible); over-long URLs
 and referrers are truncated to 2 KiB rather than rejected; strings are made
