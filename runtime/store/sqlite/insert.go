@@ -70,7 +70,6 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 	}
 	defer stmt.Close()
 	marks := make([]bool, len(batch))
-	markedAt := make(map[[2]string]int, len(batch)) // key -> position marked in this call
 	n := 0
 	args := make([]any, 38)
 	for i := range batch {
@@ -83,14 +82,12 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 			if stored, err = supersede(ctx, tx, stmt, args, e); err != nil {
 				return 0, err
 			}
-			if j, ok := markedAt[[2]string{e.Site, e.EventID}]; stored && ok {
-				marks[j] = false // the browser event of this call it superseded
-				n--
+			if stored && unmarkEarlier(batch[:i], marks, e) {
+				n-- // the browser event of this call it superseded
 			}
 		}
 		if stored {
 			marks[i] = true
-			markedAt[[2]string{e.Site, e.EventID}] = i
 			n++
 		}
 	}
@@ -101,6 +98,19 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 		copy(inserted, marks)
 	}
 	return n, nil
+}
+
+// unmarkEarlier clears the mark of the event of earlier with e's key, if
+// one was stored by this call, and reports whether there was one. Only a
+// superseding event calls it, so the scan stays off the common path.
+func unmarkEarlier(earlier []event.Event, marks []bool, e *event.Event) bool {
+	for j := range earlier {
+		if marks[j] && earlier[j].Site == e.Site && earlier[j].EventID == e.EventID {
+			marks[j] = false
+			return true
+		}
+	}
+	return false
 }
 
 // execInsert inserts e unless its key is stored, and reports whether it did.
