@@ -2,10 +2,8 @@ package ingest
 
 import (
 	"net/netip"
-	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 
 	"github.com/trackstack/trackstack/runtime/config"
@@ -57,7 +55,7 @@ func LimitsFor(l config.Limits) Limits {
 		ServerBurst:            int(l.ServerBurst),
 		BotEventsPerSecond:     float64(l.BotEventsPerSecond),
 		BotBurst:               500,
-		MaxTrackedIPs:          100_000,
+		MaxTrackedIPs:          throttle.DefaultMaxClients,
 	}
 }
 
@@ -89,10 +87,9 @@ func allowN(l *rate.Limiter, now time.Time, n int) (bool, time.Duration) {
 	return false, d
 }
 
-// ipLimiters holds the per-IP buckets in a bounded LRU.
+// ipLimiters holds the per-IP buckets of a site.
 type ipLimiters struct {
-	mu  sync.Mutex
-	lru *simplelru.LRU[netip.Addr, *ipState]
+	clients *throttle.Clients[*ipState]
 
 	reqRate  rate.Limit
 	reqBurst int
@@ -106,15 +103,7 @@ type ipState struct {
 }
 
 func newIPLimiters(l Limits) *ipLimiters {
-	size := l.MaxTrackedIPs
-	if size <= 0 {
-		size = 100_000
-	}
-	lru, err := simplelru.NewLRU[netip.Addr, *ipState](size, nil)
-	if err != nil {
-		panic("ingest: creating IP limiter cache: " + err.Error()) // only for size <= 0
-	}
-	il := &ipLimiters{lru: lru, reqRate: rate.Inf, botRate: rate.Inf}
+	il := &ipLimiters{clients: throttle.NewClients[*ipState](l.MaxTrackedIPs), reqRate: rate.Inf, botRate: rate.Inf}
 	if l.IPRequestsPerSecond > 0 && l.IPBurst > 0 {
 		il.reqRate, il.reqBurst = rate.Limit(l.IPRequestsPerSecond), l.IPBurst
 	}
@@ -125,16 +114,12 @@ func newIPLimiters(l Limits) *ipLimiters {
 }
 
 func (il *ipLimiters) state(ip netip.Addr) *ipState {
-	key := throttle.Key(ip)
-	st, ok := il.lru.Get(key)
-	if !ok {
-		st = &ipState{
+	return il.clients.Get(ip, func() *ipState {
+		return &ipState{
 			requests: rate.NewLimiter(il.reqRate, il.reqBurst),
 			events:   rate.NewLimiter(il.botRate, il.botBurst),
 		}
-		il.lru.Add(key, st)
-	}
-	return st
+	})
 }
 
 // allowRequest applies the per-IP request limit.
@@ -142,10 +127,7 @@ func (il *ipLimiters) allowRequest(ip netip.Addr, now time.Time) (bool, time.Dur
 	if il.reqRate == rate.Inf {
 		return true, 0
 	}
-	il.mu.Lock()
-	st := il.state(ip)
-	il.mu.Unlock()
-	return allowN(st.requests, now, 1)
+	return allowN(il.state(ip).requests, now, 1)
 }
 
 // humanPace applies the bot behaviour rule to n events from ip; false means
@@ -154,8 +136,5 @@ func (il *ipLimiters) humanPace(ip netip.Addr, now time.Time, n int) bool {
 	if il.botRate == rate.Inf || n == 0 {
 		return true
 	}
-	il.mu.Lock()
-	st := il.state(ip)
-	il.mu.Unlock()
-	return st.events.AllowN(now, n)
+	return il.state(ip).events.AllowN(now, n)
 }

@@ -14,10 +14,8 @@ package throttle
 import (
 	"math"
 	"net/netip"
-	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 )
 
@@ -35,11 +33,9 @@ const (
 
 // Failures counts failed attempts per client. It is safe for concurrent use.
 type Failures struct {
-	limit rate.Limit
-	burst int
-
-	mu      sync.Mutex
-	clients *simplelru.LRU[netip.Addr, *rate.Limiter]
+	limit   rate.Limit
+	burst   int
+	clients *Clients[*rate.Limiter]
 }
 
 // New returns a throttle allowing burst failures in a row and then
@@ -51,22 +47,13 @@ func New(failuresPerMinute float64, burst, maxClients int) *Failures {
 	if burst <= 0 {
 		burst = DefaultBurst
 	}
-	if maxClients <= 0 {
-		maxClients = DefaultMaxClients
-	}
-	lru, err := simplelru.NewLRU[netip.Addr, *rate.Limiter](maxClients, nil)
-	if err != nil {
-		panic("throttle: " + err.Error()) // only for a size <= 0, ruled out above
-	}
-	return &Failures{limit: rate.Limit(failuresPerMinute / 60), burst: burst, clients: lru}
+	return &Failures{limit: rate.Limit(failuresPerMinute / 60), burst: burst, clients: NewClients[*rate.Limiter](maxClients)}
 }
 
 // Allow reports whether client may attempt a credential now. When it may
 // not, retryAfter is how long until it may (at least one second).
 func (f *Failures) Allow(client netip.Addr, now time.Time) (ok bool, retryAfter time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, seen := f.clients.Get(Key(client))
+	l, seen := f.clients.Lookup(client)
 	if !seen {
 		return true, 0
 	}
@@ -80,14 +67,7 @@ func (f *Failures) Allow(client netip.Addr, now time.Time) (ok bool, retryAfter 
 
 // Fail records a failed attempt by client.
 func (f *Failures) Fail(client netip.Addr, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := Key(client)
-	l, seen := f.clients.Get(key)
-	if !seen {
-		l = rate.NewLimiter(f.limit, f.burst)
-		f.clients.Add(key, l)
-	}
+	l := f.clients.Get(client, func() *rate.Limiter { return rate.NewLimiter(f.limit, f.burst) })
 	l.AllowN(now, 1)
 }
 
