@@ -150,6 +150,10 @@ type GoogleAdsDestination struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]{10}$`
 	// +optional
 	LoginCustomerID string `json:"loginCustomerID,omitempty"`
+	// ValidateOnly makes Google check each request without recording any
+	// conversion (validateOnly in both APIs), for trying a setup. Default false.
+	// +optional
+	ValidateOnly bool `json:"validateOnly,omitempty"`
 }
 
 // GA4Destination configures the GA4 Measurement Protocol.
@@ -158,6 +162,11 @@ type GA4Destination struct {
 	// MeasurementID is the web stream's measurement id, e.g. G-ABC123.
 	// +kubebuilder:validation:Pattern=`^G-[A-Z0-9]{4,20}$`
 	MeasurementID string `json:"measurementID"`
+	// Debug sends to the Measurement Protocol's validation server
+	// (/debug/mp/collect), which reports problems and records nothing.
+	// Default false.
+	// +optional
+	Debug bool `json:"debug,omitempty"`
 }
 
 // PinterestDestination configures the Pinterest Conversions API.
@@ -166,6 +175,10 @@ type PinterestDestination struct {
 	// AdAccountID is the numeric Pinterest ad account id.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,20}$`
 	AdAccountID string `json:"adAccountID"`
+	// Test sends events with ?test=true: Pinterest validates them and
+	// records nothing. Default false.
+	// +optional
+	Test bool `json:"test,omitempty"`
 }
 
 // TikTokDestination configures the TikTok Events API.
@@ -174,6 +187,11 @@ type TikTokDestination struct {
 	// PixelCode is the TikTok pixel code events are sent to.
 	// +kubebuilder:validation:Pattern=`^[A-Z0-9]{10,32}$`
 	PixelCode string `json:"pixelCode"`
+	// TestEventCode sends events to Events Manager's test events instead of production.
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]*$`
+	// +optional
+	TestEventCode string `json:"testEventCode,omitempty"`
 }
 
 // WebhookDestination posts events to a URL, signed with HMAC-SHA256.
@@ -210,6 +228,12 @@ type EventMapping struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=100
 	SendAs string `json:"sendAs"`
+	// MinValue sends only events whose value is at least this amount (in
+	// the event's own currency), e.g. "100" to alert only on large sales.
+	// Unset: every matching event.
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,12}(\.[0-9]{1,6})?$`
+	// +optional
+	MinValue string `json:"minValue,omitempty"`
 }
 
 // DestinationConsent gates sending on the visitor's consent.

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -185,6 +186,10 @@ type Destination struct {
 	Type string `json:"type"`
 	// Paused destinations record but do not send.
 	Paused bool `json:"paused,omitempty"`
+	// CreatedAt is when the Destination was created: a new forwarder sends
+	// the events received from then on (earlier ones only on a backfill).
+	// Zero (standalone files) means from the forwarder's first start.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 	// CredentialsDir holds the credentials, one file per Secret key.
 	CredentialsDir string `json:"credentialsDir"`
 	// Events maps event names to platform names; empty means the platform default.

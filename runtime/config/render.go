@@ -119,6 +119,7 @@ func renderDestination(d *v1alpha1.Destination, credRoot string) Destination {
 		Name:            d.Name,
 		Type:            spec.Type,
 		Paused:          spec.Paused,
+		CreatedAt:       d.CreationTimestamp.UTC(),
 		CredentialsDir:  dir,
 		Events:          spec.Events,
 		ConsentRequires: spec.Consent.Requires,

@@ -108,6 +108,23 @@ type User struct {
 	CitySHA256      string `json:"ct,omitempty"`
 	ZipSHA256       string `json:"zp,omitempty"`
 	CountrySHA256   string `json:"country,omitempty"`
+
+	// EmailGoogleSHA256 is the email hashed after Google's normalization
+	// (gmail.com and googlemail.com lose the dots and the +tag of the local
+	// part), kept only when it differs from EmailSHA256.
+	EmailGoogleSHA256 string `json:"em_google,omitempty"`
+	// PhoneE164SHA256 is the phone hashed in E.164 with "+" (Google,
+	// TikTok), where PhoneSHA256 has Meta's digits without "+".
+	PhoneE164SHA256 string `json:"ph_e164,omitempty"`
+}
+
+// GoogleEmail is the email digest for Google: its own normalization when it
+// differs, else the common one.
+func (u User) GoogleEmail() string {
+	if u.EmailGoogleSHA256 != "" {
+		return u.EmailGoogleSHA256
+	}
+	return u.EmailSHA256
 }
 
 // Empty reports whether no matching data is present.

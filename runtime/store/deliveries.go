@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// Delivery statuses. A delivery record is the fate of one event at one
+// destination; pending is the only one a forwarder still acts on.
+const (
+	DeliveryPending = "pending"
+	DeliverySent    = "sent"
+	DeliverySkipped = "skipped"
+	DeliveryFailed  = "failed"
+)
+
+// ErrNoCursor means the destination has no cursor yet: OpenCursor first.
+var ErrNoCursor = errors.New("destination has no cursor")
+
+// Delivery is one event's delivery record at one destination.
+type Delivery struct {
+	Site        string
+	Destination string
+	EventID     string
+	// Status is one of the Delivery* constants.
+	Status string
+	// SendAs is the platform's name for the event, fixed when the record is
+	// created so a mapping change never renames what is half sent.
+	SendAs string
+	// Reason says why a delivery was skipped or failed, or why its last
+	// attempt did not succeed; never a secret or personal data.
+	Reason string
+	// Attempts counts the requests that carried the event.
+	Attempts int
+	// ResponseID is the platform's id for the request that delivered it
+	// (fbtrace_id, requestId, ...).
+	ResponseID string
+	// NextAttemptAt is when a pending delivery is due (zero: now).
+	NextAttemptAt time.Time
+	// ReceivedAt is the event's received_at: it finds the event, and lag is
+	// measured from it.
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+}
+
+// PendingDelivery is a due pending delivery with the event it delivers.
+type PendingDelivery struct {
+	Delivery Delivery
+	Event    event.Event
+}
+
+// FeedPosition is a destination's place in its site's events. It is opaque
+// to callers: they get it from Feed and hand it back to Track.
+type FeedPosition struct {
+	// A and B are the implementation's ordering key (PostgreSQL: the
+	// inserting transaction's id and seq; SQLite: 0 and the row's seq).
+	A, B int64
+}
+
+// DeliveryStats summarizes a destination's undelivered events.
+type DeliveryStats struct {
+	// Pending counts pending deliveries.
+	Pending int64
+	// OldestPending is the received_at of the oldest pending delivery's
+	// event; zero when none is pending.
+	OldestPending time.Time
+	// Counts are the delivery records per status.
+	Counts map[string]int64
+}
+
+// Deliveries is what a forwarder needs of the store, beside Store. Every
+// call is scoped to one site and one destination: a forwarder never reads
+// or changes another's records.
+//
+// The feed is exact: Feed returns every event of the site exactly once in
+// an order in which no event can appear before one already returned, even
+// when the collectors' transactions commit out of order (an event whose
+// transaction is still open is held back, and so is everything after it).
+type Deliveries interface {
+	// OpenCursor creates the destination's cursor, starting at the events
+	// received at or after since, unless it exists; it returns whether it
+	// created it. Reset moves an existing cursor back to since (a backfill):
+	// events with a record keep it, so nothing already sent is sent again.
+	OpenCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (created bool, err error)
+	// Feed returns up to limit events after the destination's cursor, and
+	// the position after the last one (the cursor's own when none).
+	Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, FeedPosition, error)
+	// Track records deliveries (pending or skipped) and moves the cursor to
+	// pos, in one transaction. A record whose event already has one at this
+	// destination replaces it only when the event was superseded (a server
+	// event taking a browser event's id is fed again): then it is pending
+	// again with the new SendAs. Otherwise the existing record stays.
+	Track(ctx context.Context, site, destination string, records []Delivery, pos FeedPosition) error
+	// Due returns up to limit pending deliveries whose NextAttemptAt is at
+	// or before now, oldest event first, with their events. A pending
+	// record whose event is gone (retention, erasure) is marked skipped.
+	Due(ctx context.Context, site, destination string, now time.Time, limit int) ([]PendingDelivery, error)
+	// Record stores the outcome of attempts: each record's Status, Reason,
+	// Attempts, ResponseID and NextAttemptAt, matched by EventID.
+	Record(ctx context.Context, site, destination string, records []Delivery) error
+	// ListDeliveries returns the destination's records of one status, newest
+	// first (status "" means all), for inspection.
+	ListDeliveries(ctx context.Context, site, destination, status string, limit int) ([]Delivery, error)
+	// Replay makes failed deliveries pending again with zero attempts: one
+	// event's when eventID is set, else all of them. It returns how many.
+	Replay(ctx context.Context, site, destination, eventID string) (int, error)
+	// DeliveryStats summarizes the destination's records.
+	DeliveryStats(ctx context.Context, site, destination string) (DeliveryStats, error)
+}
