@@ -170,7 +170,11 @@ type Event struct {
 	// RawIP is the client address before anonymization. It lives only in
 	// memory (never serialized, never stored) so an in-process consumer can
 	// use it for matching while the stored IP stays anonymized.
-	RawIP     string `json:"-"`
+	RawIP string `json:"-"`
+	// RawIPSealed is RawIP encrypted (AES-256-GCM with the site's key,
+	// package sealing) for the destinations that match on it. The store
+	// keeps it only until every such destination has delivered the event.
+	RawIPSealed []byte `json:"-"`
 	UserAgent string `json:"user_agent,omitempty"`
 	Screen    string `json:"screen,omitempty"`
 	Language  string `json:"language,omitempty"`

@@ -15,6 +15,9 @@ type Item struct {
 	// Name is the platform's event name, from the destination's mapping or
 	// the platform's defaults.
 	Name string
+	// Original, for a refund or a cancellation (event names "refund" and
+	// "cancel" with an order id), is the sale it adjusts, when stored.
+	Original *event.Event
 }
 
 // Outcome is what became of one item of a batch.

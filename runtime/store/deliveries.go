@@ -109,4 +109,13 @@ type Deliveries interface {
 	Replay(ctx context.Context, site, destination, eventID string) (int, error)
 	// DeliveryStats summarizes the destination's records.
 	DeliveryStats(ctx context.Context, site, destination string) (DeliveryStats, error)
+	// ForgetRawIPs drops the sealed raw IP of each of eventIDs that every
+	// one of destinations has a final record for (sent, skipped or failed).
+	// Forwarders call it after recording outcomes, naming the site's
+	// destinations that match on the IP.
+	ForgetRawIPs(ctx context.Context, site string, eventIDs, destinations []string) error
+	// OrderConversion returns the newest stored event of the site with that
+	// order id and a positive value (the sale a refund or a cancellation
+	// adjusts), and whether there is one.
+	OrderConversion(ctx context.Context, site, orderID string) (event.Event, bool, error)
 }
