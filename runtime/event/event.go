@@ -175,9 +175,9 @@ type Event struct {
 	// package sealing) for the destinations that match on it. The store
 	// keeps it only until every such destination has delivered the event.
 	RawIPSealed []byte `json:"-"`
-	UserAgent string `json:"user_agent,omitempty"`
-	Screen    string `json:"screen,omitempty"`
-	Language  string `json:"language,omitempty"`
+	UserAgent   string `json:"user_agent,omitempty"`
+	Screen      string `json:"screen,omitempty"`
+	Language    string `json:"language,omitempty"`
 
 	// Cookies the page had: Meta's _fbp and _fbc, Google's client id.
 	FBP        string `json:"fbp,omitempty"`
