@@ -42,10 +42,11 @@ type command struct {
 	run func(ctx context.Context, e *env, args []string) int
 }
 
-// commands are the subcommands. forward, dashboard and retention join here.
+// commands are the subcommands.
 func commands() map[string]command {
 	return map[string]command{
 		"collect":    {"run the collector (browser and server events into the store)", runCollect},
+		"forward":    {"run the forwarder of one Destination (events to an ad platform or alert channel)", runForward},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
 		"standalone": {"run the whole stack in one process on SQLite, from YAML files", runStandalone},
 		"version":    {"print the version", runVersion},

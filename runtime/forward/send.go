@@ -1,0 +1,242 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// sendLoop sends due deliveries, round after round.
+func (e *Engine) sendLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := e.sendRound(ctx)
+		if e.storeFailed(ctx, "sending", err) {
+			sleep(ctx, e.o.PollInterval*5)
+			continue
+		}
+		if n == 0 {
+			sleep(ctx, e.o.PollInterval)
+		}
+	}
+}
+
+// sendRound takes the due deliveries (up to Concurrency full batches),
+// sends them in batches of the platform's size, Concurrency requests at a
+// time, and records every outcome. A partial batch waits until its oldest
+// event is MaxWait old, so quiet sites still send promptly and busy ones
+// send full batches. It returns how many deliveries it sent.
+func (e *Engine) sendRound(ctx context.Context) (int, error) {
+	size := e.o.Platform.MaxBatch()
+	now := e.o.Now()
+	due, err := e.o.Store.Due(ctx, e.o.Site, e.o.Destination, now, size*e.o.Concurrency)
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	if len(due) < size && now.Sub(due[0].Delivery.ReceivedAt) < e.o.MaxWait {
+		return 0, nil
+	}
+	var batches [][]store.PendingDelivery
+	for len(due) > 0 {
+		n := min(size, len(due))
+		batches = append(batches, due[:n])
+		due = due[n:]
+	}
+	records := make([][]store.Delivery, len(batches))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.o.Concurrency)
+	for i, b := range batches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			records[i] = e.sendBatch(ctx, b)
+		}()
+	}
+	wg.Wait()
+	var all []store.Delivery
+	for _, r := range records {
+		all = append(all, r...)
+	}
+	// Record even when ctx ended mid-round: what the platform confirmed
+	// must not be sent again after a restart.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.o.Store.Record(rctx, e.o.Site, e.o.Destination, all); err != nil {
+		return 0, err
+	}
+	e.forgetRawIPs(rctx, all)
+	return len(all), nil
+}
+
+// sendBatch sends one batch and returns its records with the outcomes.
+func (e *Engine) sendBatch(ctx context.Context, batch []store.PendingDelivery) []store.Delivery {
+	items := make([]Item, len(batch))
+	for i := range batch {
+		items[i] = e.item(ctx, &batch[i])
+	}
+	start := time.Now()
+	outcomes, err := e.o.Platform.Send(ctx, items)
+	if e.o.Metrics != nil {
+		e.o.Metrics.latency.WithLabelValues(e.o.Site, e.o.Destination).Observe(time.Since(start).Seconds())
+	}
+	if err == nil && len(outcomes) != len(items) {
+		err = fmt.Errorf("platform answered %d outcomes for %d events", len(outcomes), len(items))
+	}
+	if err != nil {
+		return e.batchFailed(batch, AsError(err))
+	}
+	e.requestResult("ok")
+	e.clearAuth()
+	records := make([]store.Delivery, len(batch))
+	for i := range batch {
+		records[i] = e.outcome(batch[i].Delivery, outcomes[i])
+	}
+	return records
+}
+
+// item builds what the platform gets for one delivery: the mapped name,
+// the raw IP when sealed for it, and the sale a refund adjusts.
+func (e *Engine) item(ctx context.Context, p *store.PendingDelivery) Item {
+	it := Item{Event: p.Event, Name: p.Delivery.SendAs}
+	if len(p.Event.RawIPSealed) > 0 && e.o.OpenIP != nil {
+		ip, err := e.o.OpenIP(p.Event.RawIPSealed)
+		if err != nil {
+			e.log.Warn("cannot open the sealed IP; sending without it", "event_id", p.Event.EventID, "err", err)
+		} else {
+			it.Event.RawIP = ip
+		}
+	}
+	it.Event.RawIPSealed = nil
+	if adjusts(&p.Event) {
+		orig, ok, err := e.o.Store.OrderConversion(ctx, e.o.Site, p.Event.OrderID)
+		if err != nil {
+			e.log.Warn("cannot look up the sale a refund adjusts", "event_id", p.Event.EventID, "err", err)
+		} else if ok {
+			it.Original = &orig
+		}
+	}
+	return it
+}
+
+// adjusts reports whether e changes an earlier sale.
+func adjusts(e *event.Event) bool {
+	return (e.Name == "refund" || e.Name == "cancel") && e.OrderID != ""
+}
+
+// batchFailed turns a whole-batch failure into a record per delivery.
+func (e *Engine) batchFailed(batch []store.PendingDelivery, fe *Error) []store.Delivery {
+	e.requestResult(fe.Kind.String())
+	records := make([]store.Delivery, len(batch))
+	switch fe.Kind {
+	case Auth:
+		e.setAuth(fe.Message)
+		// Not an attempt that counts towards giving up: the platform never
+		// looked at the events, and fixing the Secret should send them.
+		for i := range batch {
+			d := batch[i].Delivery
+			d.Reason = "credentials rejected: " + Truncate(fe.Message, 300)
+			d.NextAttemptAt = e.o.Now().Add(e.o.AuthRetry)
+			records[i] = d
+		}
+		e.count(store.DeliveryPending, reasonAuth, len(batch))
+	case Permanent:
+		for i := range batch {
+			records[i] = e.outcome(batch[i].Delivery, Outcome{Status: Failed, Reason: fe.Error()})
+		}
+	default:
+		for i := range batch {
+			records[i] = e.outcome(batch[i].Delivery, Outcome{Status: Retry, Reason: fe.Error(), RetryAfter: fe.RetryAfter})
+		}
+	}
+	return records
+}
+
+// outcome applies one item's outcome to its record.
+func (e *Engine) outcome(d store.Delivery, o Outcome) store.Delivery {
+	d.Attempts++
+	d.Reason = Truncate(o.Reason, 500)
+	switch o.Status {
+	case Sent:
+		d.Status, d.Reason, d.ResponseID = store.DeliverySent, "", o.ResponseID
+		e.count(store.DeliverySent, reasonNone, 1)
+	case Failed:
+		d.Status = store.DeliveryFailed
+		e.count(store.DeliveryFailed, reasonRejected, 1)
+		e.log.Warn("event rejected", "event_id", d.EventID, "reason", d.Reason)
+	default:
+		if d.Attempts >= e.o.MaxAttempts {
+			d.Status = store.DeliveryFailed
+			d.Reason = Truncate(fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, o.Reason), 500)
+			e.count(store.DeliveryFailed, reasonGaveUp, 1)
+			e.log.Warn("giving up on event", "event_id", d.EventID, "attempts", d.Attempts, "reason", o.Reason)
+			break
+		}
+		d.Status = store.DeliveryPending
+		d.NextAttemptAt = e.o.Now().Add(e.backoff(d.Attempts, o.RetryAfter))
+		e.count(store.DeliveryPending, reasonRetry, 1)
+	}
+	return d
+}
+
+func (e *Engine) requestResult(result string) {
+	if e.o.Metrics != nil {
+		e.o.Metrics.requests.WithLabelValues(e.o.Site, e.o.Destination, result).Inc()
+	}
+}
+
+// setAuth marks the engine unready with the platform's message, logging it
+// when it changes (the message is the platform's, never the secret).
+func (e *Engine) setAuth(msg string) {
+	msg = Truncate(msg, 300)
+	if prev := e.authErr.Swap(&msg); prev == nil || *prev != msg {
+		e.log.Error("the platform rejects the credentials; fix the credentials Secret", "platform_message", msg)
+	}
+}
+
+func (e *Engine) clearAuth() {
+	if e.authErr.Swap(nil) != nil {
+		e.log.Info("the platform accepts the credentials again")
+	}
+}
+
+// forgetRawIPs drops the sealed IPs of events this round finished.
+func (e *Engine) forgetRawIPs(ctx context.Context, records []store.Delivery) {
+	if len(e.o.IPDestinations) == 0 {
+		return
+	}
+	var ids []string
+	for _, r := range records {
+		if r.Status != store.DeliveryPending {
+			ids = append(ids, r.EventID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := e.o.Store.ForgetRawIPs(ctx, e.o.Site, ids, e.o.IPDestinations); err != nil {
+		e.log.Warn("cannot drop delivered events' raw IPs; retention drops them later", "err", err)
+	}
+}
+
+// statsLoop refreshes the backlog and lag gauges.
+func (e *Engine) statsLoop(ctx context.Context) {
+	if e.o.Metrics == nil {
+		return
+	}
+	for ctx.Err() == nil {
+		st, err := e.o.Store.DeliveryStats(ctx, e.o.Site, e.o.Destination)
+		if err == nil {
+			lag := 0.0
+			if !st.OldestPending.IsZero() {
+				lag = e.o.Now().Sub(st.OldestPending).Seconds()
+			}
+			e.o.Metrics.backlog.WithLabelValues(e.o.Site, e.o.Destination).Set(float64(st.Pending))
+			e.o.Metrics.lag.WithLabelValues(e.o.Site, e.o.Destination).Set(max(lag, 0))
+		}
+		sleep(ctx, 5*time.Second)
+	}
+}
