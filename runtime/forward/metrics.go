@@ -20,12 +20,12 @@ type Metrics struct {
 // Reasons of the events counter: a small fixed set, because a platform's
 // messages are free text and would explode the series.
 const (
-	reasonNone      = ""
-	reasonConsent   = "consent"
-	reasonRejected  = "rejected"  // failed before sending, or by the platform, permanently
-	reasonGaveUp    = "gave_up"   // transient failures until MaxAttempts
-	reasonRetry     = "retry"     // a transient failure, to be retried
-	reasonAuth      = "auth"      // the platform rejected the credentials
+	reasonNone     = ""
+	reasonConsent  = "consent"
+	reasonRejected = "rejected" // failed before sending, or by the platform, permanently
+	reasonGaveUp   = "gave_up"  // transient failures until MaxAttempts
+	reasonRetry    = "retry"    // a transient failure, to be retried
+	reasonAuth     = "auth"     // the platform rejected the credentials
 )
 
 // NewMetrics registers the forwarder metrics on reg.
