@@ -36,6 +36,10 @@ func destinationSpecHash(d *v1alpha1.Destination) string {
 	return hashBytes(data)
 }
 
+// forwarderProgressDeadline is how long a forwarder pod may take to become
+// ready before its Destination reports it: a start takes a few seconds.
+const forwarderProgressDeadline = 120
+
 // buildForwarderDeployment is the Deployment <site>-fwd-<destination>. One
 // replica (a forwarder owns its cursor), Recreate so two never overlap,
 // zero while paused.
@@ -65,6 +69,10 @@ func buildForwarderDeployment(in forwarderInputs) *appsv1ac.DeploymentApplyConfi
 		WithSpec(appsv1ac.DeploymentSpec().
 			WithReplicas(replicas).
 			WithStrategy(appsv1ac.DeploymentStrategy().WithType("Recreate")).
+			// A forwarder that cannot become ready (credentials rejected)
+			// shows as ForwarderNotReady after this, not after the
+			// default ten minutes.
+			WithProgressDeadlineSeconds(forwarderProgressDeadline).
 			WithSelector(metav1LabelSelector(map[string]string{
 				LabelName: "trackstack", LabelComponent: ComponentForwarder,
 				LabelSite: s.Name, LabelDestination: d.Name,

@@ -65,11 +65,13 @@ func (r *DestinationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 // destinationRun is one pass of the Destination reconciler.
 type destinationRun struct {
-	r           *DestinationReconciler
-	dest        *v1alpha1.Destination
-	site        *v1alpha1.TrackingSite
-	secretHash  string
-	waiting     string
+	r          *DestinationReconciler
+	dest       *v1alpha1.Destination
+	site       *v1alpha1.TrackingSite
+	secretHash string
+	waiting    string
+	// notReady says why the rolled-out forwarder has no ready pod.
+	notReady    string
 	forwarderNS types.NamespacedName
 }
 
@@ -139,8 +141,41 @@ func (run *destinationRun) observeRollout(ctx context.Context) error {
 		run.waiting = fmt.Sprintf("waiting for Deployment %s to appear", run.forwarderNS.Name)
 		return client.IgnoreNotFound(err)
 	}
+	if msg := forwarderNotReady(&dep); msg != "" {
+		run.notReady = msg
+		return nil
+	}
 	run.waiting = deploymentWaiting(&dep)
 	return nil
+}
+
+// forwarderNotReady says why a forwarder that has rolled out its current
+// template has no ready pod, or "" when it has one or is still rolling
+// out. The Deployment controller tells the two apart: Progressing reads
+// NewReplicaSetAvailable once a pod of the template was ready (so a pod
+// that stopped being ready fails its probe now), and ProgressDeadlineExceeded
+// when no pod became ready within the deadline.
+func forwarderNotReady(d *appsv1.Deployment) string {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	st := d.Status
+	if want == 0 || st.ObservedGeneration < d.Generation || st.UpdatedReplicas < want ||
+		st.Replicas > st.UpdatedReplicas || st.AvailableReplicas >= want {
+		return ""
+	}
+	for _, c := range st.Conditions {
+		if c.Type != appsv1.DeploymentProgressing {
+			continue
+		}
+		if c.Reason == "NewReplicaSetAvailable" || c.Reason == "ProgressDeadlineExceeded" {
+			return fmt.Sprintf("forwarder %s is not ready: its readiness probe fails "+
+				"(the platform may reject the credentials, or the store is down); "+
+				"kubectl logs deployment/%s says why", d.Name, d.Name)
+		}
+	}
+	return ""
 }
 
 // conclude turns the pass into an outcome.
@@ -149,6 +184,8 @@ func (run *destinationRun) conclude(err error) outcome {
 		return o
 	}
 	switch {
+	case run.notReady != "":
+		return degraded(v1alpha1.ReasonForwarderNotReady, run.notReady)
 	case run.waiting != "":
 		return progressing(v1alpha1.ReasonProgressing, run.waiting)
 	case run.dest.Spec.Paused:

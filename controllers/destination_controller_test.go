@@ -123,3 +123,62 @@ func TestDestinationWithoutSite(t *testing.T) {
 	newSite(t, ns, "later")
 	waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 }
+
+// TestDestinationForwarderNotReady: a forwarder that rolled out but whose
+// pod fails its readiness probe (the platform rejects the credentials)
+// makes the Destination Ready=False with ForwarderNotReady, both when the
+// pod was ready once and when none became ready before the deadline; a
+// rollout still starting stays progressing.
+func TestDestinationForwarderNotReady(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, false)
+	createSecret(t, ns, "pg", map[string]string{"uri": "postgres://db"})
+	newSite(t, ns, "shop")
+	createSecret(t, ns, "meta", map[string]string{"accessToken": "tok"})
+	d := metaDestination(ns, "capi", "shop", "meta")
+	g.Expect(k8sClient.Create(ctx, d)).To(Succeed())
+
+	fwd := &appsv1.Deployment{}
+	g.Eventually(func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-fwd-capi"}, fwd)
+	}, timeout, interval).Should(Succeed())
+	g.Expect(*fwd.Spec.ProgressDeadlineSeconds).To(Equal(int32(forwarderProgressDeadline)))
+
+	setStatus := func(available int32, progressingReason string) {
+		t.Helper()
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(fwd), fwd)).To(Succeed())
+		fwd.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: fwd.Generation, Replicas: 1, UpdatedReplicas: 1,
+			ReadyReplicas: available, AvailableReplicas: available, UnavailableReplicas: 1 - available,
+			Conditions: []appsv1.DeploymentCondition{{
+				Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: progressingReason,
+				LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now(),
+			}},
+		}
+		if progressingReason == "ProgressDeadlineExceeded" {
+			fwd.Status.Conditions[0].Status = corev1.ConditionFalse
+		}
+		g.Expect(k8sClient.Status().Update(ctx, fwd)).To(Succeed())
+	}
+
+	// A pod of the new template starting: progressing, not failed.
+	setStatus(0, "ReplicaSetUpdated")
+	waitCondition(t, d, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonProgressing)
+
+	// Ready once: Ready.
+	setStatus(1, "NewReplicaSetAvailable")
+	waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+
+	// Its probe fails now: not ready, saying where to look.
+	setStatus(0, "NewReplicaSetAvailable")
+	cond := waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonForwarderNotReady)
+	g.Expect(cond.Message).To(ContainSubstring("readiness probe fails"))
+	g.Expect(cond.Message).To(ContainSubstring("kubectl logs deployment/shop-fwd-capi"))
+
+	// Recovered, then a new template that never became ready in time.
+	setStatus(1, "NewReplicaSetAvailable")
+	waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+	setStatus(0, "ProgressDeadlineExceeded")
+	waitCondition(t, d, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonForwarderNotReady)
+}

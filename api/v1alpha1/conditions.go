@@ -49,6 +49,11 @@ const (
 	ReasonSuspended = "Suspended"
 	// ReasonPaused means a Destination is paused (spec.paused); its forwarder is scaled to zero.
 	ReasonPaused = "Paused"
+	// ReasonForwarderNotReady means a Destination's forwarder runs its
+	// current spec but its pod is not ready: its readiness probe fails,
+	// most often because the platform rejects the credentials (the
+	// forwarder's log has the platform's message) or the store is down.
+	ReasonForwarderNotReady = "ForwarderNotReady"
 	// ReasonJobFailed means the last retention Job failed.
 	ReasonJobFailed = "JobFailed"
 )
