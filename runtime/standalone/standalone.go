@@ -115,9 +115,11 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if s.ln, err = net.Listen("tcp", o.Listen); err != nil {
 		return nil, fmt.Errorf("while listening on %s: %w", o.Listen, err)
 	}
+	// The returns below give a nil *Server: close the one built so far.
+	built := s
 	defer func() {
 		if err != nil {
-			s.Close()
+			built.Close()
 		}
 	}()
 	listenHost := s.setURL()
