@@ -39,3 +39,9 @@ func RuntimeConfigMapName(site string) string { return runtimeConfigMapName(site
 
 // KeysSecretName is the name of a site's generated keys Secret.
 func KeysSecretName(site string) string { return keysSecretName(site) }
+
+// ForwarderPodSpec returns the pod spec of a Destination's forwarder
+// Deployment as the operator applies it.
+func ForwarderPodSpec(dest *v1alpha1.Destination, site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
+	return buildForwarderDeployment(forwarderInputs{dest: dest, site: site, opts: opts}).Spec.Template.Spec
+}
