@@ -32,6 +32,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"collect", "--help"}, []string{"-config", "-listen", "-root", "-skip-migrations", "-trusted-proxies", "-drain-delay", "-shutdown-timeout", "-debug-listen", "-log-level", "TRACKSTACK_LISTEN", "/etc/trackstack/config/config.yaml"}},
 		{[]string{"migrate", "-h"}, []string{"-config", "-root", "-timeout", "-log-level", "TRACKSTACK_CONFIG"}},
 		{[]string{"standalone", "--help"}, []string{"-f ", "-listen", "-data", "-shutdown-timeout", "TRACKSTACK_ADMIN_PASSWORD", "TRACKSTACK_INGEST_KEY", "/api/v1/sites/<site>/events", "127.0.0.1:8080"}},
+		{[]string{"forward", "--help"}, []string{"-destination", "-listen", "-backfill-since", "-replay", "-event-id", "-skip-migrations", "-root", "TRACKSTACK_DESTINATION", "creation time"}},
 		{[]string{"version", "--help"}, []string{"Usage: trackstack version"}},
 		{[]string{"help", "collect"}, []string{"Usage: trackstack collect"}},
 	} {
@@ -51,7 +52,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	code, out, _ := runCmd(context.Background(), nil, "help")
-	for _, sub := range []string{"collect", "migrate", "standalone", "version", "Exit codes"} {
+	for _, sub := range []string{"collect", "forward", "migrate", "standalone", "version", "Exit codes"} {
 		if code != exitOK || !strings.Contains(out, sub) {
 			t.Errorf("trackstack help (exit %d) lacks %s:\n%s", code, sub, out)
 		}
@@ -123,6 +124,10 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"bad env duration", []string{"collect", "--config", good}, map[string]string{"TRACKSTACK_DRAIN_DELAY": "5"}, []string{"TRACKSTACK_DRAIN_DELAY"}},
 		{"bad log level", []string{"migrate", "--config", good, "--log-level", "loud"}, nil, []string{"log-level"}},
 		{"bad trusted proxy", []string{"collect", "--config", good, "--trusted-proxies", "10.0.0.0/8,nowhere"}, nil, []string{`"nowhere" is not a CIDR`}},
+		{"forward without destination", []string{"forward", "--config", good}, nil, []string{"--destination is required"}},
+		{"forward to an unknown destination", []string{"forward", "--config", good, "--destination", "meta"}, nil, []string{`destination "meta" is not in`, "it has: none"}},
+		{"forward with a bad backfill time", []string{"forward", "--config", good, "--destination", "meta", "--backfill-since", "yesterday"}, nil, []string{`--backfill-since "yesterday" is not RFC 3339`}},
+		{"event id without replay", []string{"forward", "--config", good, "--destination", "meta", "--event-id", "e1"}, nil, []string{"--event-id goes with --replay"}},
 		{"standalone without files", []string{"standalone"}, nil, []string{"-f is required"}},
 		{"standalone with a bad file", []string{"standalone", "-f", badSite, "--data", filepath.Join(dir, "data")}, nil, []string{"a.yaml (document 1)", `unknown field "spec.domain"`}},
 	} {
