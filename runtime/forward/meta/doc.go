@@ -38,7 +38,10 @@ present. test_event_code is the settings block's testEventCode.
 	search          Search
 	subscribe       Subscribe
 	contact         Contact
-	pageview        PageView
+
+Page views are not sent unless the Destination maps them (pageview →
+PageView): every page view server-side costs requests and rate limit for
+little gain over the browser pixel.
 
 # Rejected before sending
 

@@ -71,6 +71,9 @@ func New(d config.Destination, creds forward.Credentials, client *http.Client) (
 func (p *Platform) MaxBatch() int { return MaxEvents }
 
 // DefaultEvents maps trackstack's event names to Meta's standard events.
+// Page views are left out: sending every one server-side costs requests
+// and rate limit for little gain over the browser pixel; a Destination that
+// wants them maps pageview to PageView itself.
 func (p *Platform) DefaultEvents() map[string]string {
 	return map[string]string{
 		"purchase":         "Purchase",
@@ -83,7 +86,6 @@ func (p *Platform) DefaultEvents() map[string]string {
 		"search":           "Search",
 		"subscribe":        "Subscribe",
 		"contact":          "Contact",
-		"pageview":         "PageView",
 	}
 }
 
@@ -145,7 +147,7 @@ func (p *Platform) post(ctx context.Context, body request) (*success, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading Meta's answer: " + transportError(err).Message}
+		return nil, &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading Meta's answer: " + err.Error()}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, classify(resp, data)

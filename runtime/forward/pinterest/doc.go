@@ -31,10 +31,13 @@ lead, page_visit, search, signup, view_category, watch_video.
 	lead           lead
 	signup         signup
 	search         search
-	pageview       page_visit
 	view_item      page_visit
 	view_category  view_category
 	watch_video    watch_video
+
+Plain page views are not sent unless the Destination maps them (pageview →
+page_visit): every page view server-side costs requests and rate limit for
+little gain over the browser tag.
 
 # Rejected before sending
 

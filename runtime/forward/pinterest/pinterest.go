@@ -62,7 +62,8 @@ func New(d config.Destination, creds forward.Credentials, client *http.Client) (
 // MaxBatch is Pinterest's limit of events per request.
 func (p *Platform) MaxBatch() int { return MaxEvents }
 
-// DefaultEvents maps trackstack's event names to Pinterest's.
+// DefaultEvents maps trackstack's event names to Pinterest's. Plain page
+// views are left out (see the package doc).
 func (p *Platform) DefaultEvents() map[string]string {
 	return map[string]string{
 		"purchase":      "checkout",
@@ -70,7 +71,6 @@ func (p *Platform) DefaultEvents() map[string]string {
 		"lead":          "lead",
 		"signup":        "signup",
 		"search":        "search",
-		"pageview":      "page_visit",
 		"view_item":     "page_visit",
 		"view_category": "view_category",
 		"watch_video":   "watch_video",
@@ -144,7 +144,7 @@ func (p *Platform) post(ctx context.Context, data []serverEvent) (*answer, strin
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, "", &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading Pinterest's answer: " + transportError(err).Message}
+		return nil, "", &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading Pinterest's answer: " + err.Error()}
 	}
 	rid := resp.Header.Get("x-pinterest-rid")
 	var a answer

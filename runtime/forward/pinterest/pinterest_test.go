@@ -325,3 +325,16 @@ func TestNoSecretInErrors(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestDefaultEvents: every default maps to a name Pinterest accepts.
+func TestDefaultEvents(t *testing.T) {
+	p := &Platform{}
+	for from, to := range p.DefaultEvents() {
+		if !eventNames[to] || !pinterestfake.EventNames[to] {
+			t.Errorf("%s maps to %q, not a Pinterest event name", from, to)
+		}
+	}
+	if p.DefaultEvents()["purchase"] != "checkout" {
+		t.Error("purchase does not map to checkout")
+	}
+}

@@ -142,7 +142,7 @@ func (p *Platform) post(ctx context.Context, body request) (string, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return "", &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading TikTok's answer: " + transportError(err).Message}
+		return "", &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "while reading TikTok's answer: " + err.Error()}
 	}
 	var a answer
 	jsonErr := json.Unmarshal(data, &a)

@@ -151,3 +151,33 @@ func TestFailNext(t *testing.T) {
 		t.Fatalf("requests %d, events %d", f.Requests(), len(f.Events()))
 	}
 }
+
+// TestConcurrent: the fake is shared by parallel senders (run with -race).
+func TestConcurrent(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	raw, _ := json.Marshal(events(goodEvent()))
+	const n = 20
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			resp, err := srv.Client().Post(srv.URL+"/v26.0/"+pixel+"/events", "application/json", strings.NewReader(string(raw)))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Requests() != n || len(f.Events()) != n {
+		t.Fatalf("requests %d, events %d; want %d each", f.Requests(), len(f.Events()), n)
+	}
+}

@@ -2,6 +2,7 @@ package pinterestfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -161,5 +162,37 @@ func TestFailNext(t *testing.T) {
 	}
 	if f.Requests() != 3 || len(f.Events()) != 1 {
 		t.Fatalf("requests %d, events %d", f.Requests(), len(f.Events()))
+	}
+}
+
+// TestConcurrent: the fake is shared by parallel senders (run with -race).
+func TestConcurrent(t *testing.T) {
+	f := newFake(t)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	raw, _ := json.Marshal(map[string]any{"data": []any{goodEvent()}})
+	const n = 20
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(string(raw)))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := srv.Client().Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Requests() != n || len(f.Events()) != n {
+		t.Fatalf("requests %d, events %d; want %d each", f.Requests(), len(f.Events()), n)
 	}
 }

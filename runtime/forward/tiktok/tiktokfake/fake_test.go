@@ -2,6 +2,7 @@ package tiktokfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -129,5 +130,39 @@ func TestFailNext(t *testing.T) {
 	}
 	if f.Requests() != 3 || len(f.Events()) != 1 {
 		t.Fatalf("requests %d, events %d", f.Requests(), len(f.Events()))
+	}
+}
+
+// TestConcurrent: the fake is shared by parallel senders (run with -race).
+func TestConcurrent(t *testing.T) {
+	f := New(pixel, token)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	raw, _ := json.Marshal(goodBody())
+	const n = 20
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+track, strings.NewReader(string(raw)))
+			req.Header.Set("Access-Token", token)
+			resp, err := srv.Client().Do(req)
+			if err == nil {
+				var a Answer
+				err = json.NewDecoder(resp.Body).Decode(&a)
+				resp.Body.Close()
+				if err == nil && a.Code != CodeOK {
+					err = fmt.Errorf("code %d: %s", a.Code, a.Message)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Requests() != n || len(f.Events()) != n {
+		t.Fatalf("requests %d, events %d; want %d each", f.Requests(), len(f.Events()), n)
 	}
 }
