@@ -115,6 +115,10 @@ func clientOf(ev event.Event) (client, error) {
 		AdUserData:        consentValue(ev.Consent.AdUserData),
 		AdPersonalization: consentValue(ev.Consent.AdPersonalization),
 	}
+	if c.Consent.AdUserData == "DENIED" {
+		// The visitor refused their data being used for ads: keep it home.
+		return c, nil
+	}
 	if e := ev.User.GoogleEmail(); enrich.IsSHA256Hex(e) {
 		c.Email = strings.ToLower(e)
 	}

@@ -23,7 +23,8 @@ group that would exceed it is split.
     the event signalled them.
   - user_data: sha256_email_address [User.GoogleEmail()] and
     sha256_phone_number [User.PhoneE164SHA256] (Google's normalization,
-    E.164 phone with "+"), only values that are SHA-256 hex digests.
+    E.164 phone with "+"), only values that are SHA-256 hex digests, and
+    never when the visitor denied ad_user_data.
   - events[].timestamp_micros: the event's time. GA4 accepts events at most
     72 hours old; older ones are Failed before sending. A time in the future
     (clock skew) is sent as now.

@@ -402,3 +402,38 @@ func TestDefaultEventsAreValidGA4Names(t *testing.T) {
 		t.Errorf("lead → %q", got)
 	}
 }
+
+func TestUserDataStaysHomeWhenAdUserDataIsDenied(t *testing.T) {
+	fake := ga4fake.New(measurementID, apiSecret)
+	p := newPlatform(t, serve(t, fake).URL, false)
+	it := purchase("1", "1.2", 5)
+	it.Event.Consent.AdUserData = event.Denied
+	it.Event.User = event.User{EmailSHA256: enrich.SHA256Hex("john_smith@gmail.com"), PhoneE164SHA256: enrich.SHA256Hex("+16505551212")}
+	if out, err := p.Send(context.Background(), []forward.Item{it}); err != nil || out[0].Status != forward.Sent {
+		t.Fatalf("%v %+v", err, out)
+	}
+	got := fake.Events()[0]
+	if got.UserData != nil || got.Consent["ad_user_data"] != "DENIED" {
+		t.Errorf("user_data %v consent %v, want no user data and the denial sent", got.UserData, got.Consent)
+	}
+}
+
+func TestConcurrentSends(t *testing.T) {
+	fake := ga4fake.New(measurementID, apiSecret)
+	p := newPlatform(t, serve(t, fake).URL, false)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			_, err := p.Send(context.Background(), []forward.Item{purchase(fmt.Sprint(g), fmt.Sprint(g)+".1", 1)})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(fake.Events()); n != 8 {
+		t.Errorf("events = %d, want 8", n)
+	}
+}

@@ -206,3 +206,23 @@ func TestNewRejectsIncompleteSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentSends(t *testing.T) {
+	fake := onesignalfake.New(appID, apiKey)
+	p := newPlatform(t, serve(t, fake).URL)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			_, err := p.Send(context.Background(), []forward.Item{sale("e" + string(rune('a'+g)))})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(fake.Notifications()); n != 8 {
+		t.Errorf("notifications = %d, want 8", n)
+	}
+}

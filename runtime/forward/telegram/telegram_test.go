@@ -205,3 +205,27 @@ func TestNewRejectsIncompleteSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentSends(t *testing.T) {
+	fake := telegramfake.New(token, chat)
+	p := newPlatform(t, serve(t, fake).URL)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := p.Send(context.Background(), []forward.Item{sale()})
+			errs <- err
+		}()
+	}
+	ids := map[int64]bool{}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for _, m := range fake.Messages() {
+		ids[m.MessageID] = true
+	}
+	if len(ids) != 8 {
+		t.Errorf("%d distinct messages, want 8", len(ids))
+	}
+}

@@ -214,3 +214,23 @@ func TestNewRejectsIncompleteSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentSends(t *testing.T) {
+	fake := webhookfake.New(secret)
+	p := newPlatform(t, serve(t, fake).URL)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			_, err := p.Send(context.Background(), []forward.Item{item("e" + string(rune('a'+g)))})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(fake.Events()); n != 8 || fake.Duplicates() != 0 {
+		t.Errorf("events = %d, duplicates %d; want 8 and 0", n, fake.Duplicates())
+	}
+}
