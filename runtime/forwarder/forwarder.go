@@ -68,7 +68,7 @@ func Engine(o Options, d *config.Destination) (*forward.Engine, error) {
 		OpenIP:      o.OpenIP,
 	}
 	for _, other := range o.Config.Destinations {
-		if matchesOnIP(other.Type) {
+		if MatchesOnIP(other.Type) {
 			eo.IPDestinations = append(eo.IPDestinations, other.Name)
 		}
 	}
