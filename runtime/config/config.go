@@ -299,3 +299,25 @@ func (r *Runtime) Destination(name string) (*Destination, bool) {
 	}
 	return nil, false
 }
+
+// MatchesOnIP reports whether the destination sends the visitor's raw IP to
+// its platform (Meta, TikTok, and Pinterest for events without an email):
+// the collector then keeps the raw IP sealed until such destinations have
+// delivered the event.
+func (d *Destination) MatchesOnIP() bool {
+	switch d.Type {
+	case v1alpha1.DestinationMeta, v1alpha1.DestinationTikTok, v1alpha1.DestinationPinterest:
+		return true
+	}
+	return false
+}
+
+// NeedsRawIP reports whether any destination of the site matches on the IP.
+func (r *Runtime) NeedsRawIP() bool {
+	for i := range r.Destinations {
+		if r.Destinations[i].MatchesOnIP() {
+			return true
+		}
+	}
+	return false
+}

@@ -68,7 +68,7 @@ func Engine(o Options, d *config.Destination) (*forward.Engine, error) {
 		OpenIP:      o.OpenIP,
 	}
 	for _, other := range o.Config.Destinations {
-		if MatchesOnIP(other.Type) {
+		if other.MatchesOnIP() {
 			eo.IPDestinations = append(eo.IPDestinations, other.Name)
 		}
 	}

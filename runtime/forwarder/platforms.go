@@ -44,15 +44,3 @@ func platform[P forward.Platform](p P, err error) (forward.Platform, error) {
 	}
 	return p, nil
 }
-
-// MatchesOnIP reports whether a destination type sends the visitor's raw
-// IP (so the collector seals it, and the forwarders drop it once every
-// such destination delivered the event). Pinterest takes the IP with the
-// user agent when an event has no email.
-func MatchesOnIP(typ string) bool {
-	switch typ {
-	case v1alpha1.DestinationMeta, v1alpha1.DestinationTikTok, v1alpha1.DestinationPinterest:
-		return true
-	}
-	return false
-}
