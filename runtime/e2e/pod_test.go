@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -128,13 +129,16 @@ func podFiles(t *testing.T, root string, pod *corev1ac.PodSpecApplyConfiguration
 	}
 }
 
-// collectProcess is `trackstack collect` running on a pod's files.
-type collectProcess struct {
+// podProcess is the runtime binary running on a pod's files.
+type podProcess struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *lockedBuffer
 	exited chan error
 }
+
+// collectProcess is `trackstack collect` running on a pod's files.
+type collectProcess = podProcess
 
 // startCollect renders site with the operator's builders, writes the
 // collector pod's mounted files under a temp root (the storage Secret
@@ -142,11 +146,24 @@ type collectProcess struct {
 // environment, plus --root and a free --listen address.
 func startCollect(t *testing.T, bin string, site *v1alpha1.TrackingSite, dsn string) (p *collectProcess, keys map[string][]byte) {
 	t.Helper()
-	cmData, keys, err := controllers.RenderSiteObjects(site, nil, nil)
+	return startCollectWith(t, bin, site, nil, dsn)
+}
+
+// startCollectWith is startCollect for a site with Destinations.
+func startCollectWith(t *testing.T, bin string, site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, dsn string) (p *collectProcess, keys map[string][]byte) {
+	t.Helper()
+	cmData, keys, err := controllers.RenderSiteObjects(site, dests, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pod := controllers.CollectorPodSpec(site, controllers.Options{RuntimeImage: "trackstack:e2e"})
+	p = startPod(t, bin, "collector", pod, siteObjects(site, cmData, keys, dsn))
+	p.waitReady(t)
+	return p, keys
+}
+
+// siteObjects are the ConfigMap and Secrets a site's pods mount.
+func siteObjects(site *v1alpha1.TrackingSite, cmData map[string]string, keys map[string][]byte, dsn string) map[string]map[string][]byte {
 	ref := site.Spec.Storage.Postgres.SecretRef
 	objects := map[string]map[string][]byte{
 		controllers.RuntimeConfigMapName(site.Name): {},
@@ -156,6 +173,14 @@ func startCollect(t *testing.T, bin string, site *v1alpha1.TrackingSite, dsn str
 	for k, v := range cmData {
 		objects[controllers.RuntimeConfigMapName(site.Name)][k] = []byte(v)
 	}
+	return objects
+}
+
+// startPod writes the pod's mounted files under a temp root and starts the
+// binary with the first container's own arguments and environment, plus
+// --root and a free --listen address. It does not wait for readiness.
+func startPod(t *testing.T, bin, name string, pod *corev1ac.PodSpecApplyConfiguration, objects map[string]map[string][]byte) *podProcess {
+	t.Helper()
 	root := t.TempDir()
 	podFiles(t, root, pod, objects)
 
@@ -173,7 +198,7 @@ func startCollect(t *testing.T, bin string, site *v1alpha1.TrackingSite, dsn str
 		}
 		env = append(env, *e.Name+"="+v)
 	}
-	p = &collectProcess{url: "http://" + addr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &podProcess{url: "http://" + addr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = env // nothing from the test's environment
 	p.cmd.Stderr = p.stderr
@@ -185,25 +210,39 @@ func startCollect(t *testing.T, bin string, site *v1alpha1.TrackingSite, dsn str
 		p.cmd.Process.Kill()
 		<-p.exited
 		if t.Failed() {
-			t.Logf("collector logs:\n%s", p.stderr.String())
+			t.Logf("%s logs:\n%s", name, p.stderr.String())
 		}
 	})
+	return p
+}
+
+// waitReady waits until /readyz answers 200.
+func (p *podProcess) waitReady(t *testing.T) {
+	t.Helper()
+	p.waitStatus(t, "/readyz", http.StatusOK)
+}
+
+// waitStatus waits until path answers status, failing if the process exits.
+func (p *podProcess) waitStatus(t *testing.T, path string, status int) string {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get(p.url + "/readyz")
+		res, err := http.Get(p.url + path)
 		if err == nil {
+			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p, keys
+			if res.StatusCode == status {
+				return string(body)
 			}
 		}
 		select {
 		case err := <-p.exited:
-			t.Fatalf("collector exited before it was ready: %v\n%s", err, p.stderr.String())
+			p.exited <- err
+			t.Fatalf("process exited before %s answered %d: %v\n%s", path, status, err, p.stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("collector not ready: %v\n%s", err, p.stderr.String())
+			t.Fatalf("%s did not answer %d: %v\n%s", path, status, err, p.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -54,8 +54,8 @@ type Options struct {
 	// with full jitter, at most max (defaults 2s and 4h). A platform's
 	// Retry-After wins when it asks for longer.
 	BackoffBase, BackoffMax time.Duration
-	// AuthRetry is how often a destination whose credentials are rejected
-	// tries again (default 1m).
+	// AuthRetry is how long a destination whose credentials were rejected
+	// waits before it tries again (default 1m).
 	AuthRetry time.Duration
 }
 
@@ -95,6 +95,9 @@ type Engine struct {
 
 	// authErr is the platform's message while it rejects the credentials.
 	authErr atomic.Pointer[string]
+	// authUntil (unix ns) pauses sending after the platform rejected the
+	// credentials, until AuthRetry has passed.
+	authUntil atomic.Int64
 	// storeErr is set while the store fails.
 	storeErr atomic.Pointer[string]
 	// feedDone is closed after the first pass over the feed caught up.

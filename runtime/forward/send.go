@@ -32,6 +32,9 @@ func (e *Engine) sendLoop(ctx context.Context) {
 func (e *Engine) sendRound(ctx context.Context) (int, error) {
 	size := e.o.Platform.MaxBatch()
 	now := e.o.Now()
+	if until := e.authUntil.Load(); until != 0 && now.UnixNano() < until {
+		return 0, nil
+	}
 	due, err := e.o.Store.Due(ctx, e.o.Site, e.o.Destination, now, size*e.o.Concurrency)
 	if err != nil || len(due) == 0 {
 		return 0, err
@@ -136,10 +139,12 @@ func (e *Engine) batchFailed(batch []store.PendingDelivery, fe *Error) []store.D
 		e.setAuth(fe.Message)
 		// Not an attempt that counts towards giving up: the platform never
 		// looked at the events, and fixing the Secret should send them.
+		// The pause lives in memory, so a forwarder restarted with a new
+		// Secret tries at once.
+		e.authUntil.Store(e.o.Now().Add(e.o.AuthRetry).UnixNano())
 		for i := range batch {
 			d := batch[i].Delivery
 			d.Reason = "credentials rejected: " + Truncate(fe.Message, 300)
-			d.NextAttemptAt = e.o.Now().Add(e.o.AuthRetry)
 			records[i] = d
 		}
 		e.count(store.DeliveryPending, reasonAuth, len(batch))
