@@ -35,7 +35,7 @@ site among those served under the request's path. An unknown site is 404.
 	  "user_id": "…", "value": 99.5 (at most 1e12 either way), "currency": "EUR", "order_id": "1001",
 	  "url": "…", "referrer": "…", "utm": {…}, "click_ids": {"gclid": "…"},
 	  "user": {"email", "phone", "first_name", "last_name", "city", "zip", "country",
-	           "ip", "user_agent"},
+	           "em_google", "ph_e164", "ip", "user_agent"},
 	  "consent": {"ad_user_data": "granted", …}, "properties": {…} (≤ 16 KiB),
 	  "fbp": "…", "fbc": "…", "ga_client_id": "…"
 	}]}
@@ -43,7 +43,17 @@ site among those served under the request's path. An unknown site is 404.
 The key is compared in constant time against every site's key before the body
 is read; a key valid for another site than the body's is 403. user fields may
 be raw (normalized, then SHA-256 hashed, see enrich.HashUser) or already
-64-hex SHA-256 digests (passed through). user.ip and user.user_agent are the
+64-hex SHA-256 digests (passed through). Platforms normalize differently, and
+a hash cannot be re-normalized, so a raw email or phone is hashed once per
+form that differs: Meta's (email trimmed and lower-cased; phone as digits
+with the country code, "16505551212"), Google's email (also without the dots
+and "+tag" of a gmail.com or googlemail.com local part, kept only where it
+differs: "Jo.E.Smith+promo@Gmail.com" → "joesmith@gmail.com") and the E.164
+phone ("+16505551212", for Google and TikTok). A phone without "+" or "00"
+is read as a national number of user.country. A backend sending digests
+may add its own em_google and ph_e164 digests (64 hex digits, else the
+event is rejected as invalid); without them those platforms get the common
+digests. user.ip and user.user_agent are the
 end user's (never the calling backend's): the IP is stored anonymized per the
 site's privacy setting, the raw one only in Event.RawIP (memory), and the user
 agent gives the device. Refunds: send name "refund" with the refunded amount
