@@ -52,17 +52,33 @@ differs: "Jo.E.Smith+promo@Gmail.com" → "joesmith@gmail.com") and the E.164
 phone ("+16505551212", for Google and TikTok). A phone without "+" or "00"
 is read as a national number of user.country. A backend sending digests
 may add its own em_google and ph_e164 digests (64 hex digits, else the
-event is rejected as invalid); without them those platforms get the common
-digests. user.ip and user.user_agent are the
+event is rejected as invalid); without them only the common digests are
+kept. user.ip and user.user_agent are the
 end user's (never the calling backend's): the IP is stored anonymized per the
-site's privacy setting, the raw one only in Event.RawIP (memory), and the user
-agent gives the device. Refunds: send name "refund" with the refunded amount
+site's privacy setting, the raw one in Event.RawIP (memory) and sealed as
+described under Personal data, and the user agent gives the device. Refunds: send name "refund" with the refunded amount
 as a positive or negative value; it is stored negative, so summed values net
 out. Any other event with a negative value is rejected. When visitor_id is
 missing on a cookieless site, user.ip + user.user_agent give the same daily
 visitor id the browser had. Server events join the visitor's open session (and
 its channel) but never open one. There is no bot filtering on this API: the
 caller is authenticated.
+
+# Personal data
+
+What an event keeps of a person: hashes of email, phone, names, city, zip
+and country (never the raw values, which exist only while the request is
+handled); the IP anonymized per privacy.ipAnonymization; and, only for a
+site with a destination of type meta or tiktok (whose platforms match
+better on the real client IP), the raw IP of browser events and of server
+events with user.ip, sealed in Event.RawIPSealed: AES-256-GCM with the
+site's key ipSealingKey (the <site>-keys Secret, or the standalone data
+directory; package sealing), which only the collector and the forwarders
+read. A site without such a destination keeps no raw IP, and one with such
+a destination but no valid key fails to start. The sealed IP is kept until
+the forwarder has delivered the event to every such destination, then
+deleted; retention's anonymizeIPAfterDays deletes it regardless, delivered
+or not.
 
 # One event_id from the browser and the server
 
