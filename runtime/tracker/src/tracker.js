@@ -119,15 +119,25 @@
     const s = d.createElement("script");
     s.src = new URL(f + new URL(me.src).search.slice(1), me.src);
     d.head.append(s);
+    return s;
   };
   w.__tcfapi && load("tcf.js?");
   const px = C.x && (load("x.js?v=" + C.x + "&"), []);
 
+  // h.js hashes raw email and phone values into user (SHA-256 hex, one
+  // digest per platform normalization that differs); t.js loads it the first
+  // time an event carries one, so pages that never identify anyone never
+  // pay for it. h.js hands its function to trackstack.h. If h.js cannot
+  // load, the promise holds the error event instead, calling it throws, and
+  // events go without hashes.
+  let hasher;
+  const hashes = () => hasher || (hasher = new Promise((f) => (load("h.js?").onerror = api.h = f)));
+
   // emit builds an event (name defaults to type; x holds type-specific
-  // fields) and queues it once each raw {em, ph} value is hashed (SHA-256
-  // hex) into user. Raw values never leave the page; one that cannot be
-  // hashed (no crypto.subtle outside secure contexts) is left out. Memory
-  // stays bounded while consent never comes.
+  // fields) and queues it once each raw {em, ph} value is hashed into user.
+  // Raw values never leave the page; one that cannot be hashed (no
+  // crypto.subtle outside secure contexts) is left out. Memory stays
+  // bounded while consent never comes.
   const emit = async (type, name, x, raw) => {
     const a = S.a || land;
     const fbclid = a.c.fbclid;
@@ -158,22 +168,15 @@
       },
       x
     );
-    for (const k in raw) {
-      const v = raw[k];
-      if (/^(em|ph|email|phone)$/.test(k)) {
-        delete raw[k];
-        try {
-          v &&
-          (user[k[0] == "p" ? "ph" : "em"] = [
-            ...new Uint8Array(
-              await crypto.subtle.digest("SHA-256", new TextEncoder().encode(k[0] == "p" ? (v + "").replace(/\D/g, "") : (v + "").trim().toLowerCase()))
-            ),
-          ]
-            .map((b) => (b + 256).toString(16).slice(1))
-            .join(""));
-        } catch (err) {}
-      }
-    }
+    // The raw values move from raw (identify's traits, sent as props) into
+    // r, keyed e and p, before anything waits.
+    const r = {};
+    let any;
+    for (const k in raw)
+      /^(em|ph|email|phone)$/.test(k) && ((r[k[0] == "p" ? "p" : "e"] = raw[k]), delete raw[k], (any = 1));
+    try {
+      any && (await (await hashes())(r, user));
+    } catch (err) {}
     // 10 waiting send at once; a full queue drops the event and leaves the
     // sending to the timer.
     (out.length < 500 && out.push(e)) > 9 ? flush() : timer || (timer = setTimeout(flush, 1e3));
