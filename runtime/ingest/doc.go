@@ -10,7 +10,7 @@ and hands them to an EventWriter, answering only after the write.
 	POST {tracker.path}/e          browser batch (docs/tracker-protocol.md), ≤ 50 events, ≤ 64 KiB
 	OPTIONS {tracker.path}/e       CORS preflight
 	GET  {tracker.path}/p.gif?d=   pixel fallback: base64url of the same batch; always a 1×1 GIF
-	GET  {tracker.path}/t.js       the tracker's files (Options.Script): t.js, x.js, tcf.js, …
+	GET  {tracker.path}/t.js       the tracker's files (Options.Script): t.js, x.js, tcf.js, h.js
 	POST /v1/events                server-side API, bearer ingest key, ≤ 500 events, ≤ 1 MiB
 	                               (Content-Encoding: gzip accepted, ≤ 1 MiB once inflated)
 	GET  /healthz                  200 while the process serves

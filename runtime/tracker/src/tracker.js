@@ -4,8 +4,8 @@
 // dist/t.js, and each browser pixel bridge in src/pixels/ into dist/. The
 // collector serves t.js with the site's configuration in place of the
 // "__TS_CFG__" placeholder, {path}/x.js with the bridges of the pixels the
-// site configures and {path}/tcf.js, which t.js loads only when needed
-// (tracker.go). The wire format is docs/tracker-protocol.md.
+// site configures, {path}/tcf.js and {path}/h.js, which t.js loads only when
+// needed (tracker.go). The wire format is docs/tracker-protocol.md.
 //
 // Every byte is shipped to every visitor: the code favours short, repeated
 // shapes that minify and gzip well, and sticks to ES2017 syntax (no ?., ??,
@@ -104,7 +104,8 @@
   };
 
   // ---- Extensions --------------------------------------------------------------
-  // Scripts beside t.js, loaded only on pages that need them:
+  // Scripts beside t.js, loaded only on pages that need them (h.js: see
+  // hashes below):
   // - tcf.js when the page has an IAB TCF v2 CMP (__tcfapi): it turns the
   //   CMP's decisions into trackstack.consent calls.
   // - x.js (version C.x) when the site configures browser pixels: its bridges
