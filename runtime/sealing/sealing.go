@@ -116,3 +116,10 @@ func (k *Key) Open(sealed []byte) ([]byte, error) {
 	}
 	return pt, nil
 }
+
+// OpenString is Open for a sealed text, such as an IP address: the method
+// value key.OpenString fits a forwarder's func([]byte) (string, error).
+func (k *Key) OpenString(sealed []byte) (string, error) {
+	b, err := k.Open(sealed)
+	return string(b), err
+}

@@ -44,6 +44,16 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 }
 
+func TestOpenString(t *testing.T) {
+	k := testKey(t)
+	if got, err := k.OpenString(k.Seal([]byte("198.51.100.4"))); err != nil || got != "198.51.100.4" {
+		t.Fatalf("OpenString() = %q, %v", got, err)
+	}
+	if got, err := k.OpenString([]byte("short")); !errors.Is(err, ErrOpen) || got != "" {
+		t.Fatalf("OpenString(short) = %q, %v; want ErrOpen", got, err)
+	}
+}
+
 func TestSealUsesFreshNonces(t *testing.T) {
 	k := testKey(t)
 	a, b := k.Seal([]byte("198.51.100.4")), k.Seal([]byte("198.51.100.4"))
