@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Minifies the tracker's scripts (runtime/tracker/src) into the files the
 # collector embeds and serves (runtime/tracker/dist): t.js, the extensions
-# x.js and tcf.js, and one file per browser pixel bridge. esbuild is pinned in
+# x.js, tcf.js and h.js, and one file per browser pixel bridge. esbuild is pinned in
 # go.mod as a tool, so every machine produces the same bytes and `make verify`
 # can tell when the committed output is stale.
 set -euo pipefail
@@ -15,6 +15,7 @@ go tool esbuild \
 	"t=$src/tracker.js" \
 	"x=$src/x.js" \
 	"tcf=$src/tcf.js" \
+	"h=$src/h.js" \
 	"pixels/meta=$src/pixels/meta.js" \
 	"pixels/google=$src/pixels/google.js" \
 	"pixels/pinterest=$src/pixels/pinterest.js" \

@@ -48,10 +48,14 @@ const (
 	KeySigning = "signingKey"
 	// KeyVisitorSalt seeds the daily-rotating salt of cookieless visitor ids.
 	KeyVisitorSalt = "visitorSalt"
+	// KeyIPSealing is the AES-256 key (package sealing) that encrypts the
+	// raw client IP kept for the destinations that match on it (Meta,
+	// TikTok) until they have delivered the event.
+	KeyIPSealing = "ipSealingKey"
 )
 
 // GeneratedKeys lists every key of the <site>-keys Secret, in a stable order.
-var GeneratedKeys = []string{KeyIngest, KeyAdminPassword, KeySigning, KeyVisitorSalt}
+var GeneratedKeys = []string{KeyIngest, KeyAdminPassword, KeySigning, KeyVisitorSalt, KeyIPSealing}
 
 // Runtime is the whole configuration of one site's runtime.
 type Runtime struct {

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -15,14 +17,21 @@ import (
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/internal/browsertest"
 	"github.com/trackstack/trackstack/runtime/standalone"
+	"github.com/trackstack/trackstack/runtime/store/sqlite"
 )
 
 // startStandalone runs the standalone server in process on a free port
 // with a fresh data directory, until the test ends.
 func startStandalone(t *testing.T, files ...string) *standalone.Server {
 	t.Helper()
+	return startStandaloneIn(t, filepath.Join(t.TempDir(), "data"), files...)
+}
+
+// startStandaloneIn is startStandalone with the data directory dataDir.
+func startStandaloneIn(t *testing.T, dataDir string, files ...string) *standalone.Server {
+	t.Helper()
 	s, err := standalone.New(context.Background(), standalone.Options{
-		Files: files, DataDir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0",
+		Files: files, DataDir: dataDir, Listen: "127.0.0.1:0",
 		Getenv: func(string) string { return "" },
 	})
 	if err != nil {
@@ -43,15 +52,70 @@ func startStandalone(t *testing.T, files ...string) *standalone.Server {
 // TestStandaloneInBrowser opens the standalone demo pages in Chromium and
 // reads what was stored back through the events API.
 func TestStandaloneInBrowser(t *testing.T) {
-	s := startStandalone(t, "testdata/standalone")
+	dataDir := filepath.Join(t.TempDir(), "data")
+	s := startStandaloneIn(t, dataDir, "testdata/standalone")
 	b := browsertest.Start(t)
 	password := string(s.Keys().AdminPassword)
 	t.Run("shop visit", func(t *testing.T) {
 		shopVisit(t, b, s.URL(), apiEvents(s.URL(), "shop", password))
 	})
+	// After the shop visit, which counts every event of the site.
+	t.Run("gmail identify", func(t *testing.T) {
+		// The events API leaves matching data out: read the database.
+		gmailIdentify(t, b, s.URL(), storeEvents(t, filepath.Join(dataDir, "trackstack.db"), "shop"))
+	})
 	t.Run("consent", func(t *testing.T) {
 		consentVisit(t, b, s.URL()+"/sites/consent/", apiEvents(s.URL(), "consent", password))
 	})
+}
+
+// storeEvents reads a site's newest events from the standalone server's
+// SQLite database, with what the events API does not show.
+func storeEvents(t *testing.T, path, site string) events {
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return func(t *testing.T) []event.Event {
+		t.Helper()
+		evs, err := st.Recent(context.Background(), site, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+}
+
+// gmailIdentify checks that an identify with a gmail address with dots and
+// a +tag, and an international phone number, is stored with the digest of
+// each normalization the platforms use: Meta's and Google's email, the
+// phone's digits and its E.164 form.
+func gmailIdentify(t *testing.T, b *browsertest.Browser, base string, read events) {
+	tab := newTab(t, b)
+	navigate(t, tab, base+"/")
+	eval[bool](t, tab, `trackstack.identify("gmail-user", {email: " Jo.E.Smith+promo@Gmail.com ", phone: "+1 650-555-1212"}); true`)
+	evs := waitFor(t, read, "the identify", func(evs []event.Event) bool {
+		for _, e := range find(evs, event.TypeIdentify, "") {
+			if e.UserID == "gmail-user" {
+				return true
+			}
+		}
+		return false
+	})
+	sha := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	want := event.User{
+		EmailSHA256: sha("jo.e.smith+promo@gmail.com"), EmailGoogleSHA256: sha("joesmith@gmail.com"),
+		PhoneSHA256: sha("16505551212"), PhoneE164SHA256: sha("+16505551212"),
+	}
+	for _, e := range find(evs, event.TypeIdentify, "") {
+		if e.UserID == "gmail-user" && e.User != want {
+			t.Errorf("stored user %+v\nwant %+v", e.User, want)
+		}
+	}
 }
 
 // consentVisit proves that a site with consent mode optIn stores nothing

@@ -23,6 +23,27 @@ type RawUser struct {
 	// Country is an ISO 3166-1 alpha-2 code. Raw, it also tells which
 	// country calling code a phone number without one belongs to.
 	Country string
+
+	// EmailGoogle and PhoneE164 are digests a client computed itself with
+	// Google's email and the E.164 phone normalization (event.User's
+	// em_google and ph_e164). They must be SHA-256 hex digests (see
+	// ValidateDigests) and count only where the raw value is not at hand.
+	EmailGoogle string
+	PhoneE164   string
+}
+
+// ValidateDigests reports the first of the digest-only fields of u that is
+// set but not a SHA-256 hex digest, as its protocol name ("em_google",
+// "ph_e164"); "" when all are fine. Such a field cannot be normalized and
+// hashed like the others: a raw value there would be a client bug.
+func ValidateDigests(u RawUser) string {
+	if v := strings.TrimSpace(u.EmailGoogle); v != "" && !IsSHA256Hex(v) {
+		return "em_google"
+	}
+	if v := strings.TrimSpace(u.PhoneE164); v != "" && !IsSHA256Hex(v) {
+		return "ph_e164"
+	}
+	return ""
 }
 
 // HashUser normalizes and hashes every raw field of u and passes digests
@@ -31,25 +52,94 @@ type RawUser struct {
 // number with too few digits) is dropped rather than hashed: a hash of
 // garbage only pollutes matching.
 //
-// One normalization is stored per field, so it follows Meta's rules, which
-// Pinterest and TikTok share: email trimmed and lower-cased; phone as digits
-// with the country code and no "+"; names lower-cased without punctuation;
-// city lower-cased without spaces or punctuation; zip lower-cased without
-// spaces or dashes (US: first five digits); country as lower-case ISO-2.
-// Google's variants (E.164 phone with "+", gmail dots removed) cannot be
-// derived from these hashes, so a Google forwarder matches best when the
-// backend also sends raw values through its own path.
+// The common normalization follows Meta's rules, which Pinterest shares:
+// email trimmed and lower-cased; phone as digits with the country code and no
+// "+"; names lower-cased without punctuation; city lower-cased without spaces
+// or punctuation; zip lower-cased without spaces or dashes (US: first five
+// digits); country as lower-case ISO-2. Where another platform normalizes
+// differently, the other hash is taken too while the raw value is in memory,
+// since it cannot be derived from a hash later: the email after Google's
+// rules (EmailGoogleSHA256, only when that differs) and the phone in E.164
+// with "+" (PhoneE164SHA256, for Google and TikTok). A field sent as a digest
+// has no such variant unless the client sent it too (u.EmailGoogle,
+// u.PhoneE164; call ValidateDigests first).
 func HashUser(u RawUser) event.User {
 	country := NormalizeCountry(u.Country)
-	return event.User{
-		EmailSHA256:     hashField(u.Email, NormalizeEmail),
-		PhoneSHA256:     hashField(u.Phone, func(s string) string { return NormalizePhone(s, country) }),
+	out := event.User{
 		FirstNameSHA256: hashField(u.FirstName, NormalizeName),
 		LastNameSHA256:  hashField(u.LastName, NormalizeName),
 		CitySHA256:      hashField(u.City, NormalizeCity),
 		ZipSHA256:       hashField(u.Zip, func(s string) string { return NormalizeZip(s, country) }),
 		CountrySHA256:   hashField(u.Country, NormalizeCountry),
 	}
+	out.EmailSHA256, out.EmailGoogleSHA256 = hashEmail(u.Email, u.EmailGoogle)
+	out.PhoneSHA256, out.PhoneE164SHA256 = hashPhone(u.Phone, u.PhoneE164, country)
+	return out
+}
+
+// hashEmail returns the common and the Google digest of an email (raw or
+// digest); the Google one is "" where it equals the common one.
+func hashEmail(email, googleDigest string) (common, google string) {
+	// A digest has no "@", so it never normalizes as an address.
+	if n := NormalizeEmail(email); n != "" {
+		common = SHA256Hex(n)
+		if g := GoogleEmail(n); g != n {
+			google = SHA256Hex(g)
+		}
+		return common, google
+	}
+	common, google = digestOnly(email), digestOnly(googleDigest)
+	if google == common {
+		google = ""
+	}
+	return common, google
+}
+
+// hashPhone returns the Meta (digits) and the E.164 digest of a phone
+// number (raw or digest), normalizing a raw one once for both.
+func hashPhone(phone, e164Digest, country string) (digits, e164 string) {
+	phone = strings.TrimSpace(phone)
+	if phone == "" || IsSHA256Hex(phone) {
+		return digestOnly(phone), digestOnly(e164Digest)
+	}
+	d := NormalizePhone(phone, country)
+	if d == "" {
+		return "", digestOnly(e164Digest)
+	}
+	return SHA256Hex(d), SHA256Hex("+" + d)
+}
+
+// digestOnly returns v lower-cased when it is a SHA-256 hex digest, else "".
+func digestOnly(v string) string {
+	v = strings.TrimSpace(v)
+	if !IsSHA256Hex(v) {
+		return ""
+	}
+	return strings.ToLower(v)
+}
+
+// GoogleEmail applies Google's extra rules to an email NormalizeEmail
+// already trimmed and lower-cased: for gmail.com and googlemail.com the dots
+// and any "+tag" of the local part go ("jo.e.smith+promo@gmail.com" →
+// "joesmith@gmail.com"), as Gmail itself ignores them. Other domains are
+// left as they are: there dots and tags may name different mailboxes.
+func GoogleEmail(normalized string) string {
+	at := strings.LastIndexByte(normalized, '@')
+	if at < 0 {
+		return normalized
+	}
+	local, domain := normalized[:at], normalized[at+1:]
+	if domain != "gmail.com" && domain != "googlemail.com" {
+		return normalized
+	}
+	if plus := strings.IndexByte(local, '+'); plus >= 0 {
+		local = local[:plus]
+	}
+	local = strings.ReplaceAll(local, ".", "")
+	if local == "" {
+		return normalized
+	}
+	return local + "@" + domain
 }
 
 // hashField returns v lower-cased when it already is a SHA-256 hex

@@ -18,11 +18,106 @@ func TestHashUserMetaExamples(t *testing.T) {
 	want := event.User{
 		EmailSHA256:     "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f",
 		PhoneSHA256:     "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176",
+		PhoneE164SHA256: SHA256Hex("+16505551212"),
 		FirstNameSHA256: "6915771be1c5aa0c886870b6951b03d7eafc121fea0e80a5ea83beb7c449f4ec",
 		CountrySHA256:   SHA256Hex("us"),
 	}
 	if got != want {
 		t.Fatalf("HashUser() = %+v\nwant %+v", got, want)
+	}
+}
+
+// TestHashUserPlatformVariants checks the hashes taken for the platforms
+// whose normalization differs from Meta's, on the platforms' own examples.
+func TestHashUserPlatformVariants(t *testing.T) {
+	tests := []struct {
+		name                   string
+		in                     RawUser
+		email, google          string // normalized forms; google "" = no separate hash
+		phoneDigits, phoneE164 string
+	}{
+		{name: "gmail dots and tag", in: RawUser{Email: "Jo.E.Smith+promo@Gmail.com"},
+			email: "jo.e.smith+promo@gmail.com", google: "joesmith@gmail.com"},
+		{name: "data manager gmail", in: RawUser{Email: "cloudy.sanfrancisco+shopping@gmail.com"},
+			email: "cloudy.sanfrancisco+shopping@gmail.com", google: "cloudysanfrancisco@gmail.com"},
+		{name: "googlemail dots", in: RawUser{Email: " a.b@GoogleMail.com"},
+			email: "a.b@googlemail.com", google: "ab@googlemail.com"},
+		{name: "other domain unchanged", in: RawUser{Email: "user.name+NYC@Example.com"},
+			email: "user.name+nyc@example.com"},
+		{name: "gmail already plain", in: RawUser{Email: "John_Smith@gmail.com"},
+			email: "john_smith@gmail.com"},
+		{name: "gmail subdomain is not gmail", in: RawUser{Email: "a.b@mail.gmail.com"},
+			email: "a.b@mail.gmail.com"},
+		{name: "data manager phone", in: RawUser{Phone: "(800)555-0100", Country: "us"},
+			phoneDigits: "18005550100", phoneE164: "+18005550100"},
+		{name: "fast path phone", in: RawUser{Phone: "+49 151 23456789"},
+			phoneDigits: "4915123456789", phoneE164: "+4915123456789"},
+		{name: "00 prefix phone", in: RawUser{Phone: "0044 20 7946 0958"},
+			phoneDigits: "442079460958", phoneE164: "+442079460958"},
+	}
+	hash := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return SHA256Hex(s)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HashUser(tt.in)
+			if got.EmailSHA256 != hash(tt.email) || got.EmailGoogleSHA256 != hash(tt.google) {
+				t.Errorf("email hashes = %s, %s; want hashes of %q, %q", got.EmailSHA256, got.EmailGoogleSHA256, tt.email, tt.google)
+			}
+			if got.PhoneSHA256 != hash(tt.phoneDigits) || got.PhoneE164SHA256 != hash(tt.phoneE164) {
+				t.Errorf("phone hashes = %s, %s; want hashes of %q, %q", got.PhoneSHA256, got.PhoneE164SHA256, tt.phoneDigits, tt.phoneE164)
+			}
+		})
+	}
+}
+
+func TestHashUserClientDigests(t *testing.T) {
+	em, emG, ph, phE := strings.Repeat("a", 64), strings.Repeat("B", 64), strings.Repeat("c", 64), strings.Repeat("D", 64)
+	tests := []struct {
+		name string
+		in   RawUser
+		want event.User
+	}{
+		{"all digests", RawUser{Email: em, EmailGoogle: emG, Phone: ph, PhoneE164: phE},
+			event.User{EmailSHA256: em, EmailGoogleSHA256: strings.ToLower(emG), PhoneSHA256: ph, PhoneE164SHA256: strings.ToLower(phE)}},
+		{"digest without variant", RawUser{Email: em, Phone: ph},
+			event.User{EmailSHA256: em, PhoneSHA256: ph}},
+		{"google equal to common is dropped", RawUser{Email: em, EmailGoogle: strings.ToUpper(em)},
+			event.User{EmailSHA256: em}},
+		{"raw value wins over a sent variant", RawUser{Email: "a.b@gmail.com", EmailGoogle: emG, Phone: "+16505551212", PhoneE164: phE},
+			event.User{EmailSHA256: SHA256Hex("a.b@gmail.com"), EmailGoogleSHA256: SHA256Hex("ab@gmail.com"),
+				PhoneSHA256: SHA256Hex("16505551212"), PhoneE164SHA256: SHA256Hex("+16505551212")}},
+		{"variant alone", RawUser{PhoneE164: phE}, event.User{PhoneE164SHA256: strings.ToLower(phE)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HashUser(tt.in); got != tt.want {
+				t.Fatalf("HashUser() = %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateDigests(t *testing.T) {
+	tests := []struct {
+		in   RawUser
+		want string
+	}{
+		{RawUser{}, ""},
+		{RawUser{Email: "raw@x.com", EmailGoogle: strings.Repeat("f", 64), PhoneE164: strings.Repeat("F", 64)}, ""},
+		{RawUser{EmailGoogle: "joesmith@gmail.com"}, "em_google"},
+		{RawUser{PhoneE164: "+16505551212"}, "ph_e164"},
+		{RawUser{EmailGoogle: strings.Repeat("g", 64)}, "em_google"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in.EmailGoogle+tt.in.PhoneE164, func(t *testing.T) {
+			if got := ValidateDigests(tt.in); got != tt.want {
+				t.Fatalf("ValidateDigests() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

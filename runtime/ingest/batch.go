@@ -119,6 +119,9 @@ func validate(ev *event.Event, m *meta, now time.Time) {
 	if len(ev.VisitorID) > maxIDLen {
 		m.reject(ReasonInvalid, "visitor_id: longer than 128 bytes")
 	}
+	if f := enrich.ValidateDigests(m.user); f != "" {
+		m.reject(ReasonInvalid, "user."+f+": must be a SHA-256 hex digest (64 hex digits)")
+	}
 	if ev.Currency != "" {
 		c, ok := currency(ev.Currency)
 		if !ok {

@@ -19,7 +19,7 @@ func TestBrowserBatchStoresEnrichedEvents(t *testing.T) {
 	ev := browserEvent("e-1", testNow.Add(-time.Minute))
 	ev["cookies"] = map[string]any{"fbp": "fb.1.1700000000000.123", "fbc": "fb.1.1700000000000.abc", "ga": "GA1.1.123456789.1700000000"}
 	ev["props"] = map[string]any{"plan": "pro", "n": 3}
-	ev["user"] = map[string]any{"em": strings.Repeat("ab", 32)}
+	ev["user"] = map[string]any{"em": strings.Repeat("ab", 32), "em_google": strings.Repeat("cd", 32), "ph": strings.Repeat("ef", 32), "ph_e164": strings.Repeat("01", 32)}
 	conv := browserEvent("e-2", testNow)
 	conv["type"], conv["name"], conv["value"], conv["currency"], conv["order_id"] = "conversion", "purchase", 49.9, "eur", "A-1001"
 
@@ -51,6 +51,9 @@ func TestBrowserBatchStoresEnrichedEvents(t *testing.T) {
 		{"ga", e.GAClientID, "123456789.1700000000"},
 		{"props", string(e.Properties), `{"n":3,"plan":"pro"}`},
 		{"email digest", e.User.EmailSHA256, strings.Repeat("ab", 32)},
+		{"google email digest", e.User.EmailGoogleSHA256, strings.Repeat("cd", 32)},
+		{"phone digest", e.User.PhoneSHA256, strings.Repeat("ef", 32)},
+		{"e164 phone digest", e.User.PhoneE164SHA256, strings.Repeat("01", 32)},
 		{"screen", e.Screen, "1920x1080"},
 		{"lang", e.Language, "en-US"},
 		{"consent", e.Consent.AnalyticsStorage, event.Granted},

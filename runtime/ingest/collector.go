@@ -36,7 +36,7 @@ type Options struct {
 	// Writer stores accepted events. Required.
 	Writer EventWriter
 	// Script serves the tracker's files: GET/HEAD of any other name under
-	// {tracker.path} (t.js, x.js, tcf.js; see runtime/tracker.Handler,
+	// {tracker.path} (t.js, x.js, tcf.js, h.js; see runtime/tracker.Handler,
 	// which tells sites apart by ?site=). nil answers 404 there.
 	Script http.Handler
 	// Ready reports readiness for /readyz (e.g. a store ping); nil is

@@ -183,6 +183,10 @@ func (d *decoder) decodeBrowserField(p path, key []byte, v *fastjson.Value, ev *
 				m.user.City = s
 			case "zp":
 				m.user.Zip = s
+			case "em_google":
+				m.user.EmailGoogle = s
+			case "ph_e164":
+				m.user.PhoneE164 = s
 			case "country":
 				m.user.Country = s
 			}

@@ -69,6 +69,10 @@ func (d *decoder) decodeServerField(p path, key []byte, v *fastjson.Value, ev *e
 				m.user.City = s
 			case "zip":
 				m.user.Zip = s
+			case "em_google":
+				m.user.EmailGoogle = s
+			case "ph_e164":
+				m.user.PhoneE164 = s
 			case "country":
 				m.user.Country = s
 			case "ip":

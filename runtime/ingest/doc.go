@@ -10,7 +10,7 @@ and hands them to an EventWriter, answering only after the write.
 	POST {tracker.path}/e          browser batch (docs/tracker-protocol.md), ≤ 50 events, ≤ 64 KiB
 	OPTIONS {tracker.path}/e       CORS preflight
 	GET  {tracker.path}/p.gif?d=   pixel fallback: base64url of the same batch; always a 1×1 GIF
-	GET  {tracker.path}/t.js       the tracker's files (Options.Script): t.js, x.js, tcf.js, …
+	GET  {tracker.path}/t.js       the tracker's files (Options.Script): t.js, x.js, tcf.js, h.js
 	POST /v1/events                server-side API, bearer ingest key, ≤ 500 events, ≤ 1 MiB
 	                               (Content-Encoding: gzip accepted, ≤ 1 MiB once inflated)
 	GET  /healthz                  200 while the process serves
@@ -35,7 +35,7 @@ site among those served under the request's path. An unknown site is 404.
 	  "user_id": "…", "value": 99.5 (at most 1e12 either way), "currency": "EUR", "order_id": "1001",
 	  "url": "…", "referrer": "…", "utm": {…}, "click_ids": {"gclid": "…"},
 	  "user": {"email", "phone", "first_name", "last_name", "city", "zip", "country",
-	           "ip", "user_agent"},
+	           "em_google", "ph_e164", "ip", "user_agent"},
 	  "consent": {"ad_user_data": "granted", …}, "properties": {…} (≤ 16 KiB),
 	  "fbp": "…", "fbc": "…", "ga_client_id": "…"
 	}]}
@@ -43,16 +43,42 @@ site among those served under the request's path. An unknown site is 404.
 The key is compared in constant time against every site's key before the body
 is read; a key valid for another site than the body's is 403. user fields may
 be raw (normalized, then SHA-256 hashed, see enrich.HashUser) or already
-64-hex SHA-256 digests (passed through). user.ip and user.user_agent are the
+64-hex SHA-256 digests (passed through). Platforms normalize differently, and
+a hash cannot be re-normalized, so a raw email or phone is hashed once per
+form that differs: Meta's (email trimmed and lower-cased; phone as digits
+with the country code, "16505551212"), Google's email (also without the dots
+and "+tag" of a gmail.com or googlemail.com local part, kept only where it
+differs: "Jo.E.Smith+promo@Gmail.com" → "joesmith@gmail.com") and the E.164
+phone ("+16505551212", for Google and TikTok). A phone without "+" or "00"
+is read as a national number of user.country. A backend sending digests
+may add its own em_google and ph_e164 digests (64 hex digits, else the
+event is rejected as invalid); without them only the common digests are
+kept. user.ip and user.user_agent are the
 end user's (never the calling backend's): the IP is stored anonymized per the
-site's privacy setting, the raw one only in Event.RawIP (memory), and the user
-agent gives the device. Refunds: send name "refund" with the refunded amount
+site's privacy setting, the raw one in Event.RawIP (memory) and sealed as
+described under Personal data, and the user agent gives the device. Refunds: send name "refund" with the refunded amount
 as a positive or negative value; it is stored negative, so summed values net
 out. Any other event with a negative value is rejected. When visitor_id is
 missing on a cookieless site, user.ip + user.user_agent give the same daily
 visitor id the browser had. Server events join the visitor's open session (and
 its channel) but never open one. There is no bot filtering on this API: the
 caller is authenticated.
+
+# Personal data
+
+What an event keeps of a person: hashes of email, phone, names, city, zip
+and country (never the raw values, which exist only while the request is
+handled); the IP anonymized per privacy.ipAnonymization; and, only for a
+site with a destination of type meta or tiktok (whose platforms match
+better on the real client IP), the raw IP of browser events and of server
+events with user.ip, sealed in Event.RawIPSealed: AES-256-GCM with the
+site's key ipSealingKey (the <site>-keys Secret, or the standalone data
+directory; package sealing), which only the collector and the forwarders
+read. A site without such a destination keeps no raw IP, and one with such
+a destination but no valid key fails to start. The sealed IP is kept until
+the forwarder has delivered the event to every such destination, then
+deleted; retention's anonymizeIPAfterDays deletes it regardless, delivered
+or not.
 
 # One event_id from the browser and the server
 

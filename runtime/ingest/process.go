@@ -94,6 +94,7 @@ func (c *Collector) ingestBrowser(r *http.Request, s *siteState, b *batch, ip ne
 		ev.Site, ev.Source, ev.ReceivedAt = s.name, event.SourceBrowser, now
 		ev.VisitorID = visitor
 		ev.IP, ev.RawIP = storedIP, rawIP
+		s.sealIP(ev)
 		ev.UserAgent, ev.Device = ua, uaInfo.Device
 		if m.user != (enrich.RawUser{}) {
 			ev.User = enrich.HashUser(m.user)
@@ -132,6 +133,7 @@ func (c *Collector) ingestServer(ctx context.Context, s *siteState, b *batch, no
 		if ip.IsValid() {
 			ip = ip.Unmap()
 			ev.IP, ev.RawIP = enrich.AnonymizeIP(ip, s.anonymize), ip.String()
+			s.sealIP(ev)
 		}
 		if m.ua != "" {
 			ev.UserAgent, ev.Device = m.ua, c.ua.Parse(m.ua).Device

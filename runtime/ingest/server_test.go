@@ -347,3 +347,56 @@ func TestServerAPIGzipBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestServerAPIPlatformHashVariants checks that a raw email and phone are
+// also hashed in Google's and E.164 form, and that variants a backend hashed
+// itself are accepted only as digests.
+func TestServerAPIPlatformHashVariants(t *testing.T) {
+	digest := strings.Repeat("d", 64)
+	tests := []struct {
+		name       string
+		user       map[string]any
+		want       event.User
+		wantDetail string
+	}{
+		{name: "raw gmail and national phone",
+			user: map[string]any{"email": "Jo.E.Smith+promo@Gmail.com", "phone": "(800)555-0100", "country": "US"},
+			want: event.User{
+				EmailSHA256: enrich.SHA256Hex("jo.e.smith+promo@gmail.com"), EmailGoogleSHA256: enrich.SHA256Hex("joesmith@gmail.com"),
+				PhoneSHA256: enrich.SHA256Hex("18005550100"), PhoneE164SHA256: enrich.SHA256Hex("+18005550100"),
+				CountrySHA256: enrich.SHA256Hex("us"),
+			}},
+		{name: "raw non-gmail keeps one email hash",
+			user: map[string]any{"email": "user.name+NYC@Example.com"},
+			want: event.User{EmailSHA256: enrich.SHA256Hex("user.name+nyc@example.com")}},
+		{name: "digests with explicit variants",
+			user: map[string]any{"email": strings.Repeat("a", 64), "em_google": strings.ToUpper(digest), "phone": strings.Repeat("b", 64), "ph_e164": digest},
+			want: event.User{EmailSHA256: strings.Repeat("a", 64), EmailGoogleSHA256: digest, PhoneSHA256: strings.Repeat("b", 64), PhoneE164SHA256: digest}},
+		{name: "raw value in em_google rejected",
+			user:       map[string]any{"email": strings.Repeat("a", 64), "em_google": "joesmith@gmail.com"},
+			wantDetail: "user.em_google: must be a SHA-256 hex digest (64 hex digits)"},
+		{name: "raw value in ph_e164 rejected",
+			user:       map[string]any{"ph_e164": "+18005550100"},
+			wantDetail: "user.ph_e164: must be a SHA-256 hex digest (64 hex digits)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			ev := serverEvent("sale-1", testNow)
+			ev["user"] = tt.user
+			res := decodeResult(t, h.postServer(batchBody("shop", ev)))
+			if tt.wantDetail != "" {
+				if len(res.Rejected) != 1 || res.Rejected[0].Detail != tt.wantDetail {
+					t.Fatalf("result %+v, want rejection %q", res, tt.wantDetail)
+				}
+				return
+			}
+			if res.Accepted != 1 {
+				t.Fatalf("result %+v", res)
+			}
+			if got := h.w.stored()[0].User; got != tt.want {
+				t.Fatalf("user = %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/enrich"
+	"github.com/trackstack/trackstack/runtime/sealing"
 )
 
 // Site is one site a collector serves: its runtime configuration and its
@@ -34,10 +35,15 @@ type Site struct {
 	// VisitorSalt seeds the daily salt of cookieless visitor ids. Required:
 	// it is also used when consent rules out the cookie.
 	VisitorSalt []byte
+	// IPSealingKey is the text of the key (package sealing) that encrypts
+	// the raw client IP for sites with a meta or tiktok destination; other
+	// sites do not need it.
+	IPSealingKey []byte
 }
 
 // LoadSiteKeys fills the keys of s that are nil from the files in
-// s.Config.Site.KeysDir (config.KeyIngest, KeySigning, KeyVisitorSalt).
+// s.Config.Site.KeysDir (config.KeyIngest, KeySigning, KeyVisitorSalt,
+// KeyIPSealing).
 // A missing file leaves its key empty; other read errors are returned.
 func LoadSiteKeys(s Site) (Site, error) {
 	dir := s.Config.Site.KeysDir
@@ -51,6 +57,7 @@ func LoadSiteKeys(s Site) (Site, error) {
 		{config.KeyIngest, &s.IngestKey},
 		{config.KeySigning, &s.SigningKey},
 		{config.KeyVisitorSalt, &s.VisitorSalt},
+		{config.KeyIPSealing, &s.IPSealingKey},
 	} {
 		if *k.dst != nil {
 			continue
@@ -80,6 +87,9 @@ type siteState struct {
 	cookieless bool
 	consent    string
 	firstParty string
+	// ipSealing seals raw IPs for the destinations matching on them; nil
+	// when the site has none, so no raw IP is kept.
+	ipSealing *sealing.Key
 
 	// macs pools HMAC-SHA256 states keyed with signingKey.
 	macs sync.Pool
@@ -137,6 +147,10 @@ func newSiteState(s Site, l Limits, m *metrics) (*siteState, error) {
 		serverLimit:    newLimiter(l.ServerEventsPerSecond, l.ServerBurst, MaxServerEvents),
 		browserMetrics: m.forSite(name, sourceBrowser),
 		serverMetrics:  m.forSite(name, sourceServer),
+	}
+	var err error
+	if st.ipSealing, err = ipSealingKey(s); err != nil {
+		return nil, err
 	}
 	st.macs.New = func() any { return hmac.New(sha256.New, st.signingKey) }
 	if st.anonymize == "" {

@@ -22,7 +22,7 @@ const (
 
 // Layout of the data directory.
 const (
-	keysDirName       = "keys"          // keys/<site>/{ingestKey,signingKey,visitorSalt}
+	keysDirName       = "keys"          // keys/<site>/{ingestKey,signingKey,visitorSalt,ipSealingKey}
 	adminPasswordFile = "adminPassword" // one admin password for every site's API and dashboard
 	credentialsDir    = "credentials"   // credentials/<destination>/<Secret key>
 	databaseFile      = "trackstack.db" // the SQLite database
@@ -31,6 +31,9 @@ const (
 // SiteKeys are one site's keys.
 type SiteKeys struct {
 	Ingest, Signing, VisitorSalt []byte
+	// IPSealing is the text of the site's sealing key (32 random bytes,
+	// base64url): it encrypts the raw IP kept for Meta and TikTok.
+	IPSealing []byte
 }
 
 // Keys are the keys of every site and the admin password, as in effect
@@ -87,6 +90,9 @@ func loadKeys(dataDir string, sites []string, getenv func(string) string) (*Keys
 			return nil, err
 		}
 		if sk.VisitorSalt, err = k.keep(filepath.Join(dir, config.KeyVisitorSalt), ""); err != nil {
+			return nil, err
+		}
+		if sk.IPSealing, err = k.keep(filepath.Join(dir, config.KeyIPSealing), ""); err != nil {
 			return nil, err
 		}
 		k.Sites[site] = sk

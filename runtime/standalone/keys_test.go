@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/sealing"
 )
 
 func noEnv(string) string { return "" }
@@ -36,7 +37,10 @@ func TestKeysGeneratedOnceAndKept(t *testing.T) {
 		if len(k.Ingest) < 40 || len(k.Signing) < 40 || len(k.VisitorSalt) < 40 {
 			t.Errorf("site %s keys %+v", site, k)
 		}
-		for _, f := range []string{config.KeyIngest, config.KeySigning, config.KeyVisitorSalt} {
+		if _, err := sealing.ParseKey(k.IPSealing); err != nil {
+			t.Errorf("site %s IP sealing key: %v", site, err)
+		}
+		for _, f := range []string{config.KeyIngest, config.KeySigning, config.KeyVisitorSalt, config.KeyIPSealing} {
 			if m := mode(t, filepath.Join(data, "keys", site, f)); m != 0o600 {
 				t.Errorf("%s/%s has mode %v", site, f, m)
 			}
@@ -59,7 +63,8 @@ func TestKeysGeneratedOnceAndKept(t *testing.T) {
 	if len(again.Generated) != 0 {
 		t.Errorf("second start generated %+v", again.Generated)
 	}
-	if !bytes.Equal(again.AdminPassword, first.AdminPassword) || !bytes.Equal(again.Sites["shop"].Signing, first.Sites["shop"].Signing) {
+	if !bytes.Equal(again.AdminPassword, first.AdminPassword) || !bytes.Equal(again.Sites["shop"].Signing, first.Sites["shop"].Signing) ||
+		!bytes.Equal(again.Sites["shop"].IPSealing, first.Sites["shop"].IPSealing) {
 		t.Error("keys changed across starts")
 	}
 }
@@ -109,5 +114,35 @@ func TestWriteCredentials(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Error("credentials of a Destination no longer in the files are kept")
+	}
+}
+
+// TestIPSealingKeyAddedToOlderDataDir checks that a data directory from
+// before the IP sealing key gains it on the next start, the other keys kept.
+func TestIPSealingKeyAddedToOlderDataDir(t *testing.T) {
+	data := t.TempDir()
+	first, err := loadKeys(data, []string{"shop"}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(data, "keys", "shop", config.KeyIPSealing)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadKeys(data, []string{"shop"}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sealing.ParseKey(again.Sites["shop"].IPSealing); err != nil {
+		t.Fatalf("re-created key: %v", err)
+	}
+	if m := mode(t, file); m != 0o600 {
+		t.Errorf("%s has mode %v", file, m)
+	}
+	if !bytes.Equal(again.Sites["shop"].Ingest, first.Sites["shop"].Ingest) || !bytes.Equal(again.Sites["shop"].VisitorSalt, first.Sites["shop"].VisitorSalt) {
+		t.Error("other keys changed while the sealing key was added")
+	}
+	if len(again.Generated) != 0 {
+		t.Errorf("generated %+v; the sealing key is never shown", again.Generated)
 	}
 }

@@ -14,6 +14,7 @@
 //	keys/<site>/ingestKey         bearer token of POST /v1/events for the site
 //	keys/<site>/signingKey        signs visitor cookies
 //	keys/<site>/visitorSalt       seeds cookieless visitor ids
+//	keys/<site>/ipSealingKey      encrypts the raw IP kept for Meta and TikTok (package sealing)
 //	adminPassword                 password of user admin (events API, dashboard)
 //	credentials/<destination>/…   each Destination's Secret, one file per key
 //
@@ -145,7 +146,7 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 		}
 		k := s.keys.Sites[site.Name]
 		s.sites = append(s.sites, rt)
-		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt})
+		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt, IPSealingKey: k.IPSealing})
 	}
 	if s.store, err = service.OpenStore(ctx, storage); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package tracker
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"strings"
 	"testing"
 
@@ -102,7 +103,7 @@ func testShopVisit(t *testing.T, b *browsertest.Browser) {
 
 	// The JS API; the conversion also reaches the page's own Meta pixel with
 	// the same event id, and no PageView is added to a pixel the page runs.
-	eval[bool](t, tab, `trackstack.track("newsletter", {list: "weekly"}); trackstack.identify("user-7", {email: " Ada.Lovelace@Example.COM", plan: "pro"}); trackstack.conversion({value: 49.9, currency: "EUR", order_id: "A-1001"}); true`)
+	eval[bool](t, tab, `trackstack.track("newsletter", {list: "weekly"}); trackstack.identify("user-7", {email: " Jo.E.Smith+promo@Gmail.com", phone: "0044 20 7946 0958", plan: "pro"}); trackstack.conversion({value: 49.9, currency: "EUR", order_id: "A-1001"}); true`)
 	conv := s.rec.waitEvent("conversion", "purchase")
 	if conv.Value == nil || *conv.Value != 49.9 || conv.Currency != "EUR" || conv.OrderID != "A-1001" {
 		t.Errorf("conversion %+v", conv)
@@ -115,8 +116,17 @@ func testShopVisit(t *testing.T, b *browsertest.Browser) {
 		t.Errorf("custom event props %v", n.Props)
 	}
 	id := s.rec.waitEvent("identify", "identify")
-	if id.UserID != "user-7" || id.User["em"] != sha("ada.lovelace@example.com") || id.Props["plan"] != "pro" || id.Props["email"] != nil {
+	// A gmail address with dots and a +tag gets Google's hash beside Meta's;
+	// a phone written with 00 gets the E.164 one beside the digits.
+	if id.UserID != "user-7" || id.Props["plan"] != "pro" || id.Props["email"] != nil || id.Props["phone"] != nil {
 		t.Errorf("identify %+v", id)
+	}
+	wantIdentify := map[string]string{
+		"em": sha("jo.e.smith+promo@gmail.com"), "em_google": sha("joesmith@gmail.com"),
+		"ph": sha("442079460958"), "ph_e164": sha("+442079460958"),
+	}
+	if !maps.Equal(id.User, wantIdentify) {
+		t.Errorf("identify user %v, want %v", id.User, wantIdentify)
 	}
 	poll(t, tab, `fbqCalls.some(c => c[1] === "Purchase")`)
 	calls := eval[[][]any](t, tab, `fbqCalls`)
@@ -134,8 +144,11 @@ func testShopVisit(t *testing.T, b *browsertest.Browser) {
 	// carries the landing attribution).
 	click(t, tab, "submit")
 	form := s.rec.waitEvent("form_submit", "form_submit")
-	if form.Props["id"] != "signup" || form.User["em"] != sha("ada.lovelace@example.com") || form.User["ph"] != sha("16505551212") {
-		t.Errorf("form_submit %+v", form)
+	// Not gmail: one email hash; "+1 (650) 555-1212" has its country code,
+	// so it has an E.164 form.
+	wantForm := map[string]string{"em": sha("ada.lovelace@example.com"), "ph": sha("16505551212"), "ph_e164": sha("+16505551212")}
+	if form.Props["id"] != "signup" || !maps.Equal(form.User, wantForm) {
+		t.Errorf("form_submit %+v, want user %v", form, wantForm)
 	}
 	checkAttribution(form)
 	thanks := s.rec.waitFor("pageview of /thanks", func(evs []wireEvent) bool {
@@ -146,7 +159,7 @@ func testShopVisit(t *testing.T, b *browsertest.Browser) {
 	if last.UserID != "user-7" {
 		t.Errorf("user id lost across pages: %+v", last)
 	}
-	for _, secret := range []string{"Secret-Name", "Lovelace", "lovelace", "555-1212", "5551212"} {
+	for _, secret := range []string{"Secret-Name", "Lovelace", "lovelace", "555-1212", "5551212", "Smith", "smith", "7946", "promo"} {
 		if strings.Contains(s.rec.rawBodies(), secret) {
 			t.Errorf("a raw field value (%s) left the page", secret)
 		}

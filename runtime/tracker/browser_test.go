@@ -194,7 +194,7 @@ func newSite(t *testing.T, cfg ScriptConfig) *site {
 	rec := newRecorder(t)
 	h := NewHandler(cfg)
 	mux := http.NewServeMux()
-	for _, f := range []string{"t.js", "x.js", "tcf.js"} {
+	for _, f := range []string{"t.js", "x.js", "tcf.js", "h.js"} {
 		mux.Handle("GET /_ts/"+f, h)
 	}
 	mux.Handle("/_ts/e", rec)

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// CacheControl is sent with t.js and tcf.js: browsers revalidate them (cheap,
+// CacheControl is sent with t.js, tcf.js and h.js: browsers revalidate them (cheap,
 // thanks to the ETag) at most hourly, so a configuration change reaches
 // visitors within the hour. x.js is requested with its version (?v=) and is
 // immutable under it.
@@ -20,17 +20,17 @@ const CacheControl = "public, max-age=3600"
 // immutable is the Cache-Control of x.js requested at its current version.
 const immutable = "public, max-age=31536000, immutable"
 
-// Handler serves t.js, x.js and tcf.js for one or more sites. Route GET
-// {tracker.path}/t.js, /x.js and /tcf.js to it. It is safe for concurrent
-// use; Update swaps the configuration without a restart.
+// Handler serves t.js, x.js, tcf.js and h.js for one or more sites. Route
+// GET {tracker.path}/t.js, /x.js, /tcf.js and /h.js to it. It is safe for
+// concurrent use; Update swaps the configuration without a restart.
 type Handler struct {
 	sites atomic.Pointer[map[string]*siteFiles]
 }
 
 // siteFiles are one site's files, encoded once per configuration.
 type siteFiles struct {
-	script, ext, tcf *file
-	extVersion       string
+	script, ext, tcf, hasher *file
+	extVersion               string
 }
 
 // file is one served file in both encodings.
@@ -49,9 +49,9 @@ func NewHandler(sites ...ScriptConfig) *Handler {
 // Update replaces the configurations the Handler serves.
 func (h *Handler) Update(sites ...ScriptConfig) {
 	m := make(map[string]*siteFiles, len(sites))
-	tcf := newFile(TCF())
+	tcf, hasher := newFile(TCF()), newFile(Hasher())
 	for _, cfg := range sites {
-		f := &siteFiles{script: newFile(Script(cfg)), tcf: tcf}
+		f := &siteFiles{script: newFile(Script(cfg)), tcf: tcf, hasher: hasher}
 		if js, etag := Extension(cfg); js != nil {
 			f.ext = newFile(js, etag)
 			f.extVersion = version(etag)
@@ -90,6 +90,8 @@ func (h *Handler) ServeSite(w http.ResponseWriter, r *http.Request, site string)
 		f = files.script
 	case "tcf.js":
 		f = files.tcf
+	case "h.js":
+		f = files.hasher
 	case "x.js":
 		f = files.ext
 		if v := r.URL.Query().Get("v"); v != files.extVersion {

@@ -2,7 +2,7 @@
 //
 // The readable JavaScript lives in src/; hack/build-tracker.sh (run by `make
 // generate`) minifies it with esbuild, pinned in go.mod, into dist/, which is
-// committed and embedded here. Three files are served beside the browser
+// committed and embedded here. Four files are served beside the browser
 // endpoint, under the site's tracker.path (docs/tracker-protocol.md):
 //
 //   - t.js, the tracker, with the site's settings injected in place of a
@@ -10,7 +10,9 @@
 //   - x.js, the site's browser pixel bridges, which t.js loads only for sites
 //     that configure pixels (Extension);
 //   - tcf.js, which t.js loads only on pages with an IAB TCF v2 consent
-//     platform.
+//     platform;
+//   - h.js, which hashes email and phone values in the browser, loaded only
+//     when an event first carries one (identify, marked form fields).
 //
 // Handler serves them with ETags, conditional requests and gzip.
 package tracker
@@ -140,6 +142,12 @@ func Extension(cfg ScriptConfig) (js []byte, etag string) {
 // TCF returns tcf.js and its ETag.
 func TCF() (js []byte, etag string) {
 	js = asset("tcf.js")
+	return js, etagOf(js)
+}
+
+// Hasher returns h.js and its ETag.
+func Hasher() (js []byte, etag string) {
+	js = asset("h.js")
 	return js, etagOf(js)
 }
 

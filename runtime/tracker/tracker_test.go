@@ -76,6 +76,8 @@ func TestSizeBudget(t *testing.T) {
 	}
 	tcf, _ := TCF()
 	t.Logf("tcf.js (loaded only with a TCF CMP): %d bytes, %d gzipped", len(tcf), gzipSize(t, tcf))
+	h, _ := Hasher()
+	t.Logf("h.js (loaded only to hash email and phone): %d bytes, %d gzipped", len(h), gzipSize(t, h))
 }
 
 // settingsOf extracts the JSON t.js was given.
@@ -263,7 +265,7 @@ func TestHandler(t *testing.T) {
 			t.Errorf("old version: status %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 		}
 	})
-	for target, want := range map[string]int{"/_ts/tcf.js": 200, "/_ts/other.js": 404, "/_ts/t.js?site=nope": 404} {
+	for target, want := range map[string]int{"/_ts/tcf.js": 200, "/_ts/h.js": 200, "/_ts/other.js": 404, "/_ts/t.js?site=nope": 404} {
 		t.Run(target, func(t *testing.T) {
 			if res := get(t, h, target, nil); res.StatusCode != want {
 				t.Errorf("status %d, want %d", res.StatusCode, want)

@@ -24,7 +24,7 @@ the site's ingest key as bearer token), /healthz, /readyz (the store answers and
 are applied) and /metrics, and writes events to the store named by the configuration.
 
 It reads the runtime configuration the operator renders into the site's ConfigMap; the
-keys (ingestKey, signingKey, visitorSalt) come from the files in its keysDir and the
+keys (ingestKey, signingKey, visitorSalt, ipSealingKey) come from the files in its keysDir and the
 PostgreSQL URI from storage.dsnFile. At start it applies the store's migrations under the
 store's lock (so replicas starting together apply each once), retrying while the database
 is unreachable; /readyz fails until they are applied.

@@ -4,8 +4,8 @@
 // dist/t.js, and each browser pixel bridge in src/pixels/ into dist/. The
 // collector serves t.js with the site's configuration in place of the
 // "__TS_CFG__" placeholder, {path}/x.js with the bridges of the pixels the
-// site configures and {path}/tcf.js, which t.js loads only when needed
-// (tracker.go). The wire format is docs/tracker-protocol.md.
+// site configures, {path}/tcf.js and {path}/h.js, which t.js loads only when
+// needed (tracker.go). The wire format is docs/tracker-protocol.md.
 //
 // Every byte is shipped to every visitor: the code favours short, repeated
 // shapes that minify and gzip well, and sticks to ES2017 syntax (no ?., ??,
@@ -104,7 +104,8 @@
   };
 
   // ---- Extensions --------------------------------------------------------------
-  // Scripts beside t.js, loaded only on pages that need them:
+  // Scripts beside t.js, loaded only on pages that need them (h.js: see
+  // hashes below):
   // - tcf.js when the page has an IAB TCF v2 CMP (__tcfapi): it turns the
   //   CMP's decisions into trackstack.consent calls.
   // - x.js (version C.x) when the site configures browser pixels: its bridges
@@ -119,15 +120,25 @@
     const s = d.createElement("script");
     s.src = new URL(f + new URL(me.src).search.slice(1), me.src);
     d.head.append(s);
+    return s;
   };
   w.__tcfapi && load("tcf.js?");
   const px = C.x && (load("x.js?v=" + C.x + "&"), []);
 
+  // h.js hashes raw email and phone values into user (SHA-256 hex, one
+  // digest per platform normalization that differs); t.js loads it the first
+  // time an event carries one, so pages that never identify anyone never
+  // pay for it. h.js hands its function to trackstack.h. If h.js cannot
+  // load, the promise holds the error event instead, calling it throws, and
+  // events go without hashes.
+  let hasher;
+  const hashes = () => hasher || (hasher = new Promise((f) => (load("h.js?").onerror = api.h = f)));
+
   // emit builds an event (name defaults to type; x holds type-specific
-  // fields) and queues it once each raw {em, ph} value is hashed (SHA-256
-  // hex) into user. Raw values never leave the page; one that cannot be
-  // hashed (no crypto.subtle outside secure contexts) is left out. Memory
-  // stays bounded while consent never comes.
+  // fields) and queues it once each raw {em, ph} value is hashed into user.
+  // Raw values never leave the page; one that cannot be hashed (no
+  // crypto.subtle outside secure contexts) is left out. Memory stays
+  // bounded while consent never comes.
   const emit = async (type, name, x, raw) => {
     const a = S.a || land;
     const fbclid = a.c.fbclid;
@@ -158,22 +169,15 @@
       },
       x
     );
-    for (const k in raw) {
-      const v = raw[k];
-      if (/^(em|ph|email|phone)$/.test(k)) {
-        delete raw[k];
-        try {
-          v &&
-          (user[k[0] == "p" ? "ph" : "em"] = [
-            ...new Uint8Array(
-              await crypto.subtle.digest("SHA-256", new TextEncoder().encode(k[0] == "p" ? (v + "").replace(/\D/g, "") : (v + "").trim().toLowerCase()))
-            ),
-          ]
-            .map((b) => (b + 256).toString(16).slice(1))
-            .join(""));
-        } catch (err) {}
-      }
-    }
+    // The raw values move from raw (identify's traits, sent as props) into
+    // r, keyed e and p, before anything waits.
+    const r = {};
+    let any;
+    for (const k in raw)
+      /^(em|ph|email|phone)$/.test(k) && ((r[k[0] == "p" ? "p" : "e"] = raw[k]), delete raw[k], (any = 1));
+    try {
+      any && (await (await hashes())(r, user));
+    } catch (err) {}
     // 10 waiting send at once; a full queue drops the event and leaves the
     // sending to the timer.
     (out.length < 500 && out.push(e)) > 9 ? flush() : timer || (timer = setTimeout(flush, 1e3));
