@@ -69,7 +69,7 @@ caller is authenticated.
 What an event keeps of a person: hashes of email, phone, names, city, zip
 and country (never the raw values, which exist only while the request is
 handled); the IP anonymized per privacy.ipAnonymization; and, only for a
-site with a destination of type meta or tiktok (whose platforms match
+site with a destination of type meta, tiktok or pinterest (whose platforms match
 better on the real client IP), the raw IP of browser events and of server
 events with user.ip, sealed in Event.RawIPSealed: AES-256-GCM with the
 site's key ipSealingKey (the <site>-keys Secret, or the standalone data

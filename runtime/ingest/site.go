@@ -36,7 +36,8 @@ type Site struct {
 	// it is also used when consent rules out the cookie.
 	VisitorSalt []byte
 	// IPSealingKey is the text of the key (package sealing) that encrypts
-	// the raw client IP for sites with a meta or tiktok destination; other
+	// the raw client IP for sites with a destination that matches on it
+	// (config.Destination.MatchesOnIP); other
 	// sites do not need it.
 	IPSealingKey []byte
 }
