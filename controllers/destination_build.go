@@ -20,6 +20,12 @@ type forwarderInputs struct {
 	secretHash string
 }
 
+// matchesOnIP reports whether a destination type sends the visitor's raw
+// IP, so its forwarder needs the site's key to open the sealed IPs.
+func matchesOnIP(typ string) bool {
+	return (&config.Destination{Type: typ}).MatchesOnIP()
+}
+
 // forwarderLabels are the labels of a Destination's forwarder.
 func forwarderLabels(site, dest string) map[string]string {
 	l := siteLabels(site, ComponentForwarder)
@@ -58,6 +64,17 @@ func buildForwarderDeployment(in forwarderInputs) *appsv1ac.DeploymentApplyConfi
 			corev1ac.VolumeMount().WithName(volStorage).WithMountPath(config.StorageDir).WithReadOnly(true),
 			corev1ac.VolumeMount().WithName(volCredentials).WithMountPath(config.CredentialsDir).WithReadOnly(true),
 		)
+	volumes := []*corev1ac.VolumeApplyConfiguration{
+		configVolume(s.Name),
+		secretVolume(volStorage, s.Spec.Storage.Postgres.SecretRef.Name, storageKey(s)),
+		secretVolume(volCredentials, d.Spec.CredentialsSecretRef.Name, keys...),
+		tmpVolume(),
+	}
+	if matchesOnIP(d.Spec.Type) {
+		// Only the key that opens the sealed raw IPs, none of the others.
+		container.WithVolumeMounts(corev1ac.VolumeMount().WithName(volKeys).WithMountPath(config.KeysDir).WithReadOnly(true))
+		volumes = append(volumes, secretVolume(volKeys, keysSecretName(s.Name), config.KeyIPSealing))
+	}
 	annotations := map[string]string{
 		AnnotationConfigHash: destinationSpecHash(d),
 		AnnotationSecretHash: in.secretHash,
@@ -77,10 +94,5 @@ func buildForwarderDeployment(in forwarderInputs) *appsv1ac.DeploymentApplyConfi
 				LabelName: "trackstack", LabelComponent: ComponentForwarder,
 				LabelSite: s.Name, LabelDestination: d.Name,
 			})).
-			WithTemplate(podTemplate(labels, annotations, []*corev1ac.ContainerApplyConfiguration{container},
-				configVolume(s.Name),
-				secretVolume(volStorage, s.Spec.Storage.Postgres.SecretRef.Name, storageKey(s)),
-				secretVolume(volCredentials, d.Spec.CredentialsSecretRef.Name, keys...),
-				tmpVolume(),
-			)))
+			WithTemplate(podTemplate(labels, annotations, []*corev1ac.ContainerApplyConfiguration{container}, volumes...)))
 }

@@ -66,6 +66,9 @@ func TestDestinationForwarder(t *testing.T) {
 	}
 	g.Expect(creds).NotTo(BeNil())
 	g.Expect(creds.Secret.SecretName).To(Equal("gads"))
+	for _, v := range fwd.Spec.Template.Spec.Volumes {
+		g.Expect(v.Name).NotTo(Equal(volKeys), "Google Ads never gets the site's keys")
+	}
 	g.Expect(creds.Secret.Items).To(HaveLen(4))
 	var mounted bool
 	for _, m := range c.VolumeMounts {
@@ -144,6 +147,17 @@ func TestDestinationForwarderNotReady(t *testing.T) {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-fwd-capi"}, fwd)
 	}, timeout, interval).Should(Succeed())
 	g.Expect(*fwd.Spec.ProgressDeadlineSeconds).To(Equal(int32(forwarderProgressDeadline)))
+	// Meta matches on the IP: the forwarder gets the key that opens the
+	// sealed IPs, and no other key of the site.
+	var keysVol *corev1.Volume
+	for i, v := range fwd.Spec.Template.Spec.Volumes {
+		if v.Name == volKeys {
+			keysVol = &fwd.Spec.Template.Spec.Volumes[i]
+		}
+	}
+	g.Expect(keysVol).NotTo(BeNil())
+	g.Expect(keysVol.Secret.SecretName).To(Equal("shop-keys"))
+	g.Expect(keysVol.Secret.Items).To(Equal([]corev1.KeyToPath{{Key: config.KeyIPSealing, Path: config.KeyIPSealing}}))
 
 	setStatus := func(available int32, progressingReason string) {
 		t.Helper()

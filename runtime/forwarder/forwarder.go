@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/forward"
+	"github.com/trackstack/trackstack/runtime/sealing"
 )
 
 // Options build the engines of a site.
@@ -20,7 +22,8 @@ type Options struct {
 	Metrics *forward.Metrics
 	// Client sends the platform requests; default NewHTTPClient().
 	Client *http.Client
-	// OpenIP opens the site's sealed raw IPs; nil sends events without them.
+	// OpenIP opens the site's sealed raw IPs; nil reads the site's key from
+	// its keysDir for destinations that match on the IP.
 	OpenIP func([]byte) (string, error)
 	// Tune adjusts every engine's options (tests shorten the waits).
 	Tune func(*forward.Options)
@@ -57,6 +60,14 @@ func Engine(o Options, d *config.Destination) (*forward.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", d.Name, err)
 	}
+	openIP := o.OpenIP
+	if openIP == nil && d.MatchesOnIP() {
+		key, err := sealing.LoadKey(filepath.Join(o.Config.Site.KeysDir, config.KeyIPSealing))
+		if err != nil {
+			return nil, fmt.Errorf("destination %s sends the visitor's IP and needs the site's key %s: %w", d.Name, config.KeyIPSealing, err)
+		}
+		openIP = key.OpenString
+	}
 	eo := forward.Options{
 		Site:        o.Config.Site.Name,
 		Destination: d.Name,
@@ -65,7 +76,7 @@ func Engine(o Options, d *config.Destination) (*forward.Engine, error) {
 		Store:       o.Store,
 		Logger:      o.Logger,
 		Metrics:     o.Metrics,
-		OpenIP:      o.OpenIP,
+		OpenIP:      openIP,
 	}
 	for _, other := range o.Config.Destinations {
 		if other.MatchesOnIP() {

@@ -17,7 +17,7 @@ func ipSealingKey(s Site) (*sealing.Key, error) {
 		return nil, nil
 	}
 	if len(s.IPSealingKey) == 0 {
-		return nil, fmt.Errorf("site %s: a meta or tiktok destination needs the IP sealing key (key %s)", s.Config.Site.Name, config.KeyIPSealing)
+		return nil, fmt.Errorf("site %s: a destination that matches on the IP (meta, tiktok, pinterest) needs the IP sealing key (key %s)", s.Config.Site.Name, config.KeyIPSealing)
 	}
 	k, err := sealing.ParseKey(s.IPSealingKey)
 	if err != nil {
