@@ -63,14 +63,23 @@ func Supersede(server, browser event.Event) event.Event {
 	}
 	fill(&e.IP, browser.IP)
 	fill(&e.RawIP, browser.RawIP)
+	if len(e.RawIPSealed) == 0 {
+		e.RawIPSealed = browser.RawIPSealed
+	}
 	fill(&e.UserAgent, browser.UserAgent)
 	fill(&e.Screen, browser.Screen)
 	fill(&e.Language, browser.Language)
 	fill(&e.FBP, browser.FBP)
 	fill(&e.FBC, browser.FBC)
 	fill(&e.GAClientID, browser.GAClientID)
-	fill(&e.User.EmailSHA256, browser.User.EmailSHA256)
-	fill(&e.User.PhoneSHA256, browser.User.PhoneSHA256)
+	// An email's or a phone's digests go together: the server's Google
+	// variant must never pair with the browser's address.
+	if e.User.EmailSHA256 == "" {
+		e.User.EmailSHA256, e.User.EmailGoogleSHA256 = browser.User.EmailSHA256, browser.User.EmailGoogleSHA256
+	}
+	if e.User.PhoneSHA256 == "" {
+		e.User.PhoneSHA256, e.User.PhoneE164SHA256 = browser.User.PhoneSHA256, browser.User.PhoneE164SHA256
+	}
 	fill(&e.User.FirstNameSHA256, browser.User.FirstNameSHA256)
 	fill(&e.User.LastNameSHA256, browser.User.LastNameSHA256)
 	fill(&e.User.CitySHA256, browser.User.CitySHA256)
