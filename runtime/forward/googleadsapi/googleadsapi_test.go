@@ -478,3 +478,31 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("MaxBatch %d, defaults %v", h.p.MaxBatch(), d)
 	}
 }
+
+// The engine sends batches concurrently: one token refresh serves them all.
+func TestConcurrentSendsShareOneToken(t *testing.T) {
+	h := newHarness(t, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := h.p.Send(context.Background(), []forward.Item{{Event: sale(string(rune('a' + i)))}})
+			if err == nil && out[0].Status != forward.Sent {
+				err = errors.New(out[0].Reason)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if hits, n := h.fake.Tokens.Hits(), len(h.fake.Conversions()); hits != 1 || n != 8 {
+		t.Errorf("token hits %d (want 1), conversions %d (want 8)", hits, n)
+	}
+}

@@ -6,9 +6,25 @@
 // Every body is decoded with protojson (unknown fields rejected) into the
 // published protos of github.com/shenzhencenter/google-ads-pb v1.25.0 (API
 // v25, the newest the module proxy serves; the two messages are the same in
-// v26), then checked against the rules the protos cannot express (see
-// rules.go). Bad rows come back in partialFailureError as Google sends
-// them; whole-request errors in Google's error shape.
+// v26), then checked against the rules the protos cannot express.
+//
+// Whole request (answered 400 in Google's error shape, with a
+// GoogleAdsFailure in details): bearer token issued by Tokens, the
+// developer-token header, 10-digit customer ids, partialFailure true, 1 to
+// 2000 rows, no unknown field, one identifier per userIdentifiers object.
+//
+// Per row (answered in partialFailureError at conversions[i] or
+// conversion_adjustments[i], the other rows recorded): at most one of
+// gclid, gbraid and wbraid, and a click id or user identifiers (enhanced
+// conversions for leads); conversionAction of the path's customer;
+// conversionDateTime "yyyy-mm-dd hh:mm:ss+hh:mm" with its zone; at most 5
+// identifiers, hashedEmail or hashedPhoneNumber as SHA-256 hex; values of 0
+// or more; a click and time already recorded is
+// CLICK_CONVERSION_ALREADY_EXISTS. Adjustments: orderId or
+// gclidDateTimePair, not both, naming a recorded conversion;
+// adjustmentDateTime with its zone and later than the conversion;
+// RESTATEMENT with restatementValue, RETRACTION without, and no second
+// retraction.
 package googleadsapifake
 
 import (
