@@ -8,6 +8,8 @@ import (
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/forward"
 	"github.com/trackstack/trackstack/runtime/forward/ga4"
+	"github.com/trackstack/trackstack/runtime/forward/googleads"
+	"github.com/trackstack/trackstack/runtime/forward/googleadsapi"
 	"github.com/trackstack/trackstack/runtime/forward/meta"
 	"github.com/trackstack/trackstack/runtime/forward/onesignal"
 	"github.com/trackstack/trackstack/runtime/forward/pinterest"
@@ -21,6 +23,10 @@ func NewPlatform(d config.Destination, creds forward.Credentials, client *http.C
 	switch d.Type {
 	case v1alpha1.DestinationMeta:
 		return platform(meta.New(d, creds, client))
+	case v1alpha1.DestinationGoogleAds:
+		return platform(googleads.New(d, creds, client))
+	case v1alpha1.DestinationGoogleAdsAPI:
+		return platform(googleadsapi.New(d, creds, client))
 	case v1alpha1.DestinationGA4:
 		return platform(ga4.New(d, creds, client))
 	case v1alpha1.DestinationPinterest:
