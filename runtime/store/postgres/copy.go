@@ -16,8 +16,8 @@ import (
 // text is its UTF-8 bytes, timestamptz microseconds since 2000-01-01 UTC,
 // float8 IEEE 754 bits, jsonb a version byte (1) and the JSON text.
 
-// copyColumns are the events columns COPY fills, in appendRow order; seq is
-// left to its default.
+// copyColumns are the events columns COPY fills, in appendRow order; seq
+// and txid are left to their defaults.
 const copyColumns = `site, received_at, event_id, type, name, source, occurred_at,
     visitor_id, session_id, user_id, url, referrer,
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel,
@@ -25,9 +25,9 @@ const copyColumns = `site, received_at, event_id, type, name, source, occurred_a
     consent_ad_storage, consent_analytics_storage, consent_ad_user_data, consent_ad_personalization,
     device_browser, device_os, device_type,
     ip, user_agent, screen, language, fbp, fbc, ga_client_id,
-    user_data, properties`
+    user_data, properties, ip_sealed`
 
-const copyColumnCount = 38
+const copyColumnCount = 39
 
 const copyEvents = "COPY events (" + copyColumns + ") FROM STDIN (FORMAT binary)"
 
@@ -83,7 +83,12 @@ func appendRow(b []byte, e *event.Event) []byte {
 		b = append(b, 1)
 		b = append(b, e.Properties...)
 	}
-	return b
+	if len(e.RawIPSealed) == 0 {
+		return appendNull(b)
+	}
+	// bytea's binary form is its bytes.
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e.RawIPSealed)))
+	return append(b, e.RawIPSealed...)
 }
 
 func appendNull(b []byte) []byte { return binary.BigEndian.AppendUint32(b, 0xffffffff) }

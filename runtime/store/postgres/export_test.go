@@ -6,3 +6,9 @@ const MigrateLockKey = migrateLockKey
 
 // RecentEventsSQL is the statement Recent sends, for the plan test.
 const RecentEventsSQL = recentEventsSQL
+
+// The statements Feed and Due send, for the plan test.
+const (
+	FeedSQL = feedSQL
+	DueSQL  = dueSQL
+)

@@ -43,7 +43,7 @@ FROM input JOIN claimed USING (site, event_id)`
 const takeOver = `DELETE FROM events
 WHERE (site, received_at, event_id) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]))
   AND source = 'browser'
-RETURNING ` + store.EventColumns
+RETURNING ` + store.EventColumns + `, ip_sealed`
 
 // Scratch buffers grown past these by an unusually large batch are left to
 // the garbage collector rather than kept.
@@ -207,7 +207,11 @@ func supersede(ctx context.Context, conn *pgx.Conn, batch []event.Event, ords []
 	defer rows.Close()
 	browser := make(map[key]event.Event, len(ords))
 	for rows.Next() {
-		b, err := scanEvent(rows)
+		var sc eventScan
+		if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed)...); err != nil {
+			return fmt.Errorf("while taking over browser events: %w", err)
+		}
+		b, err := sc.event()
 		if err != nil {
 			return fmt.Errorf("while taking over browser events: %w", err)
 		}

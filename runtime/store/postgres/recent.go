@@ -42,23 +42,38 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 
 // scanEvent reads one row of store.EventColumns.
 func scanEvent(rows pgx.Rows) (event.Event, error) {
-	var (
-		e                     event.Event
-		typ, source           string
-		clickIDs, user, props []byte
-	)
-	err := rows.Scan(&e.Site, &e.ReceivedAt, &e.EventID, &typ, &e.Name, &source, &e.Timestamp,
+	var sc eventScan
+	if err := rows.Scan(sc.dest()...); err != nil {
+		return event.Event{}, err
+	}
+	return sc.event()
+}
+
+// eventScan holds one row of store.EventColumns while it is scanned, so
+// that a query can read more columns beside them (dest, then event).
+type eventScan struct {
+	e                     event.Event
+	typ, source           string
+	clickIDs, user, props []byte
+}
+
+// dest returns the scan destinations of store.EventColumns, in order.
+func (sc *eventScan) dest() []any {
+	e := &sc.e
+	return []any{&e.Site, &e.ReceivedAt, &e.EventID, &sc.typ, &e.Name, &sc.source, &e.Timestamp,
 		&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
 		&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
-		&e.Channel, &clickIDs, &e.Value, &e.Currency, &e.OrderID,
+		&e.Channel, &sc.clickIDs, &e.Value, &e.Currency, &e.OrderID,
 		&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
 		&e.Device.Browser, &e.Device.OS, &e.Device.Type,
 		&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
-		&user, &props)
-	if err != nil {
-		return e, err
-	}
-	e.Type, e.Source = event.Type(typ), event.Source(source)
+		&sc.user, &sc.props}
+}
+
+// event returns the scanned event.
+func (sc *eventScan) event() (event.Event, error) {
+	e := sc.e
+	e.Type, e.Source = event.Type(sc.typ), event.Source(sc.source)
 	e.ReceivedAt, e.Timestamp = e.ReceivedAt.UTC(), e.Timestamp.UTC()
-	return e, store.DecodeJSONColumns(&e, clickIDs, user, props)
+	return e, store.DecodeJSONColumns(&e, sc.clickIDs, sc.user, sc.props)
 }

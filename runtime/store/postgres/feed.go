@@ -1,0 +1,188 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+var _ store.Deliveries = (*Store)(nil)
+
+// The feed follows (txid, seq): txid is the id of the transaction that
+// inserted the row, seq its place within it. Collectors commit out of
+// order, so a row can become visible after rows with a higher position
+// were fed; reading only below the xmin of the snapshot (the oldest
+// transaction still running) rules that out, because every transaction
+// below it has ended, and an ended transaction adds no rows. A transaction
+// that stays open holds the feed back, including everything after it; xmin
+// is the whole cluster's, so a long write transaction in any database
+// delays forwarding (never loses events) until it ends.
+
+// openCursorSQL creates a destination's cursor ($1 site, $2 destination,
+// $3 since), or moves it back when $4 (reset) is true; it returns whether
+// the row is new. The start is just below the oldest transaction that
+// stored an event of the site received since $3, or below the transactions
+// still running, whichever is lower: those may yet add such events. Feed
+// skips older events by received_at, so the first Feed does not read the
+// site's history. seq is never below 1, so (txid, 0) is just below every
+// row of txid.
+const openCursorSQL = `
+INSERT INTO forward_cursors AS c (site, destination, pos_a, pos_b, since)
+SELECT $1, $2, least(
+        (SELECT txid FROM events WHERE site = $1 AND received_at >= $3 ORDER BY txid LIMIT 1),
+        pg_snapshot_xmin(pg_current_snapshot()))::text::bigint,
+    0, $3
+ON CONFLICT (site, destination) DO UPDATE SET pos_a = EXCLUDED.pos_a, pos_b = EXCLUDED.pos_b, since = EXCLUDED.since
+    WHERE $4::boolean
+RETURNING xmax = 0`
+
+const cursorSQL = `SELECT pos_a, pos_b, since FROM forward_cursors WHERE site = $1 AND destination = $2`
+
+// feedSQL reads the events after a position ($1 site, $2 and $3 the
+// position, $4 the cursor's since, $5 limit) in the order of the (site,
+// txid, seq) index, stopping at the snapshot's xmin (see above). The plan
+// test EXPLAINs this very statement.
+const feedSQL = `SELECT ` + store.EventColumns + `, txid::text::bigint, seq
+FROM events
+WHERE site = $1 AND (txid, seq) > ($2::bigint::text::xid8, $3::bigint)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+  AND received_at >= $4
+ORDER BY txid, seq
+LIMIT $5`
+
+// OpenCursor creates or resets a destination's cursor; see store.Deliveries.
+func (s *Store) OpenCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (bool, error) {
+	var created bool
+	err := s.pool.QueryRow(ctx, openCursorSQL, site, destination, since, reset).Scan(&created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // exists, and no reset asked for
+	}
+	if err != nil {
+		return false, fmt.Errorf("while opening the cursor of %s/%s: %w", site, destination, classify(err))
+	}
+	return created, nil
+}
+
+// Feed returns the events after the destination's cursor; see
+// store.Deliveries.
+func (s *Store) Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, store.FeedPosition, error) {
+	var (
+		pos   store.FeedPosition
+		since time.Time
+	)
+	err := s.pool.QueryRow(ctx, cursorSQL, site, destination).Scan(&pos.A, &pos.B, &since)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
+	}
+	if err != nil {
+		return nil, pos, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
+	}
+	if limit <= 0 {
+		return nil, pos, nil
+	}
+	rows, err := s.pool.Query(ctx, feedSQL, site, pos.A, pos.B, since, limit)
+	if err != nil {
+		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var sc eventScan
+		if err := rows.Scan(append(sc.dest(), &pos.A, &pos.B)...); err != nil {
+			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
+		}
+		e, err := sc.event()
+		if err != nil {
+			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
+	}
+	return out, pos, nil
+}
+
+// moveCursorSQL sets a cursor's position ($1 site, $2 destination, $3 and
+// $4 the position).
+const moveCursorSQL = `UPDATE forward_cursors SET pos_a = $3, pos_b = $4 WHERE site = $1 AND destination = $2`
+
+// trackSQL stores new delivery records ($1 site, $2 destination, then one
+// array per field). The source of each event (event_ids) goes with its
+// record: a record made for a browser event is replaced when a server
+// event superseded it and is fed again; every other repeat keeps the
+// record, so nothing is sent twice. Rows are inserted in key order so that
+// two concurrent Tracks lock them in the same order.
+const trackSQL = `
+INSERT INTO deliveries AS d (site, destination, event_id, status, send_as, reason, attempts, response_id,
+                             next_attempt_at, received_at, updated_at, source)
+SELECT $1, $2, r.event_id, r.status, r.send_as, r.reason, r.attempts, r.response_id,
+       r.next_attempt_at, r.received_at, now(), coalesce(k.source, 'browser')
+FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+         AS r(event_id, status, send_as, reason, attempts, response_id, next_attempt_at, received_at)
+LEFT JOIN event_ids k ON k.site = $1 AND k.event_id = r.event_id
+ORDER BY r.event_id
+ON CONFLICT (site, destination, event_id) DO UPDATE SET
+    status = EXCLUDED.status, send_as = EXCLUDED.send_as, reason = EXCLUDED.reason,
+    attempts = EXCLUDED.attempts, response_id = EXCLUDED.response_id,
+    next_attempt_at = EXCLUDED.next_attempt_at, received_at = EXCLUDED.received_at,
+    updated_at = EXCLUDED.updated_at, source = EXCLUDED.source
+    WHERE d.source = 'browser' AND EXCLUDED.source = 'server'`
+
+// Track records deliveries and moves the cursor, in one transaction; see
+// store.Deliveries.
+func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) error {
+	recs, err := store.NewRecords(records, s.now())
+	if err != nil {
+		return fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
+	}
+	cols := newDeliveryColumns(recs)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, moveCursorSQL, site, destination, pos.A, pos.B)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNoCursor
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, trackSQL, site, destination, cols.ids, cols.statuses, cols.sendAs, cols.reasons,
+			cols.attempts, cols.responseIDs, cols.next, cols.received)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+	}
+	return nil
+}
+
+// deliveryColumns are records as one array per field, as the statements
+// that take many records at once bind them.
+type deliveryColumns struct {
+	ids, statuses, sendAs, reasons, responseIDs []string
+	attempts                                    []int32
+	next, received                              []time.Time
+}
+
+func newDeliveryColumns(recs []store.Delivery) deliveryColumns {
+	var c deliveryColumns
+	for _, r := range recs {
+		c.ids = append(c.ids, r.EventID)
+		c.statuses = append(c.statuses, r.Status)
+		c.sendAs = append(c.sendAs, r.SendAs)
+		c.reasons = append(c.reasons, r.Reason)
+		c.attempts = append(c.attempts, int32(r.Attempts))
+		c.responseIDs = append(c.responseIDs, r.ResponseID)
+		c.next = append(c.next, r.NextAttemptAt)
+		c.received = append(c.received, r.ReceivedAt)
+	}
+	return c
+}
