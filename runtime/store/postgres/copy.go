@@ -155,6 +155,7 @@ func appendUser(b []byte, u *event.User) []byte {
 	for _, f := range [...]struct{ k, v string }{
 		{"em", u.EmailSHA256}, {"ph", u.PhoneSHA256}, {"fn", u.FirstNameSHA256}, {"ln", u.LastNameSHA256},
 		{"ct", u.CitySHA256}, {"zp", u.ZipSHA256}, {"country", u.CountrySHA256},
+		{"em_google", u.EmailGoogleSHA256}, {"ph_e164", u.PhoneE164SHA256},
 	} {
 		if f.v == "" {
 			continue

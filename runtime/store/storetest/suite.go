@@ -220,6 +220,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		assertIDs(t, mustRecent(t, s, "shop", 10), "m")
 	})
+
+	runDeliveries(t, fresh, now)
 }
 
 func mustInsert(t *testing.T, s store.Store, events []event.Event, want int) {
