@@ -23,8 +23,8 @@ const insertEvent = `INSERT INTO events (
     consent_ad_storage, consent_analytics_storage, consent_ad_user_data, consent_ad_personalization,
     device_browser, device_os, device_type,
     ip, user_agent, screen, language, fbp, fbc, ga_client_id,
-    user_data, properties
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    user_data, properties, ip_sealed
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (site, event_id) DO NOTHING`
 
 // Insert stores events in one transaction; see store.Store.
@@ -71,7 +71,7 @@ func (s *Store) insertMarked(ctx context.Context, events []event.Event, inserted
 	defer stmt.Close()
 	marks := make([]bool, len(batch))
 	n := 0
-	args := make([]any, 38)
+	args := make([]any, 39)
 	for i := range batch {
 		e := &batch[i]
 		stored, err := execInsert(ctx, stmt, args, e)
@@ -133,10 +133,16 @@ func execInsert(ctx context.Context, stmt *sql.Stmt, args []any, e *event.Event)
 // one, by store.Supersede(e, browser) (store.Supersedes), and reports
 // whether it did.
 func supersede(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, args []any, e *event.Event) (bool, error) {
-	b, err := scanEvent(tx.QueryRowContext(ctx, store.SelectEvents+` WHERE site = ? AND event_id = ? AND source = 'browser'`, e.Site, e.EventID))
+	var sc eventScan
+	row := tx.QueryRowContext(ctx, `SELECT `+store.EventColumns+`, ip_sealed FROM events WHERE site = ? AND event_id = ? AND source = 'browser'`, e.Site, e.EventID)
+	err := row.Scan(append(sc.dest(), &sc.e.RawIPSealed)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
+	if err != nil {
+		return false, fmt.Errorf("while reading the browser event %q to supersede: %w", e.EventID, err)
+	}
+	b, err := sc.event()
 	if err != nil {
 		return false, fmt.Errorf("while reading the browser event %q to supersede: %w", e.EventID, err)
 	}
@@ -181,6 +187,10 @@ func rowArgs(v []any, e *event.Event) error {
 	v[37] = nil
 	if len(e.Properties) > 0 {
 		v[37] = string(e.Properties)
+	}
+	v[38] = nil
+	if len(e.RawIPSealed) > 0 {
+		v[38] = e.RawIPSealed
 	}
 	return nil
 }

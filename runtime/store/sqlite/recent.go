@@ -36,31 +36,46 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 
 // scanEvent reads one row of store.EventColumns.
 func scanEvent(row interface{ Scan(...any) error }) (event.Event, error) {
-	var (
-		e                     event.Event
-		typ, source           string
-		received, occurred    int64
-		value                 sql.NullFloat64
-		clickIDs, user, props sql.NullString
-	)
-	err := row.Scan(&e.Site, &received, &e.EventID, &typ, &e.Name, &source, &occurred,
+	var sc eventScan
+	if err := row.Scan(sc.dest()...); err != nil {
+		return event.Event{}, err
+	}
+	return sc.event()
+}
+
+// eventScan holds one row of store.EventColumns while it is scanned, so
+// that a query can read more columns beside them (dest, then event).
+type eventScan struct {
+	e                     event.Event
+	typ, source           string
+	received, occurred    int64
+	value                 sql.NullFloat64
+	clickIDs, user, props sql.NullString
+}
+
+// dest returns the scan destinations of store.EventColumns, in order.
+func (sc *eventScan) dest() []any {
+	e := &sc.e
+	return []any{&e.Site, &sc.received, &e.EventID, &sc.typ, &e.Name, &sc.source, &sc.occurred,
 		&e.VisitorID, &e.SessionID, &e.UserID, &e.URL, &e.Referrer,
 		&e.UTM.Source, &e.UTM.Medium, &e.UTM.Campaign, &e.UTM.Term, &e.UTM.Content,
-		&e.Channel, &clickIDs, &value, &e.Currency, &e.OrderID,
+		&e.Channel, &sc.clickIDs, &sc.value, &e.Currency, &e.OrderID,
 		&e.Consent.AdStorage, &e.Consent.AnalyticsStorage, &e.Consent.AdUserData, &e.Consent.AdPersonalization,
 		&e.Device.Browser, &e.Device.OS, &e.Device.Type,
 		&e.IP, &e.UserAgent, &e.Screen, &e.Language, &e.FBP, &e.FBC, &e.GAClientID,
-		&user, &props)
-	if err != nil {
-		return e, err
-	}
-	e.Type, e.Source = event.Type(typ), event.Source(source)
-	e.ReceivedAt, e.Timestamp = time.UnixMicro(received).UTC(), time.UnixMicro(occurred).UTC()
-	if value.Valid {
-		v := value.Float64
+		&sc.user, &sc.props}
+}
+
+// event returns the scanned event.
+func (sc *eventScan) event() (event.Event, error) {
+	e := sc.e
+	e.Type, e.Source = event.Type(sc.typ), event.Source(sc.source)
+	e.ReceivedAt, e.Timestamp = time.UnixMicro(sc.received).UTC(), time.UnixMicro(sc.occurred).UTC()
+	if sc.value.Valid {
+		v := sc.value.Float64
 		e.Value = &v
 	}
-	return e, store.DecodeJSONColumns(&e, nullBytes(clickIDs), nullBytes(user), nullBytes(props))
+	return e, store.DecodeJSONColumns(&e, nullBytes(sc.clickIDs), nullBytes(sc.user), nullBytes(sc.props))
 }
 
 // nullBytes is a TEXT column's bytes, nil for NULL.

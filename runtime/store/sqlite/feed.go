@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+var _ store.Deliveries = (*Store)(nil)
+
+// The feed follows seq. SQLite has one writer at a time, so a row with a
+// lower seq always committed before one with a higher seq: nothing can
+// appear behind a position already fed, and the position is (0, seq).
+// seq is AUTOINCREMENT (migration 0002), so a deleted row's seq is never
+// handed out again, and a superseding event is a new row with a new seq.
+
+// startSQL is where a cursor since ?2 starts for site ?1: just below the
+// first event received since then, or after every event stored so far.
+const startSQL = `SELECT coalesce(
+    (SELECT min(seq) FROM events WHERE site = ?1 AND received_at >= ?2),
+    (SELECT coalesce(max(seq), 0) + 1 FROM events)) - 1`
+
+// feedSQL reads the events after seq ?2 of site ?1 received since ?3, in
+// seq order (?4 limit). INDEXED BY keeps the planner on the (site, seq)
+// index, which serves both the range and the order, where the (site,
+// received_at) one would sort every event since ?3.
+const feedSQL = `SELECT ` + store.EventColumns + `, seq
+FROM events INDEXED BY events_site_seq_idx
+WHERE site = ?1 AND seq > ?2 AND received_at >= ?3
+ORDER BY seq
+LIMIT ?4`
+
+// OpenCursor creates or resets a destination's cursor; see store.Deliveries.
+func (s *Store) OpenCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (bool, error) {
+	created, err := s.openCursor(ctx, site, destination, since, reset)
+	if err != nil {
+		return false, fmt.Errorf("while opening the cursor of %s/%s: %w", site, destination, classify(err))
+	}
+	return created, nil
+}
+
+func (s *Store) openCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (bool, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM forward_cursors WHERE site = ? AND destination = ?)`,
+		site, destination).Scan(&exists); err != nil {
+		return false, err
+	}
+	if exists && !reset {
+		return false, nil
+	}
+	var start int64
+	if err := tx.QueryRowContext(ctx, startSQL, site, micros(since)).Scan(&start); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO forward_cursors (site, destination, pos_a, pos_b, since) VALUES (?1, ?2, 0, ?3, ?4)
+ON CONFLICT (site, destination) DO UPDATE SET pos_a = excluded.pos_a, pos_b = excluded.pos_b, since = excluded.since`,
+		site, destination, start, micros(since)); err != nil {
+		return false, err
+	}
+	return !exists, tx.Commit()
+}
+
+// Feed returns the events after the destination's cursor; see
+// store.Deliveries.
+func (s *Store) Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, store.FeedPosition, error) {
+	var (
+		pos   store.FeedPosition
+		since int64
+	)
+	err := s.reader.QueryRowContext(ctx, `SELECT pos_a, pos_b, since FROM forward_cursors WHERE site = ? AND destination = ?`,
+		site, destination).Scan(&pos.A, &pos.B, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
+	}
+	if err != nil {
+		return nil, pos, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
+	}
+	if limit <= 0 {
+		return nil, pos, nil
+	}
+	rows, err := s.reader.QueryContext(ctx, feedSQL, site, pos.B, since, limit)
+	if err != nil {
+		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var sc eventScan
+		if err := rows.Scan(append(sc.dest(), &pos.B)...); err != nil {
+			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
+		}
+		e, err := sc.event()
+		if err != nil {
+			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
+	}
+	return out, pos, nil
+}
+
+// trackSQL stores one new delivery record with the source of its event: a
+// record made for a browser event is replaced when a server event
+// superseded it and is fed again; every other repeat keeps the record, so
+// nothing is sent twice.
+const trackSQL = `
+INSERT INTO deliveries (site, destination, event_id, status, send_as, reason, attempts, response_id,
+                        next_attempt_at, received_at, updated_at, source)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+        coalesce((SELECT source FROM events WHERE site = ?1 AND event_id = ?3), 'browser'))
+ON CONFLICT (site, destination, event_id) DO UPDATE SET
+    status = excluded.status, send_as = excluded.send_as, reason = excluded.reason,
+    attempts = excluded.attempts, response_id = excluded.response_id,
+    next_attempt_at = excluded.next_attempt_at, received_at = excluded.received_at,
+    updated_at = excluded.updated_at, source = excluded.source
+    WHERE deliveries.source = 'browser' AND excluded.source = 'server'`
+
+// Track records deliveries and moves the cursor, in one transaction; see
+// store.Deliveries.
+func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) error {
+	now := time.Now()
+	recs, err := store.NewRecords(records, now)
+	if err != nil {
+		return fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
+	}
+	if err := s.track(ctx, site, destination, recs, pos, now); err != nil {
+		return fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+	}
+	return nil
+}
+
+func (s *Store) track(ctx context.Context, site, destination string, recs []store.Delivery, pos store.FeedPosition, now time.Time) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE forward_cursors SET pos_a = ?, pos_b = ? WHERE site = ? AND destination = ?`,
+		pos.A, pos.B, site, destination)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNoCursor
+	}
+	stmt, err := tx.PrepareContext(ctx, trackSQL)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		if _, err := stmt.ExecContext(ctx, site, destination, r.EventID, r.Status, r.SendAs, r.Reason, r.Attempts, r.ResponseID,
+			micros(r.NextAttemptAt), micros(r.ReceivedAt), micros(now)); err != nil {
+			return fmt.Errorf("while recording event %q: %w", r.EventID, err)
+		}
+	}
+	return tx.Commit()
+}
