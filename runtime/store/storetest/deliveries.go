@@ -310,7 +310,7 @@ func supersededFedAgain(t *testing.T, f fwd, now time.Time) {
 	want := store.Supersede(server, browser)
 	want.RawIP = ""
 	if len(due) != 2 || due[0].Event.EventID != "order-1" {
-		t.Fatalf("Due = %v, want order-1 first", dueIDs(due))
+		t.Fatalf("Due returned %d records, want order-1 first and other", len(due))
 	}
 	assertSame(t, due[0].Event, want)
 
