@@ -31,11 +31,13 @@ var _ store.Deliveries = (*Store)(nil)
 // still running, whichever is lower: those may yet add such events. Feed
 // skips older events by received_at, so the first Feed does not read the
 // site's history. seq is never below 1, so (txid, 0) is just below every
-// row of txid.
+// row of txid. OFFSET 0 keeps the planner from answering min(txid) by
+// walking the (site, txid, seq) index from the site's first event: the
+// events since $3 are found by received_at.
 const openCursorSQL = `
 INSERT INTO forward_cursors AS c (site, destination, pos_a, pos_b, since)
 SELECT $1, $2, least(
-        (SELECT txid FROM events WHERE site = $1 AND received_at >= $3 ORDER BY txid LIMIT 1),
+        (SELECT min(txid) FROM (SELECT txid FROM events WHERE site = $1 AND received_at >= $3 OFFSET 0) since),
         pg_snapshot_xmin(pg_current_snapshot()))::text::bigint,
     0, $3
 ON CONFLICT (site, destination) DO UPDATE SET pos_a = EXCLUDED.pos_a, pos_b = EXCLUDED.pos_b, since = EXCLUDED.since
@@ -47,8 +49,10 @@ const cursorSQL = `SELECT pos_a, pos_b, since FROM forward_cursors WHERE site = 
 // feedSQL reads the events after a position ($1 site, $2 and $3 the
 // position, $4 the cursor's since, $5 limit) in the order of the (site,
 // txid, seq) index, stopping at the snapshot's xmin (see above). The plan
-// test EXPLAINs this very statement.
-const feedSQL = `SELECT ` + store.EventColumns + `, txid::text::bigint, seq
+// test EXPLAINs this very statement. The position is named apart from
+// txid so that ORDER BY means the column, which the index holds, not the
+// bigint.
+const feedSQL = `SELECT ` + store.EventColumns + `, txid::text::bigint AS pos_a, seq AS pos_b
 FROM events
 WHERE site = $1 AND (txid, seq) > ($2::bigint::text::xid8, $3::bigint)
   AND txid < pg_snapshot_xmin(pg_current_snapshot())
