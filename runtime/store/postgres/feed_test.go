@@ -3,12 +3,14 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
+	"github.com/trackstack/trackstack/runtime/store/migration"
 	"github.com/trackstack/trackstack/runtime/store/postgres"
 	"github.com/trackstack/trackstack/runtime/store/storetest"
 )
@@ -169,5 +171,55 @@ func mustInsert(t *testing.T, s *postgres.Store, events ...event.Event) {
 	t.Helper()
 	if n, err := s.Insert(context.Background(), events); err != nil || n != len(events) {
 		t.Fatalf("Insert = %d, %v; want %d", n, err, len(events))
+	}
+}
+
+// TestMigrateDeliveriesKeepsEvents applies migration 0003 to a database
+// that already holds events, in partitions and in the default one, and
+// checks that they are fed in their insertion order.
+func TestMigrateDeliveriesKeepsEvents(t *testing.T) {
+	ctx := context.Background()
+	dsn := pg.NewDatabase(t)
+	conn := connect(t, dsn)
+	ms, err := migration.Load(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:2] {
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	if _, err := conn.Exec(ctx, `SELECT ensure_event_partition($1::date)`, now); err != nil {
+		t.Fatal(err)
+	}
+	// In today's partition, and one in the default partition (a day
+	// without a partition).
+	for i, at := range []time.Time{now, now.Add(-time.Second), now.Add(-30 * time.Minute), now.Add(-50 * time.Hour)} {
+		id := fmt.Sprint("pre-", i)
+		if _, err := conn.Exec(ctx, `INSERT INTO event_ids (site, event_id, received_at, source) VALUES ('shop', $1, $2, 'browser')`, id, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO events (site, received_at, event_id, type, name, source, occurred_at)
+			VALUES ('shop', $2, $1, 'pageview', 'pageview', 'browser', $2)`, id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openDSN(t, dsn) // applies 0003 and later
+	defer s.Close()
+	if _, err := s.OpenCursor(ctx, "shop", "meta", now.Add(-72*time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, s, storetest.Full("shop", "post", now.Add(-time.Hour)))
+	f := &feeder{t: t, s: s, seen: map[string]int{}}
+	if got := fmt.Sprint(f.drain()); got != "[pre-0 pre-1 pre-2 pre-3 post]" {
+		t.Errorf("feed after the migration = %s, want [pre-0 pre-1 pre-2 pre-3 post]", got)
 	}
 }
