@@ -8,14 +8,22 @@
 //     dashboard's GROUP BYs; click ids, hashed matching data and properties
 //     as jsonb; empty strings stored as NULL). RANGE-partitioned by day (UTC)
 //     of received_at into events_pYYYYMMDD, plus events_default as a safety
-//     net. seq (a sequence) orders events received in the same microsecond.
-//     One index: (site, received_at, seq).
+//     net. seq (a sequence) orders events received in the same microsecond;
+//     txid is the inserting transaction's id (the forwarders' feed order);
+//     ip_sealed the sealed raw IP until every destination matching on it
+//     has the event. Indexes: (site, received_at, seq) for listings and
+//     time ranges, (site, txid, seq) for the feed, and (site, order_id)
+//     where order_id is set, for the sale a refund adjusts.
 //   - event_ids: (site, event_id) primary key, plus received_at and the
 //     source of the stored event. Dedup across days lives here, because a
 //     unique constraint on a partitioned table must include the partition
 //     key. A server event claiming a browser event's key supersedes it
 //     (store.Supersede): the key's source becomes server, and the browser
 //     row is replaced by the merged one in the same day.
+//   - forward_cursors: each destination's place in its site's events, as
+//     (txid, seq), and the received_at it started from.
+//   - deliveries: one record per event and destination (status, attempts,
+//     the next attempt), with a partial index of the pending ones.
 //   - ensure_event_partition(day): creates a day's partition when missing,
 //     moving that day's rows out of the default partition. Migrate creates
 //     yesterday to the day after tomorrow; Insert creates a day (and the
@@ -24,10 +32,9 @@
 // Every table has site and every key includes it, so Citus can distribute
 // the tables by site unchanged.
 //
-// For later components: retention drops whole partitions (and deletes
-// event_ids rows by received_at); a forwarder can page through a site's
-// events by (received_at, seq), staying a little behind now() so that
-// transactions still in flight are not skipped.
+// Retention drops whole partitions (and deletes event_ids rows by
+// received_at). Forwarders read the feed in (txid, seq) order below the
+// snapshot's xmin (feed.go), which no commit order can overtake.
 package postgres
 
 import (

@@ -1,6 +1,13 @@
 // Package sqlite is the event store of the embedded (standalone) mode: one
 // SQLite file through the pure-Go driver modernc.org/sqlite, in WAL mode,
 // with one writer connection and a few readers.
+//
+// Schema (migrations/): events, with seq (INTEGER PRIMARY KEY
+// AUTOINCREMENT, the rowid) as insertion order and the forwarders' feed
+// order, a UNIQUE (site, event_id) for dedup, and indexes on (site,
+// received_at), (site, seq) and (site, order_id) where set;
+// forward_cursors and deliveries as in PostgreSQL, times as INTEGER
+// microseconds since the Unix epoch.
 package sqlite
 
 import (
