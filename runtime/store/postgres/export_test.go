@@ -12,3 +12,9 @@ const (
 	FeedSQL = feedSQL
 	DueSQL  = dueSQL
 )
+
+// The statements ForgetRawIPs and OrderConversion send, for the plan test.
+const (
+	ForgetRawIPsSQL    = forgetRawIPsSQL
+	OrderConversionSQL = orderConversionSQL
+)

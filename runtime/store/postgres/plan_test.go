@@ -70,9 +70,10 @@ func explain(t *testing.T, conn *pgx.Conn, sql string, args ...any) string {
 }
 
 // TestFeedAndDueUseIndexes checks that Feed reads the (site, txid, seq)
-// index in order, stopping at the snapshot's xmin, and that Due reads the
+// index in order, stopping at the snapshot's xmin; that Due reads the
 // partial index of pending records and finds each event through
-// (site, received_at, seq) in its day's partition. It explains the
+// (site, received_at, seq) in its day's partition, as ForgetRawIPs does;
+// and that OrderConversion reads the partial (site, order_id) index. It explains the
 // statements the store sends, with the arguments it binds, on a table
 // where most records are delivered.
 func TestFeedAndDueUseIndexes(t *testing.T) {
@@ -151,6 +152,12 @@ func TestFeedAndDueUseIndexes(t *testing.T) {
 		{"Due", postgres.DueSQL, []any{"shop", "meta", now.Add(time.Hour), 100},
 			[]string{"deliveries_due_idx", "Index Scan using " + today + "_site_received_at_seq_idx"},
 			[]string{"Seq Scan on deliveries", "Seq Scan on " + today, "Hash"}},
+		{"ForgetRawIPs", postgres.ForgetRawIPsSQL, []any{"shop", []string{"a", "b"}, []string{"meta"}, 1},
+			[]string{"event_ids_pkey", "Index Scan using " + today + "_site_received_at_seq_idx"},
+			[]string{"Seq Scan on deliveries", "Seq Scan on " + today, "Hash"}},
+		{"OrderConversion", postgres.OrderConversionSQL, []any{"shop", "order-1"},
+			[]string{today + "_site_order_id_idx"},
+			[]string{"Seq Scan on " + today}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
