@@ -118,19 +118,29 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 const moveCursorSQL = `UPDATE forward_cursors SET pos_a = $3, pos_b = $4 WHERE site = $1 AND destination = $2`
 
 // trackSQL stores new delivery records ($1 site, $2 destination, then one
-// array per field). The source of each event (event_ids) goes with its
-// record: a record made for a browser event is replaced when a server
-// event superseded it and is fed again; every other repeat keeps the
-// record, so nothing is sent twice. Rows are inserted in key order so that
-// two concurrent Tracks lock them in the same order.
+// array per field, then $11 and $12 the position Track moves to), each
+// with the source of the event it was made for: a record made for a
+// browser event is replaced when a server event superseded it and is fed
+// again; every other repeat keeps the record, so nothing is sent twice.
+// The source is the stored event's (event_ids), unless its row lies past
+// the position: then what was fed was the browser event it superseded
+// after Feed read it (only browser events are superseded). Rows are
+// inserted in key order so that two concurrent Tracks lock them in the
+// same order.
 const trackSQL = `
 INSERT INTO deliveries AS d (site, destination, event_id, status, send_as, reason, attempts, response_id,
                              next_attempt_at, received_at, updated_at, source)
 SELECT $1, $2, r.event_id, r.status, r.send_as, r.reason, r.attempts, r.response_id,
-       r.next_attempt_at, r.received_at, now(), coalesce(k.source, 'browser')
+       r.next_attempt_at, r.received_at, now(),
+       CASE WHEN (e.txid, e.seq) > ($11::bigint::text::xid8, $12::bigint) THEN 'browser'
+            ELSE coalesce(k.source, 'browser') END
 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[])
          AS r(event_id, status, send_as, reason, attempts, response_id, next_attempt_at, received_at)
 LEFT JOIN event_ids k ON k.site = $1 AND k.event_id = r.event_id
+LEFT JOIN LATERAL (
+    SELECT txid, seq FROM events
+    WHERE site = $1 AND received_at = k.received_at AND event_id = k.event_id
+    LIMIT 1) e ON true
 ORDER BY r.event_id
 ON CONFLICT (site, destination, event_id) DO UPDATE SET
     status = EXCLUDED.status, send_as = EXCLUDED.send_as, reason = EXCLUDED.reason,
@@ -159,7 +169,7 @@ func (s *Store) Track(ctx context.Context, site, destination string, records []s
 			return nil
 		}
 		_, err = tx.Exec(ctx, trackSQL, site, destination, cols.ids, cols.statuses, cols.sendAs, cols.reasons,
-			cols.attempts, cols.responseIDs, cols.next, cols.received)
+			cols.attempts, cols.responseIDs, cols.next, cols.received, pos.A, pos.B)
 		return err
 	})
 	if err != nil {

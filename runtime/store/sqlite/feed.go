@@ -111,15 +111,19 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 	return out, pos, nil
 }
 
-// trackSQL stores one new delivery record with the source of its event: a
-// record made for a browser event is replaced when a server event
-// superseded it and is fed again; every other repeat keeps the record, so
-// nothing is sent twice.
+// trackSQL stores one new delivery record with the source of the event it
+// was made for: a record made for a browser event is replaced when a
+// server event superseded it and is fed again; every other repeat keeps
+// the record, so nothing is sent twice. The source is the stored event's,
+// unless its seq lies past ?12, the position Track moves to: then what was
+// fed was the browser event it superseded after Feed read it (only browser
+// events are superseded).
 const trackSQL = `
 INSERT INTO deliveries (site, destination, event_id, status, send_as, reason, attempts, response_id,
                         next_attempt_at, received_at, updated_at, source)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-        coalesce((SELECT source FROM events WHERE site = ?1 AND event_id = ?3), 'browser'))
+        coalesce((SELECT CASE WHEN seq > ?12 THEN 'browser' ELSE source END
+                  FROM events WHERE site = ?1 AND event_id = ?3), 'browser'))
 ON CONFLICT (site, destination, event_id) DO UPDATE SET
     status = excluded.status, send_as = excluded.send_as, reason = excluded.reason,
     attempts = excluded.attempts, response_id = excluded.response_id,
@@ -164,7 +168,7 @@ func (s *Store) track(ctx context.Context, site, destination string, recs []stor
 	defer stmt.Close()
 	for _, r := range recs {
 		if _, err := stmt.ExecContext(ctx, site, destination, r.EventID, r.Status, r.SendAs, r.Reason, r.Attempts, r.ResponseID,
-			micros(r.NextAttemptAt), micros(r.ReceivedAt), micros(now)); err != nil {
+			micros(r.NextAttemptAt), micros(r.ReceivedAt), micros(now), pos.B); err != nil {
 			return fmt.Errorf("while recording event %q: %w", r.EventID, err)
 		}
 	}

@@ -173,6 +173,7 @@ func runDeliveries(t *testing.T, fresh func(t *testing.T) store.Store, now time.
 		t.Run("ResetKeepsRecords", func(t *testing.T) { resetKeepsRecords(t, asForwarding(t, fresh(t)), now) })
 		t.Run("TrackIdempotent", func(t *testing.T) { trackIdempotent(t, asForwarding(t, fresh(t)), now) })
 		t.Run("SupersededFedAgain", func(t *testing.T) { supersededFedAgain(t, asForwarding(t, fresh(t)), now) })
+		t.Run("SupersededBeforeTrack", func(t *testing.T) { supersededBeforeTrack(t, asForwarding(t, fresh(t)), now) })
 		t.Run("DueOrderAndNextAttempt", func(t *testing.T) { dueOrder(t, asForwarding(t, fresh(t)), now) })
 		t.Run("DueSkipsGoneEvents", func(t *testing.T) { dueSkipsGone(t, asForwarding(t, fresh(t)), now) })
 		t.Run("RecordReplayStats", func(t *testing.T) { recordReplayStats(t, asForwarding(t, fresh(t)), now) })
@@ -320,6 +321,30 @@ func supersededFedAgain(t *testing.T, f fwd, now time.Time) {
 	f.drain("shop", "meta", 10)
 	if rec := f.byID("shop", "meta")["order-1"]; rec.Status != store.DeliverySent || rec.SendAs != "Purchase2" {
 		t.Errorf("after a backfill the record is %+v, want it sent as Purchase2", rec)
+	}
+}
+
+// supersededBeforeTrack is the race of a forwarder with a server event:
+// the browser event is fed, then superseded before the forwarder tracks
+// its decision about it. The record made for the browser event must still
+// give way to the server event when that is fed.
+func supersededBeforeTrack(t *testing.T, f fwd, now time.Time) {
+	f.open("shop", "meta", now.Add(-48*time.Hour), false)
+	browser, server := browserAndServer("order-1", now.Add(-time.Hour), now)
+	mustInsert(t, f, []event.Event{browser}, 1)
+	events, pos := f.feed("shop", "meta", 10)
+	mustInsert(t, f, []event.Event{server}, 1)
+	skipped := pendingFor("meta", "Purchase", events)
+	skipped[0].Status, skipped[0].Reason = store.DeliverySkipped, "no value"
+	f.track("shop", "meta", skipped, pos)
+
+	events, pos = f.feed("shop", "meta", 10)
+	if len(events) != 1 || events[0].Source != event.SourceServer {
+		t.Fatalf("after the server event the feed has %d events, want the superseding server event", len(events))
+	}
+	f.track("shop", "meta", pendingFor("meta", "Purchase2", events), pos)
+	if rec := f.byID("shop", "meta")["order-1"]; rec.Status != store.DeliveryPending || rec.SendAs != "Purchase2" {
+		t.Errorf("record of the server event = %+v, want pending as Purchase2", rec)
 	}
 }
 
