@@ -218,7 +218,8 @@ WHERE k.site = $1 AND k.event_id = ANY($2::text[])
          AND d.status <> 'pending') = $4`
 
 // ForgetRawIPs drops sealed raw IPs that every named destination is done
-// with; see store.Deliveries.
+// with; see store.Deliveries. With no destinations named, none needs the
+// IP, and it is dropped.
 func (s *Store) ForgetRawIPs(ctx context.Context, site string, eventIDs, destinations []string) error {
 	if len(eventIDs) == 0 {
 		return nil

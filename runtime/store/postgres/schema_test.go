@@ -275,6 +275,16 @@ func TestUnavailable(t *testing.T) {
 			return err
 		},
 		"Recent": func() error { _, err := s.Recent(ctx, "shop", 1); return err },
+		"OpenCursor": func() error {
+			_, err := s.OpenCursor(ctx, "shop", "meta", time.Now(), false)
+			return err
+		},
+		"Feed":  func() error { _, _, err := s.Feed(ctx, "shop", "meta", 10); return err },
+		"Track": func() error { return s.Track(ctx, "shop", "meta", nil, store.FeedPosition{}) },
+		"Due":   func() error { _, err := s.Due(ctx, "shop", "meta", time.Now(), 10); return err },
+		"Record": func() error {
+			return s.Record(ctx, "shop", "meta", []store.Delivery{{EventID: "x", Status: store.DeliverySent}})
+		},
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) {

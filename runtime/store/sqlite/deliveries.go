@@ -283,7 +283,8 @@ WHERE site = ?1 AND event_id IN (SELECT value FROM json_each(?2)) AND ip_sealed 
          AND d.destination IN (SELECT value FROM json_each(?3))) = ?4`
 
 // ForgetRawIPs drops sealed raw IPs that every named destination is done
-// with; see store.Deliveries.
+// with; see store.Deliveries. With no destinations named, none needs the
+// IP, and it is dropped.
 func (s *Store) ForgetRawIPs(ctx context.Context, site string, eventIDs, destinations []string) error {
 	if len(eventIDs) == 0 {
 		return nil
