@@ -11,159 +11,6 @@ import (
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
-// forwarding is what a forwarder holds: the store and its Deliveries.
-type forwarding interface {
-	store.Store
-	store.Deliveries
-}
-
-// fwd wraps a store with the steps a forwarder takes, failing the test on
-// any error.
-type fwd struct {
-	t *testing.T
-	forwarding
-}
-
-func asForwarding(t *testing.T, s store.Store) fwd {
-	t.Helper()
-	f, ok := s.(forwarding)
-	if !ok {
-		t.Fatalf("%T does not implement store.Deliveries", s)
-	}
-	return fwd{t: t, forwarding: f}
-}
-
-func (f fwd) open(site, dest string, since time.Time, reset bool) bool {
-	f.t.Helper()
-	created, err := f.OpenCursor(context.Background(), site, dest, since, reset)
-	if err != nil {
-		f.t.Fatalf("OpenCursor(%s, %s): %v", site, dest, err)
-	}
-	return created
-}
-
-func (f fwd) feed(site, dest string, limit int) ([]event.Event, store.FeedPosition) {
-	f.t.Helper()
-	events, pos, err := f.Feed(context.Background(), site, dest, limit)
-	if err != nil {
-		f.t.Fatalf("Feed(%s, %s): %v", site, dest, err)
-	}
-	return events, pos
-}
-
-// pendingFor returns a pending record for each event, as a forwarder
-// tracks what it fed.
-func pendingFor(dest, sendAs string, events []event.Event) []store.Delivery {
-	recs := make([]store.Delivery, len(events))
-	for i, e := range events {
-		recs[i] = store.Delivery{Site: e.Site, Destination: dest, EventID: e.EventID, Status: store.DeliveryPending,
-			SendAs: sendAs, ReceivedAt: e.ReceivedAt}
-	}
-	return recs
-}
-
-func (f fwd) track(site, dest string, recs []store.Delivery, pos store.FeedPosition) {
-	f.t.Helper()
-	if err := f.Track(context.Background(), site, dest, recs, pos); err != nil {
-		f.t.Fatalf("Track(%s, %s): %v", site, dest, err)
-	}
-}
-
-// drain feeds the destination to the end in pages of limit, tracking each
-// page as pending, and returns the ids in feed order.
-func (f fwd) drain(site, dest string, limit int) []string {
-	f.t.Helper()
-	var ids []string
-	for range 1000 {
-		events, pos := f.feed(site, dest, limit)
-		if len(events) > limit {
-			f.t.Fatalf("Feed returned %d events, limit %d", len(events), limit)
-		}
-		if len(events) == 0 {
-			return ids
-		}
-		for _, e := range events {
-			if e.Site != site {
-				f.t.Errorf("Feed of site %s returned event %s of site %s", site, e.EventID, e.Site)
-			}
-			ids = append(ids, e.EventID)
-		}
-		f.track(site, dest, pendingFor(dest, "Purchase", events), pos)
-	}
-	f.t.Fatal("Feed never reached the end")
-	return nil
-}
-
-func (f fwd) due(site, dest string, now time.Time, limit int) []store.PendingDelivery {
-	f.t.Helper()
-	got, err := f.Due(context.Background(), site, dest, now, limit)
-	if err != nil {
-		f.t.Fatalf("Due(%s, %s): %v", site, dest, err)
-	}
-	return got
-}
-
-func (f fwd) record(site, dest string, recs ...store.Delivery) {
-	f.t.Helper()
-	if err := f.Record(context.Background(), site, dest, recs); err != nil {
-		f.t.Fatalf("Record(%s, %s): %v", site, dest, err)
-	}
-}
-
-func (f fwd) list(site, dest, status string) []store.Delivery {
-	f.t.Helper()
-	got, err := f.ListDeliveries(context.Background(), site, dest, status, 1000)
-	if err != nil {
-		f.t.Fatalf("ListDeliveries(%s, %s, %q): %v", site, dest, status, err)
-	}
-	return got
-}
-
-// byID returns the destination's records by event id.
-func (f fwd) byID(site, dest string) map[string]store.Delivery {
-	f.t.Helper()
-	m := map[string]store.Delivery{}
-	for _, d := range f.list(site, dest, "") {
-		if _, dup := m[d.EventID]; dup {
-			f.t.Errorf("%s/%s has two records of event %s", site, dest, d.EventID)
-		}
-		m[d.EventID] = d
-	}
-	return m
-}
-
-func (f fwd) stats(site, dest string) store.DeliveryStats {
-	f.t.Helper()
-	st, err := f.DeliveryStats(context.Background(), site, dest)
-	if err != nil {
-		f.t.Fatalf("DeliveryStats(%s, %s): %v", site, dest, err)
-	}
-	return st
-}
-
-func outcome(id, status string) store.Delivery {
-	return store.Delivery{EventID: id, Status: status}
-}
-
-func dueIDs(ps []store.PendingDelivery) []event.Event {
-	out := make([]event.Event, len(ps))
-	for i, p := range ps {
-		out[i] = p.Event
-		if p.Delivery.EventID != p.Event.EventID {
-			out[i].EventID = fmt.Sprintf("record %s with event %s", p.Delivery.EventID, p.Event.EventID)
-		}
-	}
-	return out
-}
-
-func ids(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprint(prefix, i)
-	}
-	return out
-}
-
 // runDeliveries checks the feed and the delivery records (store.Deliveries).
 func runDeliveries(t *testing.T, fresh func(t *testing.T) store.Store, now time.Time) {
 	ctx := context.Background()
@@ -363,7 +210,7 @@ func dueOrder(t *testing.T, f fwd, now time.Time) {
 	f.record("shop", "meta", store.Delivery{EventID: "t3", Status: store.DeliverySkipped, Reason: "consent"})
 
 	due := f.due("shop", "meta", clock.Add(time.Minute), 10)
-	assertIDs(t, dueIDs(due), "t0", "t1", "t2")
+	assertIDs(t, dueEvents(due), "t0", "t1", "t2")
 	for _, p := range due {
 		for _, e := range in {
 			if e.EventID == p.Event.EventID {
@@ -374,13 +221,13 @@ func dueOrder(t *testing.T, f fwd, now time.Time) {
 			t.Errorf("Due's record %+v does not match its event", p.Delivery)
 		}
 	}
-	assertIDs(t, dueIDs(f.due("shop", "meta", clock.Add(time.Minute), 2)), "t0", "t1")
+	assertIDs(t, dueEvents(f.due("shop", "meta", clock.Add(time.Minute), 2)), "t0", "t1")
 
 	retry := clock.Add(time.Hour).Truncate(time.Microsecond).UTC()
 	f.record("shop", "meta", store.Delivery{EventID: "t0", Status: store.DeliveryPending, Reason: "timeout", Attempts: 1, NextAttemptAt: retry})
-	assertIDs(t, dueIDs(f.due("shop", "meta", clock.Add(time.Minute), 10)), "t1", "t2")
+	assertIDs(t, dueEvents(f.due("shop", "meta", clock.Add(time.Minute), 10)), "t1", "t2")
 	later := f.due("shop", "meta", retry, 10)
-	assertIDs(t, dueIDs(later), "t0", "t1", "t2")
+	assertIDs(t, dueEvents(later), "t0", "t1", "t2")
 	if d := later[0].Delivery; d.Attempts != 1 || d.Reason != "timeout" || !d.NextAttemptAt.Equal(retry) {
 		t.Errorf("retried record = %+v, want 1 attempt, reason timeout, next attempt %v", d, retry)
 	}
@@ -394,7 +241,7 @@ func dueSkipsGone(t *testing.T, f fwd, now time.Time) {
 	recs := append(pendingFor("meta", "Purchase", events),
 		store.Delivery{EventID: "gone", Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: now.Add(-time.Second)})
 	f.track("shop", "meta", recs, pos)
-	assertIDs(t, dueIDs(f.due("shop", "meta", time.Now().Add(time.Minute), 10)), "here")
+	assertIDs(t, dueEvents(f.due("shop", "meta", time.Now().Add(time.Minute), 10)), "here")
 	gone := f.byID("shop", "meta")["gone"]
 	if gone.Status != store.DeliverySkipped || gone.Reason != "event deleted" {
 		t.Errorf("record of a deleted event = %+v, want skipped (event deleted)", gone)
@@ -449,7 +296,7 @@ func recordReplayStats(t *testing.T, f fwd, now time.Time) {
 		t.Errorf("Replay(all) = %d, %v; want 2", n, err)
 	}
 	due := f.due("shop", "meta", time.Now().Add(time.Minute), 10)
-	assertIDs(t, dueIDs(due), "e1", "e2", "e3", "e5")
+	assertIDs(t, dueEvents(due), "e1", "e2", "e3", "e5")
 	for _, p := range due {
 		if p.Delivery.Attempts != 0 {
 			t.Errorf("replayed %s has %d attempts, want 0", p.Delivery.EventID, p.Delivery.Attempts)
@@ -461,23 +308,6 @@ func recordReplayStats(t *testing.T, f fwd, now time.Time) {
 	if st := f.stats("shop", "nobody"); st.Pending != 0 || !st.OldestPending.IsZero() {
 		t.Errorf("stats of a destination without records = %+v", st)
 	}
-}
-
-func eventsOf(ds []store.Delivery) []event.Event {
-	out := make([]event.Event, len(ds))
-	for i, d := range ds {
-		out[i].EventID = d.EventID
-	}
-	// ListDeliveries is newest first; records updated together may come in
-	// any order among themselves, so compare as a sorted set.
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j].EventID < out[i].EventID {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func forgetRawIPs(t *testing.T, f fwd, now time.Time) {
@@ -582,12 +412,5 @@ func isolation(t *testing.T, f fwd, now time.Time) {
 	assertStrings(t, "feed of a/y", f.drain("a", "y", 10), []string{"a1", "a2"})
 	if st := f.stats("a", "x"); st.Pending != 2 {
 		t.Errorf("a/x stats = %+v, want 2 pending", st)
-	}
-}
-
-func assertStrings(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
