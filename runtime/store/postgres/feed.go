@@ -124,14 +124,15 @@ const moveCursorSQL = `UPDATE forward_cursors SET pos_a = $3, pos_b = $4 WHERE s
 // again; every other repeat keeps the record, so nothing is sent twice.
 // The source is the stored event's (event_ids), unless its row lies past
 // the position: then what was fed was the browser event it superseded
-// after Feed read it (only browser events are superseded). Rows are
+// after Feed read it (only browser events are superseded). received_at is
+// the stored event's too, as Due finds the event by it. Rows are
 // inserted in key order so that two concurrent Tracks lock them in the
 // same order.
 const trackSQL = `
 INSERT INTO deliveries AS d (site, destination, event_id, status, send_as, reason, attempts, response_id,
                              next_attempt_at, received_at, updated_at, source)
 SELECT $1, $2, r.event_id, r.status, r.send_as, r.reason, r.attempts, r.response_id,
-       r.next_attempt_at, r.received_at, now(),
+       r.next_attempt_at, coalesce(k.received_at, r.received_at), now(),
        CASE WHEN (e.txid, e.seq) > ($11::bigint::text::xid8, $12::bigint) THEN 'browser'
             ELSE coalesce(k.source, 'browser') END
 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[])

@@ -117,11 +117,12 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 // the record, so nothing is sent twice. The source is the stored event's,
 // unless its seq lies past ?12, the position Track moves to: then what was
 // fed was the browser event it superseded after Feed read it (only browser
-// events are superseded).
+// events are superseded). received_at is the stored event's too.
 const trackSQL = `
 INSERT INTO deliveries (site, destination, event_id, status, send_as, reason, attempts, response_id,
                         next_attempt_at, received_at, updated_at, source)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+        coalesce((SELECT received_at FROM events WHERE site = ?1 AND event_id = ?3), ?10), ?11,
         coalesce((SELECT CASE WHEN seq > ?12 THEN 'browser' ELSE source END
                   FROM events WHERE site = ?1 AND event_id = ?3), 'browser'))
 ON CONFLICT (site, destination, event_id) DO UPDATE SET

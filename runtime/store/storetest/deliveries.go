@@ -237,11 +237,18 @@ func dueSkipsGone(t *testing.T, f fwd, now time.Time) {
 	f.open("shop", "meta", now, false)
 	mustInsert(t, f, []event.Event{Full("shop", "here", now)}, 1)
 	events, pos := f.feed("shop", "meta", 10)
+	here := pendingFor("meta", "Purchase", events)
+	// A forwarder's wrong received_at: the store keeps the event's.
+	here[0].ReceivedAt = here[0].ReceivedAt.Add(-time.Minute)
 	// A record whose event is gone, as retention or an erasure leaves it.
-	recs := append(pendingFor("meta", "Purchase", events),
+	recs := append(here,
 		store.Delivery{EventID: "gone", Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: now.Add(-time.Second)})
 	f.track("shop", "meta", recs, pos)
-	assertIDs(t, dueEvents(f.due("shop", "meta", time.Now().Add(time.Minute), 10)), "here")
+	due := f.due("shop", "meta", time.Now().Add(time.Minute), 10)
+	assertIDs(t, dueEvents(due), "here")
+	if len(due) == 1 && !due[0].Delivery.ReceivedAt.Equal(due[0].Event.ReceivedAt) {
+		t.Errorf("record's received_at %v, want its event's %v", due[0].Delivery.ReceivedAt, due[0].Event.ReceivedAt)
+	}
 	gone := f.byID("shop", "meta")["gone"]
 	if gone.Status != store.DeliverySkipped || gone.Reason != "event deleted" {
 		t.Errorf("record of a deleted event = %+v, want skipped (event deleted)", gone)
