@@ -112,7 +112,7 @@ type Deliveries interface {
 	// ForgetRawIPs drops the sealed raw IP of each of eventIDs that every
 	// one of destinations has a final record for (sent, skipped or failed).
 	// Forwarders call it after recording outcomes, naming the site's
-	// destinations that match on the IP.
+	// destinations that match on the IP; naming none drops nothing.
 	ForgetRawIPs(ctx context.Context, site string, eventIDs, destinations []string) error
 	// OrderConversion returns the newest stored event of the site with that
 	// order id and a positive value (the sale a refund or a cancellation

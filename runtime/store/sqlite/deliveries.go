@@ -283,10 +283,11 @@ WHERE site = ?1 AND event_id IN (SELECT value FROM json_each(?2)) AND ip_sealed 
          AND d.destination IN (SELECT value FROM json_each(?3))) = ?4`
 
 // ForgetRawIPs drops sealed raw IPs that every named destination is done
-// with; see store.Deliveries. With no destinations named, none needs the
-// IP, and it is dropped.
+// with; see store.Deliveries. With no destinations named it drops
+// nothing: dropping is for good, and an empty list is more likely a
+// caller's slip than a site where no destination needs the IP.
 func (s *Store) ForgetRawIPs(ctx context.Context, site string, eventIDs, destinations []string) error {
-	if len(eventIDs) == 0 {
+	if len(eventIDs) == 0 || len(destinations) == 0 {
 		return nil
 	}
 	dests := slices.Compact(slices.Sorted(slices.Values(destinations)))

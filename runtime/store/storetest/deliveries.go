@@ -330,10 +330,14 @@ func forgetRawIPs(t *testing.T, f fwd, now time.Time) {
 		f.open("shop", dest, now, false)
 		f.drain("shop", dest, 10)
 	}
-	// a: meta sent, google pending. b: both final. c: both final, but not named.
+	// a: meta sent, google pending. b: both final. c: both final, but
+	// named with no destinations.
 	f.record("shop", "meta", outcome("a", store.DeliverySent), outcome("b", store.DeliverySent), outcome("c", store.DeliverySent))
 	f.record("shop", "google", outcome("b", store.DeliveryFailed), outcome("c", store.DeliverySkipped))
 	if err := f.ForgetRawIPs(ctx, "shop", []string{"a", "b"}, []string{"meta", "google", "meta"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ForgetRawIPs(ctx, "shop", []string{"c"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Make every record pending again to read the sealed IPs through Due.
