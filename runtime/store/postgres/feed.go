@@ -31,13 +31,15 @@ var _ store.Deliveries = (*Store)(nil)
 // still running, whichever is lower: those may yet add such events. Feed
 // skips older events by received_at, so the first Feed does not read the
 // site's history. seq is never below 1, so (txid, 0) is just below every
-// row of txid. OFFSET 0 keeps the planner from answering min(txid) by
-// walking the (site, txid, seq) index from the site's first event: the
-// events since $3 are found by received_at.
+// row of txid. OFFSET 0 keeps the planner from finding the lowest txid
+// by walking the (site, txid, seq) index from the site's first event: the
+// events since $3 are found by received_at. ORDER BY needs only xid8's
+// btree ordering, which every version with xid8 (13 on) has.
 const openCursorSQL = `
 INSERT INTO forward_cursors AS c (site, destination, pos_a, pos_b, since)
 SELECT $1, $2, least(
-        (SELECT min(txid) FROM (SELECT txid FROM events WHERE site = $1 AND received_at >= $3 OFFSET 0) since),
+        (SELECT txid FROM (SELECT txid FROM events WHERE site = $1 AND received_at >= $3 OFFSET 0) since
+         ORDER BY txid LIMIT 1),
         pg_snapshot_xmin(pg_current_snapshot()))::text::bigint,
     0, $3
 ON CONFLICT (site, destination) DO UPDATE SET pos_a = EXCLUDED.pos_a, pos_b = EXCLUDED.pos_b, since = EXCLUDED.since
