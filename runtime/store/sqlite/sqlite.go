@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -87,11 +88,30 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{writer: writer, reader: reader}
 	// Open the writer now: it creates the file and switches it to WAL,
 	// which a read-only connection cannot.
-	if err := s.writer.PingContext(ctx); err != nil {
+	if err := openWriter(ctx, s.writer); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("while opening SQLite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openWriter opens the writer connection, trying again while the file is
+// busy: a connection opened while another one switches a new file to WAL
+// can get SQLITE_BUSY at once, without waiting out the busy timeout, so
+// processes starting together on a new file failed now and then.
+func openWriter(ctx context.Context, writer *sql.DB) error {
+	var err error
+	for wait := time.Millisecond; wait < time.Second; wait *= 2 {
+		if err = writer.PingContext(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+	return err
 }
 
 // restrictFiles creates the database file at path with fileMode if it is
