@@ -31,7 +31,7 @@ func metaDestination(endpoint string) v1alpha1.Destination {
 			SiteRef:              v1alpha1.LocalObjectReference{Name: "shop"},
 			Type:                 v1alpha1.DestinationMeta,
 			CredentialsSecretRef: v1alpha1.LocalObjectReference{Name: "meta-capi"},
-			Meta:                 &v1alpha1.MetaDestination{PixelID: "1234567890", Endpoint: endpoint},
+			Meta:                 &v1alpha1.MetaDestination{PixelID: "1234567890", Endpoint: v1alpha1.Endpoint{Endpoint: endpoint}},
 		},
 	}
 }

@@ -176,14 +176,14 @@ func (e *Engine) feedOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var records []store.Delivery
-	skipped := 0
+	skipped, now := 0, e.o.Now()
 	for i := range evs {
 		ev := &evs[i]
 		name, ok := e.o.Mapping.SendAs(ev)
 		if !ok {
 			continue
 		}
-		rec := store.Delivery{EventID: ev.EventID, SendAs: name, Status: store.DeliveryPending, ReceivedAt: ev.ReceivedAt}
+		rec := store.Delivery{EventID: ev.EventID, SendAs: name, Status: store.DeliveryPending, ReceivedAt: ev.ReceivedAt, NextAttemptAt: now}
 		if why := e.o.Mapping.ConsentMissing(ev); why != "" {
 			rec.Status, rec.Reason = store.DeliverySkipped, why
 			skipped++

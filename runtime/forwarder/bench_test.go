@@ -13,6 +13,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/forward"
+	"github.com/trackstack/trackstack/runtime/forward/googleads/googleadsfake"
 	"github.com/trackstack/trackstack/runtime/forward/meta/metafake"
 	"github.com/trackstack/trackstack/runtime/internal/pgtest"
 	"github.com/trackstack/trackstack/runtime/store"
@@ -38,6 +39,12 @@ var benchPlatforms = []benchPlatform{
 	{"meta", func(testing.TB) (config.Destination, forward.Credentials, http.Handler) {
 		d := config.Destination{Name: "meta", Type: v1alpha1.DestinationMeta, Meta: &v1alpha1.MetaDestination{PixelID: "1234567890"}}
 		return d, forward.Credentials{"accessToken": "bench-token"}, metafake.New("1234567890", "bench-token")
+	}},
+	{"googleAds", func(testing.TB) (config.Destination, forward.Credentials, http.Handler) {
+		d := config.Destination{Name: "gads", Type: v1alpha1.DestinationGoogleAds,
+			GoogleAds: &v1alpha1.GoogleAdsDestination{CustomerID: "1234567890", ConversionActionID: "987654"}}
+		creds := forward.Credentials{"clientID": "bench-client", "clientSecret": "bench-secret", "refreshToken": "bench-refresh"}
+		return d, creds, googleadsfake.New("bench-client", "bench-secret", "bench-refresh")
 	}},
 }
 
@@ -109,9 +116,9 @@ func benchForward(b *testing.B, p benchPlatform) {
 func setEndpoint(d *config.Destination, url string) {
 	switch {
 	case d.Meta != nil:
-		d.Meta.Endpoint = url
+		d.Meta.Endpoint.Endpoint = url
 	case d.GoogleAds != nil:
-		d.GoogleAds.Endpoint, d.GoogleAds.TokenURL = url, url+"/token"
+		d.GoogleAds.Endpoint.Endpoint, d.GoogleAds.TokenURL = url, url+googleadsfake.TokenPath
 	}
 }
 
