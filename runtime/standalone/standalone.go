@@ -42,6 +42,7 @@ import (
 
 	"github.com/trackstack/trackstack/runtime/collect"
 	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/forward"
 	"github.com/trackstack/trackstack/runtime/ingest"
 	"github.com/trackstack/trackstack/runtime/service"
 	"github.com/trackstack/trackstack/runtime/store"
@@ -62,6 +63,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the wait for requests in flight on shutdown.
 	ShutdownTimeout time.Duration
+	// TuneForwarders adjusts every forwarder engine's options (tests
+	// shorten its waits); nil keeps the defaults.
+	TuneForwarders func(*forward.Options)
 }
 
 // Server is a running standalone stack. Build it with New, then Run it.
@@ -75,6 +79,7 @@ type Server struct {
 	ln        net.Listener
 	store     store.Store
 	collector *collect.Collector
+	forward   *forwarders
 	handler   http.Handler
 }
 
@@ -154,7 +159,13 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("while migrating %s: %w", storage.SQLitePath, err)
 	}
-	if s.collector, err = collect.New(collect.Options{Sites: sites, Store: s.store, Logger: log}); err != nil {
+	reg := service.NewRegistry()
+	if s.forward, err = s.newForwarders(ctx, reg); err != nil {
+		return nil, err
+	}
+	// A platform rejecting credentials shows in the logs and metrics, not
+	// in /readyz: collecting must not stop because a token expired.
+	if s.collector, err = collect.New(collect.Options{Sites: sites, Store: s.store, Logger: log, Registry: reg}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s.handler = s.routes()
@@ -228,10 +239,20 @@ func (s *Server) Keys() *Keys { return s.keys }
 // Run serves until ctx ends, then shuts down gracefully: requests in
 // flight are answered, accepted events committed, the database closed.
 func (s *Server) Run(ctx context.Context) error {
+	fctx, stopForwarders := context.WithCancel(context.WithoutCancel(ctx))
+	forwarded := make(chan struct{})
+	go func() {
+		s.forward.run(fctx)
+		close(forwarded)
+	}()
 	err := service.Serve(ctx, s.ln, s.handler, service.ServeOptions{
 		Logger: s.log, Drain: s.collector.Drain, ShutdownTimeout: s.opts.ShutdownTimeout,
 	})
 	s.ln = nil // Serve closed it
+	// The forwarders stop after the collector has answered every request,
+	// each recording what its batch in flight achieved.
+	stopForwarders()
+	<-forwarded
 	return errors.Join(err, s.Close())
 }
 
