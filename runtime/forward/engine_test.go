@@ -298,3 +298,68 @@ func TestEngineAuthFailureMakesItUnready(t *testing.T) {
 		t.Fatalf("%+v, want sent once the credentials work", r)
 	}
 }
+
+// newEngine builds a second engine on the fixture's store, as a restarted
+// forwarder would be.
+func (f *fixture) newEngine(t *testing.T, p Platform) *Engine {
+	t.Helper()
+	m, err := NewMapping(nil, map[string]string{"purchase": "Purchase"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := New(Options{Site: "shop", Destination: "ads", Platform: p, Mapping: m, Store: f.st, Now: f.clock.now, MaxWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// TestEngineRestartSendsWhatTheDeadRunHeld: a run that tracked events and
+// died before sending them leaves them leased; the next run reclaims and
+// sends them, once.
+func TestEngineRestartSendsWhatTheDeadRunHeld(t *testing.T) {
+	p := &scripted{max: 10}
+	f := newFixture(t, p, nil)
+	ids := f.insert(t, "purchase", 3)
+	if _, err := f.eng.feedOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The first run dies here, holding the three in memory.
+	again := f.newEngine(t, p)
+	if n, _ := again.sendRound(context.Background()); n != 0 {
+		t.Fatalf("leased deliveries were due before reclaiming (%d sent)", n)
+	}
+	again.reclaim(context.Background())
+	if n, err := again.sendRound(context.Background()); err != nil || n != 3 {
+		t.Fatalf("after reclaiming the restarted run sent %d (%v), want 3", n, err)
+	}
+	sent := p.sent()
+	for _, id := range ids {
+		if sent[id] != 1 {
+			t.Errorf("%s sent %d times, want once", id, sent[id])
+		}
+	}
+}
+
+// TestEngineBackfillSendsNothingTwice: moving the cursor back feeds events
+// that already have records; none of them is sent again.
+func TestEngineBackfillSendsNothingTwice(t *testing.T) {
+	p := &scripted{max: 10}
+	f := newFixture(t, p, nil)
+	f.insert(t, "purchase", 3)
+	f.step(t)
+	if _, err := f.st.OpenCursor(context.Background(), "shop", "ads", f.clock.t.Add(-2*time.Hour), true); err != nil {
+		t.Fatal(err)
+	}
+	late := f.insert(t, "purchase", 1, func(e *event.Event) { e.EventID = "late" })
+	f.clock.advance(time.Minute)
+	f.step(t)
+	for id, n := range p.sent() {
+		if n != 1 {
+			t.Errorf("%s sent %d times after the backfill, want once", id, n)
+		}
+	}
+	if p.sent()[late[0]] != 1 {
+		t.Errorf("the event stored after the backfill started was not sent")
+	}
+}

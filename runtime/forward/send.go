@@ -24,29 +24,39 @@ func (e *Engine) sendLoop(ctx context.Context) {
 	}
 }
 
-// sendRound takes the due deliveries (up to Concurrency full batches),
-// sends them in batches of the platform's size, Concurrency requests at a
-// time, and records every outcome. A partial batch waits until its oldest
-// event is MaxWait old, so quiet sites still send promptly and busy ones
-// send full batches. It returns how many deliveries it sent.
+// sendRound sends up to Concurrency full batches: fresh deliveries from
+// the feed loop (from memory) first, then due ones from the store
+// (retries, and what a previous run left). Batches take the platform's
+// size, Concurrency requests at a time, and every outcome is recorded. A
+// partial batch of fresh deliveries waits until its oldest event is
+// MaxWait old, so quiet sites still send promptly and busy ones send full
+// batches. It returns how many deliveries it sent.
 func (e *Engine) sendRound(ctx context.Context) (int, error) {
 	size := e.o.Platform.MaxBatch()
 	now := e.o.Now()
 	if until := e.authUntil.Load(); until != 0 && now.UnixNano() < until {
 		return 0, nil
 	}
-	due, err := e.o.Store.Due(ctx, e.o.Site, e.o.Destination, now, size*e.o.Concurrency)
-	if err != nil || len(due) == 0 {
-		return 0, err
+	limit := size * e.o.Concurrency
+	e.takeFresh(limit)
+	round := e.held[:min(len(e.held), limit)]
+	var due []store.PendingDelivery
+	if len(round) < limit {
+		var err error
+		if due, err = e.o.Store.Due(ctx, e.o.Site, e.o.Destination, now, limit-len(round)); err != nil {
+			return 0, err
+		}
 	}
-	if len(due) < size && now.Sub(due[0].Delivery.ReceivedAt) < e.o.MaxWait {
+	if len(due) == 0 && (len(round) == 0 || len(round) < size && now.Sub(round[0].Delivery.ReceivedAt) < e.o.MaxWait) {
 		return 0, nil
 	}
+	e.held = e.held[len(round):]
+	all := append(append([]store.PendingDelivery(nil), round...), due...)
 	var batches [][]store.PendingDelivery
-	for len(due) > 0 {
-		n := min(size, len(due))
-		batches = append(batches, due[:n])
-		due = due[n:]
+	for len(all) > 0 {
+		n := min(size, len(all))
+		batches = append(batches, all[:n])
+		all = all[n:]
 	}
 	records := make([][]store.Delivery, len(batches))
 	var wg sync.WaitGroup
@@ -60,19 +70,32 @@ func (e *Engine) sendRound(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	var all []store.Delivery
+	var out []store.Delivery
 	for _, r := range records {
-		all = append(all, r...)
+		out = append(out, r...)
 	}
 	// Record even when ctx ended mid-round: what the platform confirmed
 	// must not be sent again after a restart.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.o.Store.Record(rctx, e.o.Site, e.o.Destination, all); err != nil {
+	if err := e.o.Store.Record(rctx, e.o.Site, e.o.Destination, out); err != nil {
 		return 0, err
 	}
-	e.forgetRawIPs(rctx, all)
-	return len(all), nil
+	e.forgetRawIPs(rctx, out)
+	return len(out), nil
+}
+
+// takeFresh moves what the feed loop handed over into held, until held has
+// limit deliveries or nothing more waits.
+func (e *Engine) takeFresh(limit int) {
+	for len(e.held) < limit {
+		select {
+		case b := <-e.fresh:
+			e.held = append(e.held, b...)
+		default:
+			return
+		}
+	}
 }
 
 // sendBatch sends one batch and returns its records with the outcomes.
@@ -145,6 +168,7 @@ func (e *Engine) batchFailed(batch []store.PendingDelivery, fe *Error) []store.D
 		for i := range batch {
 			d := batch[i].Delivery
 			d.Reason = "credentials rejected: " + Truncate(fe.Message, 300)
+			d.NextAttemptAt = e.o.Now() // due, behind the pause in memory
 			records[i] = d
 		}
 		e.count(store.DeliveryPending, reasonAuth, len(batch))

@@ -30,6 +30,10 @@ type Delivery struct {
 	// SendAs is the platform's name for the event, fixed when the record is
 	// created so a mapping change never renames what is half sent.
 	SendAs string
+	// Source is the source of the event the record was made for (Track):
+	// a record made for a browser event gives way to the server event that
+	// supersedes it.
+	Source event.Source
 	// Reason says why a delivery was skipped or failed, or why its last
 	// attempt did not succeed; never a secret or personal data.
 	Reason string
@@ -85,15 +89,18 @@ type Deliveries interface {
 	// created it. Reset moves an existing cursor back to since (a backfill):
 	// events with a record keep it, so nothing already sent is sent again.
 	OpenCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (created bool, err error)
-	// Feed returns up to limit events after the destination's cursor, and
-	// the position after the last one (the cursor's own when none).
+	// Feed returns up to limit events after the destination's cursor (with
+	// their RawIPSealed), and the position after the last one (the
+	// cursor's own when none).
 	Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, FeedPosition, error)
 	// Track records deliveries (pending or skipped) and moves the cursor to
 	// pos, in one transaction. A record whose event already has one at this
 	// destination replaces it only when the event was superseded (a server
 	// event taking a browser event's id is fed again): then it is pending
-	// again with the new SendAs. Otherwise the existing record stays.
-	Track(ctx context.Context, site, destination string, records []Delivery, pos FeedPosition) error
+	// again with the new SendAs. Otherwise the existing record stays. It
+	// returns the event ids whose record it created or replaced, so the
+	// forwarder sends those and nothing that already had a record.
+	Track(ctx context.Context, site, destination string, records []Delivery, pos FeedPosition) (tracked []string, err error)
 	// Due returns up to limit pending deliveries whose NextAttemptAt is at
 	// or before now, oldest event first, with their events. A pending
 	// record whose event is gone (retention, erasure) is marked skipped.
@@ -104,6 +111,12 @@ type Deliveries interface {
 	// ListDeliveries returns the destination's records of one status, newest
 	// first (status "" means all), for inspection.
 	ListDeliveries(ctx context.Context, site, destination, status string, limit int) ([]Delivery, error)
+	// Reclaim makes due now every pending record never attempted whose
+	// NextAttemptAt is still ahead: a forwarder tracks fresh records with a
+	// lease (a NextAttemptAt in the future) while it sends them from
+	// memory, and reclaims them when it starts, since a run that died may
+	// have held them. It returns how many.
+	Reclaim(ctx context.Context, site, destination string, now time.Time) (int, error)
 	// Replay makes failed deliveries pending again with zero attempts: one
 	// event's when eventID is set, else all of them. It returns how many.
 	Replay(ctx context.Context, site, destination, eventID string) (int, error)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
 )
 
 // ErrInvalidDelivery means a delivery record handed to a store is malformed
@@ -12,7 +14,7 @@ import (
 var ErrInvalidDelivery = errors.New("invalid delivery record")
 
 // NewRecords checks the records given to Track, as both SQL stores take
-// them: each needs an event id, its event's received_at, and the status
+// them: each needs an event id, its event's received_at and source, and the status
 // pending or skipped (a record is created before any attempt). A repeated
 // event id keeps its first record, as a repeated event does in Insert. A
 // zero NextAttemptAt becomes now.
@@ -28,6 +30,9 @@ func NewRecords(records []Delivery, now time.Time) ([]Delivery, error) {
 	for i, r := range out {
 		if r.ReceivedAt.IsZero() {
 			return nil, fmt.Errorf("%w: record %d (event %q) has no received_at", ErrInvalidDelivery, i, r.EventID)
+		}
+		if r.Source != event.SourceBrowser && r.Source != event.SourceServer {
+			return nil, fmt.Errorf("%w: record %d (event %q) has source %q, not browser or server", ErrInvalidDelivery, i, r.EventID, r.Source)
 		}
 		if _, dup := seen[r.EventID]; dup {
 			continue

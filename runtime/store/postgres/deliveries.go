@@ -20,11 +20,12 @@ const deliveryColumnsSQL = `event_id, status, send_as, reason, attempts, respons
 // dueSQL returns a destination's due pending records, oldest event first
 // ($1 site, $2 destination, $3 now, $4 limit), read through the partial
 // deliveries_due_idx, each with its event found by received_at (which
-// picks the partition) and event_id, and its sealed raw IP. Records whose
-// event is gone are marked skipped in the same statement; that check is a
-// subquery per record, not NOT EXISTS, which the planner may turn into a
-// hash anti join over every event of the site. The plan test EXPLAINs this
-// very statement.
+// picks the partition) and event_id, and its sealed raw IP: one index
+// lookup per record. Records whose event is gone are marked skipped in the
+// same statement, by primary key from an array, so that no plan can pair
+// every record of the destination with every due one (a fresh table
+// without statistics once made that take minutes). The plan test EXPLAINs
+// this very statement.
 const dueSQL = `
 WITH due AS (
     SELECT ` + deliveryColumnsSQL + `
@@ -34,10 +35,11 @@ WITH due AS (
     LIMIT $4
 ), gone AS (
     UPDATE deliveries d SET status = 'skipped', reason = 'event deleted', updated_at = now()
-    FROM due
-    WHERE d.site = $1 AND d.destination = $2 AND d.event_id = due.event_id
-      AND (SELECT true FROM events e
-           WHERE e.site = $1 AND e.received_at = due.received_at AND e.event_id = due.event_id LIMIT 1) IS NULL
+    WHERE d.site = $1 AND d.destination = $2
+      AND d.event_id = ANY(ARRAY(
+          SELECT due.event_id FROM due
+          WHERE (SELECT true FROM events e
+                 WHERE e.site = $1 AND e.received_at = due.received_at AND e.event_id = due.event_id LIMIT 1) IS NULL))
 )
 SELECT due.*, e.*
 FROM due CROSS JOIN LATERAL (
@@ -148,6 +150,20 @@ func (s *Store) ListDeliveries(ctx context.Context, site, destination, status st
 		return nil, fmt.Errorf("while reading deliveries of %s/%s: %w", site, destination, classify(err))
 	}
 	return out, nil
+}
+
+// reclaimSQL makes leased, never attempted records due ($1 site, $2
+// destination, $3 now).
+const reclaimSQL = `UPDATE deliveries SET next_attempt_at = $3
+WHERE site = $1 AND destination = $2 AND status = 'pending' AND attempts = 0 AND next_attempt_at > $3`
+
+// Reclaim makes a dead run's leased records due; see store.Deliveries.
+func (s *Store) Reclaim(ctx context.Context, site, destination string, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, reclaimSQL, site, destination, now)
+	if err != nil {
+		return 0, fmt.Errorf("while reclaiming deliveries of %s/%s: %w", site, destination, classify(err))
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 const (

@@ -54,7 +54,7 @@ const cursorSQL = `SELECT pos_a, pos_b, since FROM forward_cursors WHERE site = 
 // test EXPLAINs this very statement. The position is named apart from
 // txid so that ORDER BY means the column, which the index holds, not the
 // bigint.
-const feedSQL = `SELECT ` + store.EventColumns + `, txid::text::bigint AS pos_a, seq AS pos_b
+const feedSQL = `SELECT ` + store.EventColumns + `, ip_sealed, txid::text::bigint AS pos_a, seq AS pos_b
 FROM events
 WHERE site = $1 AND (txid, seq) > ($2::bigint::text::xid8, $3::bigint)
   AND txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -100,7 +100,7 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 	var out []event.Event
 	for rows.Next() {
 		var sc eventScan
-		if err := rows.Scan(append(sc.dest(), &pos.A, &pos.B)...); err != nil {
+		if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed, &pos.A, &pos.B)...); err != nil {
 			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
 		}
 		e, err := sc.event()
@@ -120,46 +120,37 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 const moveCursorSQL = `UPDATE forward_cursors SET pos_a = $3, pos_b = $4 WHERE site = $1 AND destination = $2`
 
 // trackSQL stores new delivery records ($1 site, $2 destination, then one
-// array per field, then $11 and $12 the position Track moves to), each
-// with the source of the event it was made for: a record made for a
-// browser event is replaced when a server event superseded it and is fed
-// again; every other repeat keeps the record, so nothing is sent twice.
-// The source is the stored event's (event_ids), unless its row lies past
-// the position: then what was fed was the browser event it superseded
-// after Feed read it (only browser events are superseded). received_at is
-// the stored event's too, as Due finds the event by it. Rows are
-// inserted in key order so that two concurrent Tracks lock them in the
-// same order.
+// array per field), each with the source of the event it was made for: a
+// record made for a browser event is replaced when a server event
+// superseded it and is fed again; every other repeat keeps the record, so
+// nothing is sent twice. Rows are inserted in key order so that two
+// concurrent Tracks lock them in the same order. It reads no event: the
+// records carry what the feed gave.
 const trackSQL = `
 INSERT INTO deliveries AS d (site, destination, event_id, status, send_as, reason, attempts, response_id,
                              next_attempt_at, received_at, updated_at, source)
 SELECT $1, $2, r.event_id, r.status, r.send_as, r.reason, r.attempts, r.response_id,
-       r.next_attempt_at, coalesce(k.received_at, r.received_at), now(),
-       CASE WHEN (e.txid, e.seq) > ($11::bigint::text::xid8, $12::bigint) THEN 'browser'
-            ELSE coalesce(k.source, 'browser') END
-FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[])
-         AS r(event_id, status, send_as, reason, attempts, response_id, next_attempt_at, received_at)
-LEFT JOIN event_ids k ON k.site = $1 AND k.event_id = r.event_id
-LEFT JOIN LATERAL (
-    SELECT txid, seq FROM events
-    WHERE site = $1 AND received_at = k.received_at AND event_id = k.event_id
-    LIMIT 1) e ON true
+       r.next_attempt_at, r.received_at, now(), r.source
+FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[])
+         AS r(event_id, status, send_as, reason, attempts, response_id, next_attempt_at, received_at, source)
 ORDER BY r.event_id
 ON CONFLICT (site, destination, event_id) DO UPDATE SET
     status = EXCLUDED.status, send_as = EXCLUDED.send_as, reason = EXCLUDED.reason,
     attempts = EXCLUDED.attempts, response_id = EXCLUDED.response_id,
     next_attempt_at = EXCLUDED.next_attempt_at, received_at = EXCLUDED.received_at,
     updated_at = EXCLUDED.updated_at, source = EXCLUDED.source
-    WHERE d.source = 'browser' AND EXCLUDED.source = 'server'`
+    WHERE d.source = 'browser' AND EXCLUDED.source = 'server'
+RETURNING event_id`
 
 // Track records deliveries and moves the cursor, in one transaction; see
 // store.Deliveries.
-func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) error {
+func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) ([]string, error) {
 	recs, err := store.NewRecords(records, s.now())
 	if err != nil {
-		return fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
+		return nil, fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
 	}
 	cols := newDeliveryColumns(recs)
+	var tracked []string
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, moveCursorSQL, site, destination, pos.A, pos.B)
 		if err != nil {
@@ -171,20 +162,24 @@ func (s *Store) Track(ctx context.Context, site, destination string, records []s
 		if len(recs) == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, trackSQL, site, destination, cols.ids, cols.statuses, cols.sendAs, cols.reasons,
-			cols.attempts, cols.responseIDs, cols.next, cols.received, pos.A, pos.B)
+		rows, err := tx.Query(ctx, trackSQL, site, destination, cols.ids, cols.statuses, cols.sendAs, cols.reasons,
+			cols.attempts, cols.responseIDs, cols.next, cols.received, cols.sources)
+		if err != nil {
+			return err
+		}
+		tracked, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+		return nil, fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
 	}
-	return nil
+	return tracked, nil
 }
 
 // deliveryColumns are records as one array per field, as the statements
 // that take many records at once bind them.
 type deliveryColumns struct {
-	ids, statuses, sendAs, reasons, responseIDs []string
+	ids, statuses, sendAs, reasons, responseIDs, sources []string
 	attempts                                    []int32
 	next, received                              []time.Time
 }
@@ -200,6 +195,7 @@ func newDeliveryColumns(recs []store.Delivery) deliveryColumns {
 		c.responseIDs = append(c.responseIDs, r.ResponseID)
 		c.next = append(c.next, r.NextAttemptAt)
 		c.received = append(c.received, r.ReceivedAt)
+		c.sources = append(c.sources, string(r.Source))
 	}
 	return c
 }

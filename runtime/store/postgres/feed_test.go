@@ -35,9 +35,9 @@ func (f *feeder) step(limit int) []string {
 	for i, e := range events {
 		ids = append(ids, e.EventID)
 		f.seen[e.EventID]++
-		recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: e.ReceivedAt}
+		recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: e.ReceivedAt, Source: e.Source}
 	}
-	if err := f.s.Track(ctx, "shop", "meta", recs, pos); err != nil {
+	if _, err := f.s.Track(ctx, "shop", "meta", recs, pos); err != nil {
 		f.t.Fatalf("Track: %v", err)
 	}
 	return ids

@@ -108,12 +108,12 @@ func TestFeedAndDueUseIndexes(t *testing.T) {
 		}
 		recs := make([]store.Delivery, len(events))
 		for i, e := range events {
-			recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "PageView", ReceivedAt: e.ReceivedAt}
+			recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "PageView", ReceivedAt: e.ReceivedAt, Source: e.Source}
 			if i%20 != 0 {
 				sent = append(sent, store.Delivery{EventID: e.EventID, Status: store.DeliverySent, Attempts: 1})
 			}
 		}
-		if err := s.Track(ctx, "shop", "meta", recs, pos); err != nil {
+		if _, err := s.Track(ctx, "shop", "meta", recs, pos); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -279,9 +279,10 @@ func TestUnavailable(t *testing.T) {
 			_, err := s.OpenCursor(ctx, "shop", "meta", time.Now(), false)
 			return err
 		},
-		"Feed":  func() error { _, _, err := s.Feed(ctx, "shop", "meta", 10); return err },
-		"Track": func() error { return s.Track(ctx, "shop", "meta", nil, store.FeedPosition{}) },
-		"Due":   func() error { _, err := s.Due(ctx, "shop", "meta", time.Now(), 10); return err },
+		"Feed":    func() error { _, _, err := s.Feed(ctx, "shop", "meta", 10); return err },
+		"Track":   func() error { _, err := s.Track(ctx, "shop", "meta", nil, store.FeedPosition{}); return err },
+		"Reclaim": func() error { _, err := s.Reclaim(ctx, "shop", "meta", time.Now()); return err },
+		"Due":     func() error { _, err := s.Due(ctx, "shop", "meta", time.Now(), 10); return err },
 		"Record": func() error {
 			return s.Record(ctx, "shop", "meta", []store.Delivery{{EventID: "x", Status: store.DeliverySent}})
 		},

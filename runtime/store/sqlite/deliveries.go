@@ -221,6 +221,21 @@ func (s *Store) ListDeliveries(ctx context.Context, site, destination, status st
 	return out, nil
 }
 
+// Reclaim makes a dead run's leased records due; see store.Deliveries.
+func (s *Store) Reclaim(ctx context.Context, site, destination string, now time.Time) (int, error) {
+	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?3
+WHERE site = ?1 AND destination = ?2 AND status = 'pending' AND attempts = 0 AND next_attempt_at > ?3`,
+		site, destination, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("while reclaiming deliveries of %s/%s: %w", site, destination, classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("while reclaiming deliveries of %s/%s: %w", site, destination, classify(err))
+	}
+	return int(n), nil
+}
+
 // Replay makes failed deliveries pending again; see store.Deliveries.
 func (s *Store) Replay(ctx context.Context, site, destination, eventID string) (int, error) {
 	now := micros(time.Now())

@@ -29,7 +29,7 @@ const startSQL = `SELECT coalesce(
 // seq order (?4 limit). INDEXED BY keeps the planner on the (site, seq)
 // index, which serves both the range and the order, where the (site,
 // received_at) one would sort every event since ?3.
-const feedSQL = `SELECT ` + store.EventColumns + `, seq
+const feedSQL = `SELECT ` + store.EventColumns + `, ip_sealed, seq
 FROM events INDEXED BY events_site_seq_idx
 WHERE site = ?1 AND seq > ?2 AND received_at >= ?3
 ORDER BY seq
@@ -96,7 +96,7 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 	var out []event.Event
 	for rows.Next() {
 		var sc eventScan
-		if err := rows.Scan(append(sc.dest(), &pos.B)...); err != nil {
+		if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed, &pos.B)...); err != nil {
 			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
 		}
 		e, err := sc.event()
@@ -121,10 +121,7 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 const trackSQL = `
 INSERT INTO deliveries (site, destination, event_id, status, send_as, reason, attempts, response_id,
                         next_attempt_at, received_at, updated_at, source)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
-        coalesce((SELECT received_at FROM events WHERE site = ?1 AND event_id = ?3), ?10), ?11,
-        coalesce((SELECT CASE WHEN seq > ?12 THEN 'browser' ELSE source END
-                  FROM events WHERE site = ?1 AND event_id = ?3), 'browser'))
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 ON CONFLICT (site, destination, event_id) DO UPDATE SET
     status = excluded.status, send_as = excluded.send_as, reason = excluded.reason,
     attempts = excluded.attempts, response_id = excluded.response_id,
@@ -134,44 +131,52 @@ ON CONFLICT (site, destination, event_id) DO UPDATE SET
 
 // Track records deliveries and moves the cursor, in one transaction; see
 // store.Deliveries.
-func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) error {
+func (s *Store) Track(ctx context.Context, site, destination string, records []store.Delivery, pos store.FeedPosition) ([]string, error) {
 	now := time.Now()
 	recs, err := store.NewRecords(records, now)
 	if err != nil {
-		return fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
+		return nil, fmt.Errorf("while tracking deliveries of %s/%s: %w", site, destination, err)
 	}
-	if err := s.track(ctx, site, destination, recs, pos, now); err != nil {
-		return fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+	tracked, err := s.track(ctx, site, destination, recs, pos, now)
+	if err != nil {
+		return nil, fmt.Errorf("while tracking %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
 	}
-	return nil
+	return tracked, nil
 }
 
-func (s *Store) track(ctx context.Context, site, destination string, recs []store.Delivery, pos store.FeedPosition, now time.Time) error {
+func (s *Store) track(ctx context.Context, site, destination string, recs []store.Delivery, pos store.FeedPosition, now time.Time) ([]string, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE forward_cursors SET pos_a = ?, pos_b = ? WHERE site = ? AND destination = ?`,
 		pos.A, pos.B, site, destination)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return err
+		return nil, err
 	} else if n == 0 {
-		return store.ErrNoCursor
+		return nil, store.ErrNoCursor
 	}
 	stmt, err := tx.PrepareContext(ctx, trackSQL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stmt.Close()
+	var tracked []string
 	for _, r := range recs {
-		if _, err := stmt.ExecContext(ctx, site, destination, r.EventID, r.Status, r.SendAs, r.Reason, r.Attempts, r.ResponseID,
-			micros(r.NextAttemptAt), micros(r.ReceivedAt), micros(now), pos.B); err != nil {
-			return fmt.Errorf("while recording event %q: %w", r.EventID, err)
+		res, err := stmt.ExecContext(ctx, site, destination, r.EventID, r.Status, r.SendAs, r.Reason, r.Attempts, r.ResponseID,
+			micros(r.NextAttemptAt), micros(r.ReceivedAt), micros(now), string(r.Source))
+		if err != nil {
+			return nil, fmt.Errorf("while recording event %q: %w", r.EventID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n > 0 {
+			tracked = append(tracked, r.EventID)
 		}
 	}
-	return tx.Commit()
+	return tracked, tx.Commit()
 }

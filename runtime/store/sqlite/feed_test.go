@@ -28,9 +28,9 @@ func feedIDs(t *testing.T, s *Store, site, dest string) []string {
 		recs := make([]store.Delivery, len(events))
 		for i, e := range events {
 			ids = append(ids, e.EventID)
-			recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: e.ReceivedAt}
+			recs[i] = store.Delivery{EventID: e.EventID, Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: e.ReceivedAt, Source: e.Source}
 		}
-		if err := s.Track(ctx, site, dest, recs, pos); err != nil {
+		if _, err := s.Track(ctx, site, dest, recs, pos); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func runDeliveries(t *testing.T, fresh func(t *testing.T) store.Store, now time.
 		t.Run("DueOrderAndNextAttempt", func(t *testing.T) { dueOrder(t, asForwarding(t, fresh(t)), now) })
 		t.Run("DueSkipsGoneEvents", func(t *testing.T) { dueSkipsGone(t, asForwarding(t, fresh(t)), now) })
 		t.Run("RecordReplayStats", func(t *testing.T) { recordReplayStats(t, asForwarding(t, fresh(t)), now) })
+		t.Run("ReclaimLeases", func(t *testing.T) { reclaimLeases(t, asForwarding(t, fresh(t)), now) })
 		t.Run("ForgetRawIPs", func(t *testing.T) { forgetRawIPs(t, asForwarding(t, fresh(t)), now) })
 		t.Run("OrderConversion", func(t *testing.T) { orderConversion(t, asForwarding(t, fresh(t)), now) })
 		t.Run("Isolation", func(t *testing.T) { isolation(t, asForwarding(t, fresh(t)), now) })
@@ -32,17 +34,18 @@ func runDeliveries(t *testing.T, fresh func(t *testing.T) store.Store, now time.
 			if _, _, err := f.Feed(ctx, "shop", "meta", 10); !errors.Is(err, store.ErrNoCursor) {
 				t.Errorf("Feed without a cursor = %v, want ErrNoCursor", err)
 			}
-			if err := f.Track(ctx, "shop", "meta", nil, store.FeedPosition{}); !errors.Is(err, store.ErrNoCursor) {
+			if _, err := f.Track(ctx, "shop", "meta", nil, store.FeedPosition{}); !errors.Is(err, store.ErrNoCursor) {
 				t.Errorf("Track without a cursor = %v, want ErrNoCursor", err)
 			}
 			f.open("shop", "meta", now, false)
 			bad := map[string]store.Delivery{
-				"no event id":    {Status: store.DeliveryPending, ReceivedAt: now},
-				"sent at birth":  {EventID: "x", Status: store.DeliverySent, ReceivedAt: now},
-				"no received_at": {EventID: "x", Status: store.DeliveryPending},
+				"no event id":    {Status: store.DeliveryPending, ReceivedAt: now, Source: event.SourceServer},
+				"sent at birth":  {EventID: "x", Status: store.DeliverySent, ReceivedAt: now, Source: event.SourceServer},
+				"no received_at": {EventID: "x", Status: store.DeliveryPending, Source: event.SourceServer},
+				"no source":      {EventID: "x", Status: store.DeliveryPending, ReceivedAt: now},
 			}
 			for name, r := range bad {
-				if err := f.Track(ctx, "shop", "meta", []store.Delivery{r}, store.FeedPosition{}); !errors.Is(err, store.ErrInvalidDelivery) {
+				if _, err := f.Track(ctx, "shop", "meta", []store.Delivery{r}, store.FeedPosition{}); !errors.Is(err, store.ErrInvalidDelivery) {
 					t.Errorf("Track of a record with %s = %v, want ErrInvalidDelivery", name, err)
 				}
 			}
@@ -122,11 +125,14 @@ func trackIdempotent(t *testing.T, f fwd, now time.Time) {
 	mustInsert(t, f, []event.Event{Full("shop", "a", now), Full("shop", "b", now)}, 2)
 	events, pos := f.feed("shop", "meta", 10)
 	recs := pendingFor("meta", "Purchase", events)
-	f.track("shop", "meta", recs, pos)
+	assertStrings(t, "first Track", sorted(f.track("shop", "meta", recs, pos)), []string{"a", "b"})
 	f.record("shop", "meta", store.Delivery{EventID: "a", Status: store.DeliverySent, Attempts: 1, ResponseID: "r-1"})
 	// A forwarder that crashed before learning that Track committed does
-	// it again, with the same records (a repeated id in one call too).
-	f.track("shop", "meta", append(recs, recs[1]), pos)
+	// it again, with the same records (a repeated id in one call too):
+	// nothing is tracked anew, so nothing is sent again.
+	if again := f.track("shop", "meta", append(recs, recs[1]), pos); len(again) != 0 {
+		t.Errorf("a repeated Track reports %v tracked, want none", again)
+	}
 	got := f.byID("shop", "meta")
 	if len(got) != 2 || got["a"].Status != store.DeliverySent || got["a"].ResponseID != "r-1" || got["b"].Status != store.DeliveryPending {
 		t.Errorf("after a repeated Track the records are %+v, want a sent (r-1) and b pending", got)
@@ -149,7 +155,7 @@ func supersededFedAgain(t *testing.T, f fwd, now time.Time) {
 	if len(events) != 1 || events[0].EventID != "order-1" || events[0].Source != event.SourceServer {
 		t.Fatalf("after the server event the feed has %v, want the superseding server event", events)
 	}
-	f.track("shop", "meta", pendingFor("meta", "Purchase2", events), pos)
+	assertStrings(t, "superseding Track", f.track("shop", "meta", pendingFor("meta", "Purchase2", events), pos), []string{"order-1"})
 	rec := f.byID("shop", "meta")["order-1"]
 	if rec.Status != store.DeliveryPending || rec.SendAs != "Purchase2" || rec.Reason != "" {
 		t.Errorf("superseded event's record is %+v, want pending as Purchase2", rec)
@@ -238,11 +244,9 @@ func dueSkipsGone(t *testing.T, f fwd, now time.Time) {
 	mustInsert(t, f, []event.Event{Full("shop", "here", now)}, 1)
 	events, pos := f.feed("shop", "meta", 10)
 	here := pendingFor("meta", "Purchase", events)
-	// A forwarder's wrong received_at: the store keeps the event's.
-	here[0].ReceivedAt = here[0].ReceivedAt.Add(-time.Minute)
 	// A record whose event is gone, as retention or an erasure leaves it.
 	recs := append(here,
-		store.Delivery{EventID: "gone", Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: now.Add(-time.Second)})
+		store.Delivery{EventID: "gone", Status: store.DeliveryPending, SendAs: "Purchase", ReceivedAt: now.Add(-time.Second), Source: event.SourceServer})
 	f.track("shop", "meta", recs, pos)
 	due := f.due("shop", "meta", time.Now().Add(time.Minute), 10)
 	assertIDs(t, dueEvents(due), "here")
@@ -424,4 +428,40 @@ func isolation(t *testing.T, f fwd, now time.Time) {
 	if st := f.stats("a", "x"); st.Pending != 2 {
 		t.Errorf("a/x stats = %+v, want 2 pending", st)
 	}
+}
+
+// reclaimLeases: records tracked with a lease are not due until reclaimed;
+// Reclaim leaves alone what was attempted (a retry's wait) and other
+// destinations' records.
+func reclaimLeases(t *testing.T, f fwd, now time.Time) {
+	f.open("shop", "meta", now.Add(-time.Hour), false)
+	f.open("shop", "ga4", now.Add(-time.Hour), false)
+	mustInsert(t, f, []event.Event{Full("shop", "leased", now), Full("shop", "retry", now.Add(time.Second))}, 2)
+	lease := time.Now().Add(10 * time.Minute)
+	for _, dest := range []string{"meta", "ga4"} {
+		events, pos := f.feed("shop", dest, 10)
+		recs := pendingFor(dest, "Purchase", events)
+		for i := range recs {
+			recs[i].NextAttemptAt = lease
+		}
+		f.track("shop", dest, recs, pos)
+	}
+	f.record("shop", "meta", store.Delivery{EventID: "retry", Status: store.DeliveryPending, Reason: "503", Attempts: 1, NextAttemptAt: lease})
+	if due := f.due("shop", "meta", time.Now(), 10); len(due) != 0 {
+		t.Fatalf("leased records are due: %v", dueEvents(due))
+	}
+	n, err := f.Reclaim(context.Background(), "shop", "meta", time.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("Reclaim = %d, %v; want 1 (the leased, never attempted record)", n, err)
+	}
+	assertIDs(t, dueEvents(f.due("shop", "meta", time.Now(), 10)), "leased")
+	if due := f.due("shop", "ga4", time.Now(), 10); len(due) != 0 {
+		t.Errorf("reclaiming meta's records made ga4's due: %v", dueEvents(due))
+	}
+}
+
+func sorted(ids []string) []string {
+	out := append([]string(nil), ids...)
+	slices.Sort(out)
+	return out
 }

@@ -58,16 +58,18 @@ func pendingFor(dest, sendAs string, events []event.Event) []store.Delivery {
 	recs := make([]store.Delivery, len(events))
 	for i, e := range events {
 		recs[i] = store.Delivery{Site: e.Site, Destination: dest, EventID: e.EventID, Status: store.DeliveryPending,
-			SendAs: sendAs, ReceivedAt: e.ReceivedAt}
+			SendAs: sendAs, ReceivedAt: e.ReceivedAt, Source: e.Source}
 	}
 	return recs
 }
 
-func (f fwd) track(site, dest string, recs []store.Delivery, pos store.FeedPosition) {
+func (f fwd) track(site, dest string, recs []store.Delivery, pos store.FeedPosition) []string {
 	f.t.Helper()
-	if err := f.Track(context.Background(), site, dest, recs, pos); err != nil {
+	tracked, err := f.Track(context.Background(), site, dest, recs, pos)
+	if err != nil {
 		f.t.Fatalf("Track(%s, %s): %v", site, dest, err)
 	}
+	return tracked
 }
 
 // drain feeds the destination to the end in pages of limit, tracking each
