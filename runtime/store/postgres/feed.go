@@ -180,8 +180,8 @@ func (s *Store) Track(ctx context.Context, site, destination string, records []s
 // that take many records at once bind them.
 type deliveryColumns struct {
 	ids, statuses, sendAs, reasons, responseIDs, sources []string
-	attempts                                    []int32
-	next, received                              []time.Time
+	attempts                                             []int32
+	next, received                                       []time.Time
 }
 
 func newDeliveryColumns(recs []store.Delivery) deliveryColumns {
