@@ -9,8 +9,9 @@ const RecentEventsSQL = recentEventsSQL
 
 // The statements Feed and Due send, for the plan test.
 const (
-	FeedSQL = feedSQL
-	DueSQL  = dueSQL
+	FeedSQL     = feedSQL
+	FeedPlanSQL = feedPlanSQL
+	DueSQL      = dueSQL
 )
 
 // The statements ForgetRawIPs and OrderConversion send, for the plan test.

@@ -62,6 +62,14 @@ WHERE site = $1 AND (txid, seq) > ($2::bigint::text::xid8, $3::bigint)
 ORDER BY txid, seq
 LIMIT $5`
 
+// feedPlanSQL makes the planner read the feed through the index, in its
+// order. On a day partition whose statistics lag (a new day, a burst of
+// inserts) it estimates a handful of rows and picks a bitmap scan of
+// everything after the cursor plus a sort, which spilled to disk and took
+// 80 ms for a page of 2,000 out of 20,000 rows. Without sorts and bitmap
+// scans the one plan left is the ordered index scan, right at any size.
+const feedPlanSQL = `SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`
+
 // OpenCursor creates or resets a destination's cursor; see store.Deliveries.
 func (s *Store) OpenCursor(ctx context.Context, site, destination string, since time.Time, reset bool) (bool, error) {
 	var created bool
@@ -92,24 +100,30 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 	if limit <= 0 {
 		return nil, pos, nil
 	}
-	rows, err := s.pool.Query(ctx, feedSQL, site, pos.A, pos.B, since, limit)
-	if err != nil {
-		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, classify(err))
-	}
-	defer rows.Close()
 	var out []event.Event
-	for rows.Next() {
-		var sc eventScan
-		if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed, &pos.A, &pos.B)...); err != nil {
-			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, feedPlanSQL); err != nil {
+			return err
 		}
-		e, err := sc.event()
+		rows, err := tx.Query(ctx, feedSQL, site, pos.A, pos.B, since, limit)
 		if err != nil {
-			return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, err)
+			return err
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var sc eventScan
+			if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed, &pos.A, &pos.B)...); err != nil {
+				return err
+			}
+			e, err := sc.event()
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, pos, fmt.Errorf("while reading the feed of %s/%s: %w", site, destination, classify(err))
 	}
 	return out, pos, nil
