@@ -20,7 +20,8 @@ event.Event, as its JSON tags name the fields: site, event_id, type, name,
 source, timestamp, received_at, visitor_id, session_id, user_id, url,
 referrer, utm, click_ids, channel, value, currency, order_id, consent,
 device, ip, user_agent, screen, language, fbp, fbc, ga_client_id, user,
-properties) plus send_as, the name the destination's mapping gives it, and,
+properties) plus send_as, the name the destination's mapping gives it
+("conversion" for every conversion when the Destination lists no events), and,
 for a refund or cancellation, original: the sale it adjusts. The stored
 event carries only what the site stores: ip is the anonymized address,
 user holds SHA-256 digests; the raw IP (in memory or sealed) is never

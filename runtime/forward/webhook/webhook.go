@@ -72,6 +72,13 @@ func New(d config.Destination, creds forward.Credentials, client *http.Client) (
 	return &Platform{client: client, url: u.String(), secret: creds[CredentialSecret], now: time.Now}, nil
 }
 
+// DefaultEvents sends every conversion (purchases, leads, refunds, ...)
+// as "conversion" when the Destination lists no events: a webhook has no
+// names of its own, and the receiver reads each event's own name.
+func (p *Platform) DefaultEvents() map[string]string {
+	return map[string]string{"*": "conversion"}
+}
+
 // MaxBatch is the most events one POST carries.
 func (p *Platform) MaxBatch() int { return maxBatch }
 

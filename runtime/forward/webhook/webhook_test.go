@@ -234,3 +234,24 @@ func TestConcurrentSends(t *testing.T) {
 		t.Errorf("events = %d, duplicates %d; want 8 and 0", n, fake.Duplicates())
 	}
 }
+
+// TestDefaultEventsTakeEveryConversion: without a mapping a webhook gets
+// every conversion, and nothing else.
+func TestDefaultEventsTakeEveryConversion(t *testing.T) {
+	m, err := forward.NewMapping(nil, (&webhook.Platform{}).DefaultEvents(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ev   event.Event
+		want bool
+	}{
+		{event.Event{Type: event.TypeConversion, Name: "purchase"}, true},
+		{event.Event{Type: event.TypeConversion, Name: "refund"}, true},
+		{event.Event{Type: event.TypePageview, Name: "pageview"}, false},
+	} {
+		if _, ok := m.SendAs(&tc.ev); ok != tc.want {
+			t.Errorf("%s %s taken: %v, want %v", tc.ev.Type, tc.ev.Name, ok, tc.want)
+		}
+	}
+}
