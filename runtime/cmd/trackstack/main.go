@@ -1,7 +1,6 @@
 // Command trackstack is the trackstack runtime: one binary whose subcommands
-// are the processes the operator runs (collect, migrate; later forward,
-// dashboard, retention) and the standalone stack that runs them all in one
-// process without a cluster. Run `trackstack help` for the list.
+// are the processes the operator runs (collect, forward, migrate) and the
+// standalone stack that runs them all in one process without a cluster. Run `trackstack help` for the list.
 //
 // Exit codes: 0 success (also after a graceful shutdown on SIGTERM/SIGINT),
 // 1 a failure while running (store unreachable, port taken, ...), 2 a usage

@@ -11,7 +11,8 @@ import (
 )
 
 const standaloneAbout = `Runs the whole stack in one process without a cluster, on SQLite: the collector of every
-TrackingSite in the files, a demo page, an events page and the events API, on one address.
+TrackingSite in the files, the forwarder of every unpaused Destination, a demo page, an
+events page and the events API, on one address.
 
 It reads TrackingSite, Destination and RetentionPolicy documents (the same kinds as in a
 cluster) and kind: Secret documents (stringData or data) holding Destination credentials,
