@@ -173,10 +173,12 @@ func (e *Engine) batchFailed(batch []store.PendingDelivery, fe *Error) []store.D
 		}
 		e.count(store.DeliveryPending, reasonAuth, len(batch))
 	case Permanent:
+		e.log.Warn("the platform rejected a request", "events", len(batch), "err", fe.Error())
 		for i := range batch {
 			records[i] = e.outcome(batch[i].Delivery, Outcome{Status: Failed, Reason: fe.Error()})
 		}
 	default:
+		e.log.Warn("request failed; retrying with backoff", "events", len(batch), "err", fe.Error())
 		for i := range batch {
 			records[i] = e.outcome(batch[i].Delivery, Outcome{Status: Retry, Reason: fe.Error(), RetryAfter: fe.RetryAfter})
 		}
