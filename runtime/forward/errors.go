@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -114,3 +115,45 @@ func Truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// TransportError is a request that got no answer (refused, reset, timed
+// out) as a Transient error naming the platform, without the URL: a
+// request URL may carry a secret (GA4's api_secret, Telegram's bot token)
+// and *url.Error prints it.
+func TransportError(platform string, err error) *Error {
+	return &Error{Kind: Transient, Message: "while posting to " + platform + ": " + WithoutURL(err)}
+}
+
+// WithoutURL returns err's text without the URL a *url.Error names.
+func WithoutURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + " request: " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// Redact replaces every non-empty secret in s with "[redacted]", for
+// platform answers and client errors that echo one back.
+func Redact(s string, secrets ...string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
+}
+
+// RedactError is Redact on an error: an *Error keeps its kind with its
+// message redacted, any other error is replaced by one with redacted text.
+func RedactError(err error, secrets ...string) error {
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.Message = Redact(fe.Message, secrets...)
+		return fe
+	}
+	if s := Redact(err.Error(), secrets...); s != err.Error() {
+		return errors.New(s)
+	}
+	return err
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -142,12 +141,12 @@ func (p *Platform) sendOne(ctx context.Context, r request, out []forward.Outcome
 func (p *Platform) post(ctx context.Context, body []byte) ([]byte, *forward.Error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, &forward.Error{Kind: forward.Permanent, Message: p.redact(stripURL(err))}
+		return nil, &forward.Error{Kind: forward.Permanent, Message: p.redact(forward.WithoutURL(err))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, &forward.Error{Kind: forward.Transient, Message: p.redact(stripURL(err))}
+		return nil, &forward.Error{Kind: forward.Transient, Message: p.redact(forward.WithoutURL(err))}
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -160,7 +159,7 @@ func (p *Platform) post(ctx context.Context, body []byte) ([]byte, *forward.Erro
 	}
 	if err != nil {
 		return nil, &forward.Error{Kind: forward.Transient, Status: resp.StatusCode,
-			Message: p.redact("while reading the answer: " + stripURL(err))}
+			Message: p.redact("while reading the answer: " + forward.WithoutURL(err))}
 	}
 	return answer, nil
 }
@@ -239,23 +238,8 @@ func allFrom(out []forward.Outcome, failures []*forward.Error) bool {
 	return true
 }
 
-// stripURL returns an error's text without the URL a *url.Error carries:
-// GA4's URL holds the api_secret.
-func stripURL(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s request: %v", ue.Op, ue.Err)
-	}
-	return err.Error()
-}
-
 // redact removes the api_secret from s, raw and query-escaped, in case any
 // text (a proxy's echo, a wrapped error) carries it.
 func (p *Platform) redact(s string) string {
-	for _, v := range []string{p.apiSecret, url.QueryEscape(p.apiSecret)} {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
+	return forward.Redact(s, p.apiSecret, url.QueryEscape(p.apiSecret))
 }

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/config"
@@ -121,7 +119,7 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 	}
 	ok, err := p.post(ctx, body)
 	if err != nil {
-		return nil, p.redact(err)
+		return nil, forward.RedactError(err, p.token)
 	}
 	for _, i := range sent {
 		out[i] = forward.Outcome{Status: forward.Sent, ResponseID: ok.FBTraceID}
@@ -142,7 +140,7 @@ func (p *Platform) post(ctx context.Context, body request) (*success, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, transportError(err)
+		return nil, forward.TransportError("Meta", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -157,29 +155,4 @@ func (p *Platform) post(ctx context.Context, body request) (*success, error) {
 		return nil, &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "Meta's answer is not JSON: " + forward.Truncate(string(data), maxMessage)}
 	}
 	return &ok, nil
-}
-
-// transportError is a failure without an answer, as a Transient error whose
-// text has no URL: *url.Error names the URL, which must never reach a log
-// even though the token travels in the body.
-func transportError(err error) *forward.Error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &forward.Error{Kind: forward.Transient, Message: "while posting to Meta: " + err.Error()}
-}
-
-// redact removes the token from an error's text, should any layer ever
-// echo it back (a proxy quoting the request, a client error naming it).
-func (p *Platform) redact(err error) error {
-	var fe *forward.Error
-	if errors.As(err, &fe) {
-		fe.Message = strings.ReplaceAll(fe.Message, p.token, "[redacted]")
-		return fe
-	}
-	if strings.Contains(err.Error(), p.token) {
-		return errors.New(strings.ReplaceAll(err.Error(), p.token, "[redacted]"))
-	}
-	return err
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -118,13 +117,13 @@ func (p *Platform) send(ctx context.Context, it forward.Item) (forward.Outcome, 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
-		return forward.Outcome{}, &forward.Error{Kind: forward.Permanent, Message: p.redact(stripURL(err))}
+		return forward.Outcome{}, &forward.Error{Kind: forward.Permanent, Message: p.redact(forward.WithoutURL(err))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Key "+p.apiKey)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return forward.Outcome{}, &forward.Error{Kind: forward.Transient, Message: p.redact(stripURL(err))}
+		return forward.Outcome{}, &forward.Error{Kind: forward.Transient, Message: p.redact(forward.WithoutURL(err))}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -232,19 +231,8 @@ func source(ev event.Event) []string {
 	return parts
 }
 
-func stripURL(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s request: %v", ue.Op, ue.Err)
-	}
-	return err.Error()
-}
-
 func (p *Platform) redact(s string) string {
-	if p.apiKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, p.apiKey, "[redacted]")
+	return forward.Redact(s, p.apiKey)
 }
 
 var (

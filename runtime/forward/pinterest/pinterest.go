@@ -139,7 +139,7 @@ func (p *Platform) post(ctx context.Context, data []serverEvent) (*answer, strin
 	req.Header.Set("Authorization", "Bearer "+p.token)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, "", transportError(err)
+		return nil, "", forward.TransportError("Pinterest", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -168,16 +168,6 @@ func (p *Platform) post(ctx context.Context, data []serverEvent) (*answer, strin
 		msg = fmt.Sprintf("Pinterest: %s (code %d)", a.Message, code)
 	}
 	return nil, "", forward.ClassifyHTTP(resp, forward.Truncate(msg, maxMessage))
-}
-
-// transportError is a failure without an answer, as a Transient error whose
-// text has no URL (*url.Error names it).
-func transportError(err error) *forward.Error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &forward.Error{Kind: forward.Transient, Message: "while posting to Pinterest: " + err.Error()}
 }
 
 // scrub removes the token from a text, should an answer ever echo it.

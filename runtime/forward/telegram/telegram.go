@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -122,12 +121,12 @@ func (p *Platform) send(ctx context.Context, it forward.Item) (int64, *forward.E
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, &forward.Error{Kind: forward.Permanent, Message: p.redact(stripURL(err))}
+		return 0, &forward.Error{Kind: forward.Permanent, Message: p.redact(forward.WithoutURL(err))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, &forward.Error{Kind: forward.Transient, Message: p.redact(stripURL(err))}
+		return 0, &forward.Error{Kind: forward.Transient, Message: p.redact(forward.WithoutURL(err))}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -166,21 +165,8 @@ func (p *Platform) classify(resp *http.Response, a answer, raw []byte) *forward.
 	return e
 }
 
-// stripURL returns an error's text without the URL a *url.Error carries:
-// the URL holds the bot token.
-func stripURL(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s request: %v", ue.Op, ue.Err)
-	}
-	return err.Error()
-}
-
 func (p *Platform) redact(s string) string {
-	if p.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, p.token, "[redacted]")
+	return forward.Redact(s, p.token)
 }
 
 var (

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/forward"
@@ -114,7 +111,7 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 	}
 	requestID, err := p.post(ctx, body)
 	if err != nil {
-		return nil, p.redact(err)
+		return nil, forward.RedactError(err, p.token)
 	}
 	for _, i := range sent {
 		out[i] = forward.Outcome{Status: forward.Sent, ResponseID: requestID}
@@ -137,7 +134,7 @@ func (p *Platform) post(ctx context.Context, body request) (string, error) {
 	req.Header.Set("Access-Token", p.token)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return "", transportError(err)
+		return "", forward.TransportError("TikTok", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -179,28 +176,4 @@ func describe(a answer) string {
 		code = *a.Code
 	}
 	return fmt.Sprintf("TikTok: %s (code %d, request_id %s)", a.Message, code, a.RequestID)
-}
-
-// transportError is a failure without an answer, as a Transient error whose
-// text has no URL (*url.Error names it).
-func transportError(err error) *forward.Error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &forward.Error{Kind: forward.Transient, Message: "while posting to TikTok: " + err.Error()}
-}
-
-// redact removes the token from an error's text, should an answer ever
-// echo it.
-func (p *Platform) redact(err error) error {
-	var fe *forward.Error
-	if errors.As(err, &fe) {
-		fe.Message = strings.ReplaceAll(fe.Message, p.token, "[redacted]")
-		return fe
-	}
-	if strings.Contains(err.Error(), p.token) {
-		return errors.New(strings.ReplaceAll(err.Error(), p.token, "[redacted]"))
-	}
-	return err
 }

@@ -93,7 +93,7 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, &forward.Error{Kind: forward.Permanent, Message: "while building the request: " + stripURL(err)}
+		return nil, &forward.Error{Kind: forward.Permanent, Message: "while building the request: " + forward.WithoutURL(err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "trackstack-webhook/1")
@@ -101,7 +101,7 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 	req.Header.Set("Idempotency-Key", IdempotencyKey(items))
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, &forward.Error{Kind: forward.Transient, Message: stripURL(err)}
+		return nil, &forward.Error{Kind: forward.Transient, Message: forward.WithoutURL(err)}
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -140,24 +140,9 @@ func IdempotencyKey(items []forward.Item) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// stripURL returns an error's text without the URL a *url.Error carries:
-// a webhook URL may hold a token.
-func stripURL(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s request: %v", ue.Op, ue.Err)
-	}
-	return err.Error()
-}
-
 // redact keeps the secret and the URL out of a receiver's echoed text.
 func (p *Platform) redact(s string) string {
-	for _, v := range []string{p.secret, p.url} {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
+	return forward.Redact(s, p.secret, p.url)
 }
 
 var _ forward.Platform = (*Platform)(nil)
