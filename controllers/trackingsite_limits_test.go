@@ -51,10 +51,11 @@ func TestCollectorLimitsReachTheRuntimeConfig(t *testing.T) {
 
 	col := getObj(t, ns, "limited-collector", &appsv1.Deployment{})
 	before := col.Spec.Template.Annotations[AnnotationConfigHash]
-	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(limited), limited)).To(Succeed())
-	limited.Spec.Collector.Limits.BrowserEventsPerSecond = ptr.To[int32](0)
-	limited.Spec.Collector.Limits.ServerEventsPerSecond = nil
-	g.Expect(k8sClient.Update(ctx, limited)).To(Succeed())
+	// The operator writes the status meanwhile: update with retries on conflict.
+	updateSite(t, limited, func(s *v1alpha1.TrackingSite) {
+		s.Spec.Collector.Limits.BrowserEventsPerSecond = ptr.To[int32](0)
+		s.Spec.Collector.Limits.ServerEventsPerSecond = nil
+	})
 	want.BrowserEventsPerSecond, want.ServerEventsPerSecond = 0, config.DefaultLimits().ServerEventsPerSecond
 	g.Eventually(func(g Gomega) {
 		g.Expect(runtimeLimits(g, ns, "limited")).To(Equal(want))
