@@ -109,11 +109,11 @@ func TestTrackingSiteSpecChangesPropagate(t *testing.T) {
 	oldConfigHash := col.Spec.Template.Annotations[AnnotationConfigHash]
 
 	// Autoscaling: an HPA appears and owns the replica count from then on.
-	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site)).To(Succeed())
-	site.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MaxReplicas: 6}
-	site.Spec.Privacy.IPAnonymization = v1alpha1.IPAnonymizationFull
-	site.Spec.Dashboard.Host = "stats.blog.example"
-	g.Expect(k8sClient.Update(ctx, site)).To(Succeed())
+	updateSite(t, site, func(site *v1alpha1.TrackingSite) {
+		site.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MaxReplicas: 6}
+		site.Spec.Privacy.IPAnonymization = v1alpha1.IPAnonymizationFull
+		site.Spec.Dashboard.Host = "stats.blog.example"
+	})
 
 	hpa := getObj(t, ns, "blog-collector", &autoscalingv2.HorizontalPodAutoscaler{})
 	g.Expect(hpa.Spec.MaxReplicas).To(Equal(int32(6)))
@@ -138,11 +138,11 @@ func TestTrackingSiteSpecChangesPropagate(t *testing.T) {
 	g.Expect(*col.Spec.Replicas).To(Equal(int32(5)), "replicas set by the HPA")
 
 	// Removing the host removes the Ingress; a single replica drops the PDB.
-	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(site), site)).To(Succeed())
-	site.Spec.Dashboard.Host = ""
-	site.Spec.Collector.Autoscaling = nil
-	site.Spec.Collector.Replicas = ptr.To[int32](1)
-	g.Expect(k8sClient.Update(ctx, site)).To(Succeed())
+	updateSite(t, site, func(site *v1alpha1.TrackingSite) {
+		site.Spec.Dashboard.Host = ""
+		site.Spec.Collector.Autoscaling = nil
+		site.Spec.Collector.Replicas = ptr.To[int32](1)
+	})
 	for _, obj := range []client.Object{&networkingv1.Ingress{}, &autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}} {
 		name := "blog-collector"
 		if _, ok := obj.(*networkingv1.Ingress); ok {
