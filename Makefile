@@ -127,7 +127,7 @@ build: generate fmt vet ## Build the operator (bin/manager) and the runtime (bin
 
 .PHONY: run
 run: ## Run the whole stack standalone on SQLite with the samples in config/samples/standalone.
-	go run ./runtime/cmd/trackstack standalone -f $(RUN_CONFIG) --data $(RUN_DATA) --listen $(RUN_LISTEN)
+	go run ./runtime/cmd/trackstack standalone -f $(RUN_CONFIG) --data $(RUN_DATA) --listen $(RUN_LISTEN) --demo-data
 
 .PHONY: run-operator
 run-operator: manifests generate ## Run the operator against the cluster in your kubeconfig.

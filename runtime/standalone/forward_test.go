@@ -130,3 +130,44 @@ func TestStandaloneForwards(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDemoDataOnFirstStartOnly: with DemoData, an empty data directory
+// gets a month of demo traffic for the first site, once; without it,
+// nothing is generated.
+func TestDemoDataOnFirstStartOnly(t *testing.T) {
+	dir := t.TempDir()
+	count := func(s *Server) int {
+		t.Helper()
+		evs, err := s.store.Recent(context.Background(), "shop", 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	start := func(data string, demo bool) *Server {
+		t.Helper()
+		s, err := New(context.Background(), Options{Files: []string{"testdata/ok"}, DataDir: data, Listen: "127.0.0.1:0", Getenv: noEnv, DemoData: demo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	plain := start(filepath.Join(dir, "plain"), false)
+	if n := count(plain); n != 0 || len(plain.demoSites) != 0 {
+		t.Fatalf("without DemoData: %d events, demo sites %v", n, plain.demoSites)
+	}
+	plain.Close()
+
+	data := filepath.Join(dir, "demo")
+	s := start(data, true)
+	first := count(s)
+	if first < 1000 || len(s.demoSites) != 1 || s.demoSites[0] != "shop" {
+		t.Fatalf("first start: %d events, demo sites %v; want a month for shop", first, s.demoSites)
+	}
+	s.Close()
+	s = start(data, true)
+	defer s.Close()
+	if n := count(s); n != first || len(s.demoSites) != 1 {
+		t.Fatalf("second start: %d events (first %d), demo sites %v; want nothing new, still labelled", n, first, s.demoSites)
+	}
+}

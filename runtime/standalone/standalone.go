@@ -63,6 +63,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the wait for requests in flight on shutdown.
 	ShutdownTimeout time.Duration
+	// DemoData fills the first site with a month of generated traffic
+	// when the data directory has no database yet (make run sets it).
+	DemoData bool
 	// TuneForwarders adjusts every forwarder engine's options (tests
 	// shorten its waits); nil keeps the defaults.
 	TuneForwarders func(*forward.Options)
@@ -81,6 +84,8 @@ type Server struct {
 	collector *collect.Collector
 	forward   *forwarders
 	handler   http.Handler
+	// demoSites hold generated demo traffic.
+	demoSites []string
 }
 
 // New loads the files, prepares the data directory (keys, credentials,
@@ -153,11 +158,16 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 		s.sites = append(s.sites, rt)
 		sites = append(sites, ingest.Site{Config: rt, IngestKey: k.Ingest, SigningKey: k.Signing, VisitorSalt: k.VisitorSalt, IPSealingKey: k.IPSealing})
 	}
+	_, statErr := os.Stat(storage.SQLitePath)
+	fresh := errors.Is(statErr, os.ErrNotExist)
 	if s.store, err = service.OpenStore(ctx, storage); err != nil {
 		return nil, err
 	}
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("while migrating %s: %w", storage.SQLitePath, err)
+	}
+	if s.demoSites, err = s.seedDemo(ctx, fresh); err != nil {
+		return nil, err
 	}
 	reg := service.NewRegistry()
 	if s.forward, err = s.newForwarders(ctx, reg); err != nil {

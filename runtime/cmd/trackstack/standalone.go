@@ -33,6 +33,7 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 	var (
 		files        stringList
 		listen, data string
+		demoData     bool
 		shutdown     time.Duration
 		level        slog.Level
 	)
@@ -40,6 +41,8 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 	f.fs.Var(&files, "f", "YAML file or directory to read; repeat or separate with commas (required)")
 	f.stringVar(&listen, "listen", "TRACKSTACK_LISTEN", "127.0.0.1:8080", "address of the collector, demo page and API, host:port")
 	f.stringVar(&data, "data", "TRACKSTACK_DATA", ".data", "data directory: SQLite database, keys, credentials")
+	f.boolVar(&demoData, "demo-data", "TRACKSTACK_DEMO_DATA", false,
+		"on the first start of an empty data directory, fill the first site with a month of generated demo traffic (labelled as demo data)")
 	f.durationVar(&shutdown, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
 		"on shutdown, how long to wait for requests in flight")
 	f.logLevelVar(&level)
@@ -52,7 +55,7 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 	}
 	log := newLogger(e.stderr, level).With("cmd", "standalone")
 	s, err := standalone.New(ctx, standalone.Options{
-		Files: files, DataDir: data, Listen: listen,
+		Files: files, DataDir: data, Listen: listen, DemoData: demoData,
 		Getenv: e.getenv, Logger: log, ShutdownTimeout: shutdown,
 	})
 	if errors.Is(err, standalone.ErrConfig) {
