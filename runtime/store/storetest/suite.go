@@ -222,6 +222,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	runDeliveries(t, fresh, now)
+	runAnalytics(t, fresh)
 }
 
 func mustInsert(t *testing.T, s store.Store, events []event.Event, want int) {

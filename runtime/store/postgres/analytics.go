@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+var _ store.Analytics = (*Store)(nil)
+
+// schemePrefix matches store.URLPath's and store.URLHost's "scheme://".
+const schemePrefix = `[A-Za-z][A-Za-z0-9+.-]*://`
+
+// dialect is the PostgreSQL side of the analytics SQL. Pages and hosts
+// are cut with regular expressions equivalent to store.URLPath and
+// store.URLHost (the conformance suite checks both stores alike).
+var dialect = &store.AnalyticsDialect{
+	Param: func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:  func(t time.Time) any { return t },
+	Page: `CASE WHEN e.url IS NULL THEN NULL ELSE coalesce(nullif(substring(e.url from '^(?:` +
+		schemePrefix + `[^/?#]*)?([^?#]*)'), ''), '/') END`,
+	RefHost: `nullif(substring(e.referrer from '^` + schemePrefix + `([^/?#]*)'), '')`,
+	Seconds: func(later, earlier string) string {
+		return "extract(epoch FROM " + later + " - " + earlier + ")::float8"
+	},
+	Buckets: func(p *store.Params, starts []time.Time, end time.Time) string {
+		his := append(append([]time.Time(nil), starts[1:]...), end)
+		return "(SELECT i - 1 AS i, lo, hi FROM unnest(" + p.Add(starts) + "::timestamptz[], " +
+			p.Add(his) + "::timestamptz[]) WITH ORDINALITY AS u(lo, hi, i)) b"
+	},
+	// The database's collation may order by language; reports order
+	// values by bytes, as SQLite does.
+	Collate: ` COLLATE "C"`,
+}
+
+func (s *Store) analytics() store.SQLAnalytics {
+	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows}
+}
+
+// queryRows runs sql and hands each row's Scan to row.
+func (s *Store) queryRows(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return classify(err)
+		}
+	}
+	return classify(rows.Err())
+}
+
+// Totals returns a site's numbers over a range; see store.Analytics.
+func (s *Store) Totals(ctx context.Context, q store.Query) (store.Totals, error) {
+	return s.analytics().Totals(ctx, q)
+}
+
+// Series returns a site's numbers per hour or day; see store.Analytics.
+func (s *Store) Series(ctx context.Context, q store.Query, step time.Duration) ([]store.Point, error) {
+	return s.analytics().Series(ctx, q, step)
+}
+
+// Breakdown returns the top values of a dimension; see store.Analytics.
+func (s *Store) Breakdown(ctx context.Context, q store.Query, dim string, limit int) ([]store.Row, error) {
+	return s.analytics().Breakdown(ctx, q, dim, limit)
+}
+
+// Goals returns each goal's numbers; see store.Analytics.
+func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([]store.GoalRow, error) {
+	return s.analytics().Goals(ctx, q, goals)
+}

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+var _ store.Analytics = (*Store)(nil)
+
+// SQLite has no regular expressions; the page and host of a URL come from
+// the same Go functions the definitions live in, registered for every
+// connection of the driver.
+func init() {
+	for name, fn := range map[string]func(string) string{
+		"trackstack_url_path": store.URLPath,
+		"trackstack_url_host": store.URLHost,
+	} {
+		err := sqlite.RegisterDeterministicScalarFunction(name, 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			s, ok := args[0].(string)
+			if !ok {
+				return nil, nil // NULL, or not text: no page or host
+			}
+			if v := fn(s); v != "" {
+				return v, nil
+			}
+			return nil, nil
+		})
+		if err != nil {
+			panic(fmt.Sprintf("while registering SQL function %s: %v", name, err))
+		}
+	}
+}
+
+// dialect is the SQLite side of the analytics SQL; times are microseconds.
+var dialect = &store.AnalyticsDialect{
+	Param:   func(n int) string { return "?" + strconv.Itoa(n) },
+	Time:    func(t time.Time) any { return micros(t) },
+	Page:    "trackstack_url_path(e.url)",
+	RefHost: "trackstack_url_host(e.referrer)",
+	Seconds: func(later, earlier string) string { return "(" + later + " - " + earlier + ") / 1e6" },
+	// The bucket list is one JSON argument of [lo, hi] pairs. The query
+	// CROSS JOINs it before events, which SQLite takes as the join order:
+	// each bucket then reads its range of the (site, received_at) index.
+	Buckets: func(p *store.Params, starts []time.Time, end time.Time) string {
+		pairs := make([][2]int64, len(starts))
+		for i, s := range starts {
+			hi := end
+			if i+1 < len(starts) {
+				hi = starts[i+1]
+			}
+			pairs[i] = [2]int64{micros(s), micros(hi)}
+		}
+		text, _ := json.Marshal(pairs) // pairs of integers always encode
+		return "(SELECT key AS i, value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(" + p.Add(string(text)) + ")) b"
+	},
+}
+
+func (s *Store) analytics() store.SQLAnalytics {
+	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows}
+}
+
+// queryRows runs sql on a reader and hands each row's Scan to row.
+func (s *Store) queryRows(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
+	rows, err := s.reader.QueryContext(ctx, sql, args...)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return classify(err)
+		}
+	}
+	return classify(rows.Err())
+}
+
+// Totals returns a site's numbers over a range; see store.Analytics.
+func (s *Store) Totals(ctx context.Context, q store.Query) (store.Totals, error) {
+	return s.analytics().Totals(ctx, q)
+}
+
+// Series returns a site's numbers per hour or day; see store.Analytics.
+func (s *Store) Series(ctx context.Context, q store.Query, step time.Duration) ([]store.Point, error) {
+	return s.analytics().Series(ctx, q, step)
+}
+
+// Breakdown returns the top values of a dimension; see store.Analytics.
+func (s *Store) Breakdown(ctx context.Context, q store.Query, dim string, limit int) ([]store.Row, error) {
+	return s.analytics().Breakdown(ctx, q, dim, limit)
+}
+
+// Goals returns each goal's numbers; see store.Analytics.
+func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([]store.GoalRow, error) {
+	return s.analytics().Goals(ctx, q, goals)
+}
