@@ -25,10 +25,12 @@ import (
 //	c2  C       S4      12:20  conversion  /checkout/done   newsletter           email       spring   tablet  Safari  iPadOS  purchase 50
 //	c3  C       S4      12:30  conversion  /checkout/done   newsletter           email       spring   tablet  Safari  iPadOS  refund -30
 //	c4  C       -       13:00  pageview    /pricing         (direct)             email       -        tablet  Safari  iPadOS  (relative URL)
+//	b5  B       -       15:00  click       /                (direct)             direct      -        mobile  Chrome  Android
 //
 // Sessions: S1 3 events, 270 s (10:00 to 10:04:30, occurred times); S2 one
 // page view, a bounce, 0 s; S3 4 events, 600 s; S4 3 events, 1800 s; c4 a
-// session of its own, a bounce, 0 s.
+// session of its own, a bounce, 0 s; b5 another one, no bounce (no page
+// view), 0 s.
 var analyticsDay = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 
 type visit struct {
@@ -60,7 +62,8 @@ func analyticsFixture() []event.Event {
 	s3 := visit{"B", "S3", home + "/", "", "", "", event.ChannelDirect, "mobile", "Chrome", "Android"}
 	s4 := visit{"C", "S4", home + "/pricing", "", "newsletter", "spring", event.ChannelEmail, "tablet", "Safari", "iPadOS"}
 	with := func(v visit, url string) visit { v.url = url; return v }
-	noSession := s4
+	noSession, noSession3 := s4, s3
+	noSession3.session = ""
 	noSession.session, noSession.url, noSession.utmSource, noSession.campaign = "", "/pricing?from=mail", "", ""
 
 	a3 := analyticsEvent("shop", "a3", with(s1, home+"/checkout/done?order=1"), hm(10, 5), event.TypeConversion, "purchase", amount(100))
@@ -78,13 +81,14 @@ func analyticsFixture() []event.Event {
 		analyticsEvent("shop", "c2", with(s4, home+"/checkout/done"), hm(12, 20), event.TypeConversion, "purchase", amount(50)),
 		analyticsEvent("shop", "c3", with(s4, home+"/checkout/done"), hm(12, 30), event.TypeConversion, "refund", amount(-30)),
 		analyticsEvent("shop", "c4", noSession, hm(13, 0), event.TypePageview, "pageview", nil),
+		analyticsEvent("shop", "b5", with(noSession3, home+"/"), hm(15, 0), event.TypeClick, "signup_click", nil),
 		// Just outside [day, day+24h): never counted.
 		analyticsEvent("shop", "before", s1, -time.Microsecond, event.TypeConversion, "purchase", amount(1000)),
 		analyticsEvent("shop", "after", s3, 24*time.Hour, event.TypePageview, "pageview", nil),
 	}
 	// Another site with the same visitor and session ids, pages and goal
 	// names: isolation must not rest on ids being unique across sites.
-	for _, e := range events[:12] {
+	for _, e := range events[:13] {
 		o := e
 		o.Site = "other"
 		if o.Value != nil {
