@@ -19,3 +19,9 @@ const (
 	ForgetRawIPsSQL    = forgetRawIPsSQL
 	OrderConversionSQL = orderConversionSQL
 )
+
+// The statements Totals and Series send, for the plan test.
+var (
+	TotalsSQL = dialect.TotalsSQL
+	SeriesSQL = dialect.SeriesSQL
+)
