@@ -24,10 +24,11 @@ type AnalyticsDialect struct {
 	// Seconds formats an expression for the seconds from the occurred_at
 	// value of its second argument to that of its first.
 	Seconds func(later, earlier string) string
-	// Buckets returns a FROM item named b with columns i (the 0-based
-	// bucket number), lo and hi (received_at bounds, hi excluded), adding
-	// its arguments to p.
-	Buckets func(p *Params, starts []time.Time, end time.Time) string
+	// Buckets returns how a series assigns events to the buckets that
+	// start at starts (the last ends at end): the FROM list (with events
+	// e), the group (the 0-based bucket number) and conditions to AND with
+	// the others ("" for none). Its arguments go to p.
+	Buckets func(p *Params, starts []time.Time, end time.Time) (from, group, cond string)
 	// Collate follows a text expression in ORDER BY to order by bytes, as
 	// both stores must.
 	Collate string
@@ -144,11 +145,11 @@ func (d *AnalyticsDialect) TotalsSQL(q Query) (string, []any) {
 // the group being the bucket's number in starts.
 func (d *AnalyticsDialect) SeriesSQL(q Query, starts []time.Time, end time.Time) (string, []any) {
 	p := &Params{d: d}
-	// The buckets come first so that the group is known per bucket; the
-	// range conditions of where still bound the scan of events.
-	buckets := d.Buckets(p, starts, end)
-	where := "e.received_at >= b.lo AND e.received_at < b.hi AND " + d.where(p, q)
-	return d.totalsSQL("b.i", buckets+" CROSS JOIN events e", where), p.Args
+	from, group, cond := d.Buckets(p, starts, end)
+	if cond != "" {
+		cond += " AND "
+	}
+	return d.totalsSQL(group, from, cond+d.where(p, q)), p.Args
 }
 
 // BreakdownSQL is the statement of Breakdown: value ("" for none),

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store/storetest"
 )
@@ -92,4 +94,24 @@ func BenchmarkInsertParallel(b *testing.B) {
 	}
 	wg.Wait()
 	meter.Report(b, b.N)
+}
+
+// BenchmarkTotals measures Totals and Series by day over 30 days of 10M
+// events (storetest.BenchEventsVar sets another count). The tables are
+// analyzed after the fill, as autovacuum would have by then.
+func BenchmarkTotals(b *testing.B) {
+	dsn := pg.NewDatabase(b)
+	s := openDSN(b, dsn)
+	defer s.Close()
+	storetest.BenchAnalytics(b, s, storetest.BenchEvents(b, 10_000_000), func(b *testing.B) {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "ANALYZE events"); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -49,7 +49,7 @@ var dialect = &store.AnalyticsDialect{
 	// The bucket list is one JSON argument of [lo, hi] pairs. The query
 	// CROSS JOINs it before events, which SQLite takes as the join order:
 	// each bucket then reads its range of the (site, received_at) index.
-	Buckets: func(p *store.Params, starts []time.Time, end time.Time) string {
+	Buckets: func(p *store.Params, starts []time.Time, end time.Time) (from, group, cond string) {
 		pairs := make([][2]int64, len(starts))
 		for i, s := range starts {
 			hi := end
@@ -59,7 +59,8 @@ var dialect = &store.AnalyticsDialect{
 			pairs[i] = [2]int64{micros(s), micros(hi)}
 		}
 		text, _ := json.Marshal(pairs) // pairs of integers always encode
-		return "(SELECT key AS i, value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(" + p.Add(string(text)) + ")) b"
+		from = "(SELECT key AS i, value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(" + p.Add(string(text)) + ")) b CROSS JOIN events e"
+		return from, "b.i", "e.received_at >= b.lo AND e.received_at < b.hi"
 	},
 }
 

@@ -47,3 +47,11 @@ func BenchmarkInsert(b *testing.B) {
 	}
 	meter.Report(b, b.N)
 }
+
+// BenchmarkTotals measures Totals and Series by day over 30 days of 1M
+// events (storetest.BenchEventsVar sets another count).
+func BenchmarkTotals(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "events.db"))
+	defer s.Close()
+	storetest.BenchAnalytics(b, s, storetest.BenchEvents(b, 1_000_000), nil)
+}

@@ -1,0 +1,113 @@
+package storetest
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// BenchEventsVar names the environment variable that sets how many events
+// the analytics benchmarks store, so a quick run can use far fewer than
+// the default.
+const BenchEventsVar = "TRACKSTACK_BENCH_EVENTS"
+
+// BenchEvents returns the number of events in BenchEventsVar, else def.
+func BenchEvents(b *testing.B, def int) int {
+	b.Helper()
+	v := os.Getenv(BenchEventsVar)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive number of events", BenchEventsVar, v)
+	}
+	return n
+}
+
+// benchDays is the range the analytics benchmarks fill and query.
+const benchDays = 30
+
+// BenchAnalytics stores n events of site shop spread evenly over 30 days
+// (Realistic: 5000 visitors, 1200 sessions, a quarter clicks), and one in
+// ten of site other, then measures Totals and Series by day over the 30
+// days as sub-benchmarks, each reporting the p50 and p95 of its calls.
+// settle, when not nil, runs between the fill and the measurements (to
+// gather statistics, as a database that ran for 30 days has them).
+func BenchAnalytics(b *testing.B, s store.Store, n int, settle func(b *testing.B)) {
+	a, ok := s.(store.Analytics)
+	if !ok {
+		b.Fatalf("%T does not implement store.Analytics", s)
+	}
+	ctx := context.Background()
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 0, benchDays)
+	fill(b, s, n, from, to)
+	if settle != nil {
+		settle(b)
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := store.Query{Site: "shop", From: from, To: to, Location: berlin}
+	b.Run("Totals30d", func(b *testing.B) {
+		measure(b, func() error { _, err := a.Totals(ctx, q); return err })
+	})
+	b.Run("SeriesByDay30d", func(b *testing.B) {
+		measure(b, func() error { _, err := a.Series(ctx, q, 24*time.Hour); return err })
+	})
+}
+
+// fill inserts n events over [from, to) in batches.
+func fill(b *testing.B, s store.Store, n int, from, to time.Time) {
+	b.Helper()
+	const batchSize = 5000
+	gap := to.Sub(from) / time.Duration(n)
+	batch := make([]event.Event, 0, batchSize)
+	for i := range n {
+		site := "shop"
+		if i%10 == 9 {
+			site = "other"
+		}
+		e := Realistic(site, i, from.Add(time.Duration(i)*gap))
+		if i%50 == 7 {
+			v := float64(i%200) + 0.5
+			e.Type, e.Name, e.Value = event.TypeConversion, "purchase", &v
+		}
+		batch = append(batch, e)
+		if len(batch) == batchSize || i == n-1 {
+			if got, err := s.Insert(context.Background(), batch); err != nil || got != len(batch) {
+				b.Fatalf("Insert = %d, %v; want %d", got, err, len(batch))
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// measure times each call and reports the p50 and p95 in milliseconds.
+func measure(b *testing.B, call func() error) {
+	b.Helper()
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	at := func(p float64) float64 {
+		return float64(took[min(len(took)-1, int(p*float64(len(took))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+}
