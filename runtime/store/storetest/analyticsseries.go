@@ -142,6 +142,8 @@ func runURLParts(t *testing.T, fresh func(t *testing.T) store.Store) {
 			{"/rel/x?y=1", "/rel/x", "not a url", "(direct)"},
 			{"checkout#done", "checkout", "", "(direct)"},
 			{"https://shop.example.com/50%25_off/ü", "/50%25_off/ü", "https://", "(direct)"},
+			{"?only=query", "/", "mailto:a@example.com", "(direct)"},
+			{"1http://x/y", "1http://x/y", "1http://x/y", "(direct)"},
 		}
 		var events []event.Event
 		for i, c := range cases {
