@@ -14,6 +14,13 @@ type QueryFunc func(ctx context.Context, sql string, args []any, row func(scan f
 // SQLAnalytics is Analytics for the SQL stores: the statements of
 // AnalyticsDialect, run through Query. Every number is aggregated in the
 // database; only result rows come back.
+//
+// Where the contract leaves room: a page is URLPath of the event's URL
+// (no scheme, host, query or fragment; "/" for an empty path); a source
+// is utm_source, else URLHost of the referrer, else "(direct)"; an event
+// without a session id is a session of its own; sessions, bounces and
+// durations of a series bucket or a filtered report count only the
+// events in it; goals run one statement each.
 type SQLAnalytics struct {
 	Dialect *AnalyticsDialect
 	Query   QueryFunc
