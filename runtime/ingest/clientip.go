@@ -60,3 +60,10 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// ClientIPFunc returns the client address function of a server behind the
+// trusted proxies, as the collector uses it (for other servers of the
+// runtime that count failures per client, such as the dashboard's sign-in).
+func ClientIPFunc(trusted []netip.Prefix) func(*http.Request) netip.Addr {
+	return func(r *http.Request) netip.Addr { return clientIP(r, trusted) }
+}
