@@ -17,6 +17,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/trackstack/trackstack/runtime/config"
 )
 
 // DefaultGroupsClaim is the ID-token claim listing a user's groups.
@@ -212,4 +214,18 @@ func (a *Authenticator) verifyOIDC(ctx context.Context, r *http.Request, code st
 func (a *Authenticator) oidcRefuse(w http.ResponseWriter, r *http.Request, email, reason string) {
 	a.audit.Record(r.Context(), Entry{Time: a.now(), Site: a.site, Actor: email, Action: ActionSignInFailed, Detail: "oidc: " + reason})
 	http.Error(w, "sign-in refused: "+reason, http.StatusForbidden)
+}
+
+// OIDCFromConfig is the OIDC sign-in of the runtime configuration's
+// dashboard section; nil when the site has none.
+func OIDCFromConfig(d *config.Dashboard) *OIDCOptions {
+	if d == nil || d.OIDC == nil {
+		return nil
+	}
+	o := d.OIDC
+	return &OIDCOptions{
+		IssuerURL: o.IssuerURL, ClientID: o.ClientID, ClientSecretFile: o.ClientSecretFile,
+		AllowedEmails: o.AllowedEmails, AllowedDomains: o.AllowedDomains, AllowedGroups: o.AllowedGroups,
+		GroupsClaim: o.GroupsClaim,
+	}
 }
