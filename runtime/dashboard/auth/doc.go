@@ -20,7 +20,7 @@
 //
 // A sign-in creates a server-side session (random 256-bit id, the site,
 // the actor, a CSRF token) and sets the cookie ts_session to
-// "v1.<site>.<id>.<expiry>.<mac>", HMAC-SHA256 over everything before the
+// "v1.<site>.<id>.<expiry>.<mac>" (the site base64url), HMAC-SHA256 over everything before the
 // MAC with a key derived from the site's signingKey for this purpose alone
 // (HMAC(signingKey, "dashboard-session")), so a visitor cookie, signed with
 // the signingKey itself, can never pass as a session. The cookie is Secure
@@ -55,6 +55,9 @@
 //
 // # Audit
 //
-// Sign-ins, failed sign-ins and logouts are recorded through Audit with the
-// actor ("admin" or the OIDC e-mail) and never a visitor's data.
+// Sign-ins, failed sign-ins (form, basic auth and OIDC) and logouts are
+// recorded through Audit with the actor ("admin" or the OIDC e-mail) and
+// never a visitor's data. A script's basic-auth request that succeeds is
+// not a sign-in and is not recorded: a script polling the API would bury
+// the sign-ins people make.
 package auth

@@ -59,8 +59,14 @@ type cookieSigner struct{ key []byte }
 
 // sign returns the cookie value naming session id of site until expires.
 func (c cookieSigner) sign(site, id string, expires time.Time) string {
-	body := strings.Join([]string{cookieVersion, site, id, strconv.FormatInt(expires.Unix(), 10)}, ".")
+	body := strings.Join([]string{cookieVersion, siteClaim(site), id, strconv.FormatInt(expires.Unix(), 10)}, ".")
 	return body + "." + c.mac(body)
+}
+
+// siteClaim is the site as the cookie carries it: base64url, since a site
+// name (a Kubernetes object name) may hold dots, the cookie's separator.
+func siteClaim(site string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(site))
 }
 
 func (c cookieSigner) mac(body string) string {
@@ -81,8 +87,7 @@ func (c cookieSigner) open(value, site string, now time.Time) (id string, ok boo
 		return "", false
 	}
 	parts := strings.Split(body, ".")
-	// Site names are DNS labels: they hold no dot.
-	if len(parts) != 4 || parts[0] != cookieVersion || parts[1] != site {
+	if len(parts) != 4 || parts[0] != cookieVersion || parts[1] != siteClaim(site) {
 		return "", false
 	}
 	exp, err := strconv.ParseInt(parts[3], 10, 64)

@@ -98,6 +98,15 @@ func (a *Authenticator) sessionIDForTest() string {
 	return keys[0]
 }
 
+func TestSessionOfADottedSiteName(t *testing.T) {
+	f := newFixture(t, "shop.eu", writeKeys(t, testKey), nil)
+	req := newRequest("GET", "/stats", nil)
+	req.AddCookie(f.signIn(t))
+	if rec := f.do(req); rec.Code != 200 || rec.Body.String() != "ok shop.eu admin" {
+		t.Errorf("GET /stats with a session of site shop.eu = %d %q", rec.Code, rec.Body.String())
+	}
+}
+
 func TestSharedHostScopesCookiesPerSite(t *testing.T) {
 	keys := writeKeys(t, testKey)
 	shared := func(o *Options) { o.SharedHost = true }
