@@ -78,6 +78,15 @@ func TestThrottleRefusesEvenTheRightPassword(t *testing.T) {
 	if rec := f.do(basic); rec.Code != http.StatusTooManyRequests {
 		t.Errorf("basic auth from the throttled client = %d, want 429", rec.Code)
 	}
+	failed := 0
+	for _, e := range f.audit.Entries() {
+		if e.Action == ActionSignInFailed {
+			failed++
+		}
+	}
+	if failed != burst {
+		t.Errorf("%d failed sign-ins audited, want %d (throttled attempts are not compared, so not failures)", failed, burst)
+	}
 	f.clock.Advance(2 * time.Minute)
 	if rec := f.postLogin(t, testPassword); rec.Code != http.StatusSeeOther {
 		t.Errorf("right password once the allowance refilled = %d, want 303", rec.Code)
@@ -122,6 +131,12 @@ func TestBasicAuthForScripts(t *testing.T) {
 			}
 			if loc := rec.Header().Get("Location"); loc != tt.wantLoc {
 				t.Errorf("Location = %q, want %q", loc, tt.wantLoc)
+			}
+			if wrong := tt.user != "" && rec.Code == http.StatusUnauthorized; wrong {
+				e := f.audit.Entries()
+				if len(e) == 0 || e[len(e)-1].Action != ActionSignInFailed || e[len(e)-1].Detail != "basic" {
+					t.Errorf("a wrong basic-auth password was not audited: %+v", e)
+				}
 			}
 			if rec.Header().Get("WWW-Authenticate") != "" {
 				t.Errorf("a Basic challenge was sent: browsers would then keep the credentials")
