@@ -109,7 +109,7 @@ func TestBasicAuthForScripts(t *testing.T) {
 		{name: "api wrong password", path: "/api/stats", user: AdminUser, pass: "nope", method: "GET", want: 401, wantJSON: true},
 		{name: "api other user", path: "/api/stats", user: "root", pass: testPassword, method: "GET", want: 401, wantJSON: true},
 		{name: "api nothing", path: "/api/stats", method: "GET", want: 401, wantJSON: true},
-		{name: "page nothing", path: "/stats?d=7", method: "GET", want: 303, wantLoc: "/login?next=%2Fstats%3Fd%3D7"},
+		{name: "page nothing", path: "/stats?d=7", method: "GET", want: 303, wantLoc: "/login?next=%2Fstats%3Fd%3D7&site=shop"},
 		{name: "script post", path: "/api/goals", user: AdminUser, pass: testPassword, method: "POST", want: 200},
 		{name: "cross-origin post", path: "/api/goals", user: AdminUser, pass: testPassword, origin: "https://evil.example", method: "POST", want: 403, wantJSON: true},
 	}

@@ -74,21 +74,40 @@ func newFixture(t *testing.T, site, keysDir string, edit func(*Options)) *fixtur
 		t.Fatal(err)
 	}
 	f.a = a
-	mux := http.NewServeMux()
-	routes := a.Routes()
-	for _, p := range []string{"/login", "/login/", "/logout"} {
-		mux.Handle(p, routes)
+	g, err := NewGuard(a)
+	if err != nil {
+		t.Fatal(err)
 	}
-	mux.Handle("/", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.h = guardedMux(g, site)
+	return f
+}
+
+// guardedMux serves like the dashboard: the Guard's routes, and each
+// site's pages behind Require under /sites/<site>/ (the first site also
+// at /, for short test paths).
+func guardedMux(g *Guard, sites ...string) http.Handler {
+	mux := http.NewServeMux()
+	g.Register(mux)
+	for i, site := range sites {
+		h := g.Require(site, echo())
+		mux.Handle("/sites/"+site+"/", h)
+		if i == 0 {
+			mux.Handle("/", h)
+		}
+	}
+	return mux
+}
+
+// echo answers with the session's site and actor, or at /token its CSRF token.
+func echo() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
 			io.WriteString(w, CSRFToken(r.Context()))
 			return
 		}
 		s, _ := SessionFrom(r.Context())
 		io.WriteString(w, "ok "+s.Site+" "+s.Actor)
-	})))
-	f.h = mux
-	return f
+	})
 }
 
 // do serves req and returns the recorded answer.

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,23 +21,22 @@ var loginPage = template.Must(template.New("login").Parse(loginHTML))
 // maxFormBytes bounds a login or logout form.
 const maxFormBytes = 4 << 10
 
-// Routes serves the sign-in pages: GET and POST /login, POST /logout and,
-// with OIDC, GET /login/oidc and /login/oidc/callback.
-func (a *Authenticator) Routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login", a.serveLoginForm)
-	mux.HandleFunc("POST /login", a.serveLogin)
-	mux.HandleFunc("POST /logout", a.serveLogout)
-	if a.oidc != nil {
-		mux.HandleFunc("GET /login/oidc", a.serveOIDCStart)
-		mux.HandleFunc("GET /login/oidc/callback", a.serveOIDCCallback)
-	}
-	return mux
-}
+// SiteField names the site a sign-in or logout is for (query or form),
+// where one dashboard serves several sites (Guard).
+const SiteField = "site"
 
 type loginView struct {
 	Site, CSRF, Next, Error, Nonce string
 	OIDC                           bool
+}
+
+// oidcLink is the link that starts the OIDC sign-in.
+func (v loginView) OIDCLink() string {
+	q := url.Values{SiteField: {v.Site}}
+	if v.Next != "" {
+		q.Set("next", v.Next)
+	}
+	return "/login/oidc?" + q.Encode()
 }
 
 func (a *Authenticator) serveLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +126,7 @@ func (a *Authenticator) serveLogout(w http.ResponseWriter, r *http.Request) {
 	s, ok := a.session(r)
 	if !ok {
 		a.expireCookie(w, a.names.session)
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		http.Redirect(w, r, a.loginURL(), http.StatusSeeOther)
 		return
 	}
 	if !a.sameOrigin(r, true) || !validSessionCSRF(r, s) {
@@ -136,7 +136,11 @@ func (a *Authenticator) serveLogout(w http.ResponseWriter, r *http.Request) {
 	a.sessions.remove(s.ID)
 	a.expireCookie(w, a.names.session)
 	a.audit.Record(r.Context(), Entry{Time: a.now(), Site: a.site, Actor: s.Actor, Action: ActionLogout})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, a.loginURL(), http.StatusSeeOther)
+}
+
+func (a *Authenticator) loginURL() string {
+	return "/login?" + url.Values{SiteField: {a.site}}.Encode()
 }
 
 // localPath returns p when it is a path on this host, else "": a "next"

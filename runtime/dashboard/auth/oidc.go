@@ -229,3 +229,14 @@ func OIDCFromConfig(d *config.Dashboard) *OIDCOptions {
 		GroupsClaim: o.GroupsClaim,
 	}
 }
+
+// ownsOIDCCallback reports whether r ends a sign-in a started: the browser
+// sent a's flow cookie and the issuer returned its state.
+func (a *Authenticator) ownsOIDCCallback(r *http.Request) bool {
+	c, err := r.Cookie(a.names.oidc)
+	if err != nil {
+		return false
+	}
+	f, ok := a.oidc.openFlow(c.Value, a.now())
+	return ok && subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(f.State)) == 1
+}

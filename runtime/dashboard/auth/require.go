@@ -91,11 +91,11 @@ func (a *Authenticator) unauthenticated(w http.ResponseWriter, r *http.Request) 
 		a.refuse(w, r, http.StatusUnauthorized, "sign in, or send HTTP basic auth as user admin")
 		return
 	}
-	target := "/login"
+	q := url.Values{SiteField: {a.site}}
 	if p := localPath(r.URL.RequestURI()); p != "" && p != "/" {
-		target += "?next=" + url.QueryEscape(p)
+		q.Set("next", p)
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
 }
 
 // refuse answers status: JSON under /api/, plain text elsewhere. No Basic
