@@ -16,6 +16,15 @@
 // client that failed too often is refused with 429 and Retry-After, right
 // password or not, until its allowance refills.
 //
+// An Authenticator is the sign-in of one site. A Guard (NewGuard) puts the
+// Authenticators of every site a dashboard serves behind one set of routes
+// (GET and POST /login, POST /logout, GET /login/oidc and
+// /login/oidc/callback, the site named by the field "site") and gives
+// Require(site, next) to the dashboard. Behind an Ingress, pass
+// Options.ClientIP a function that believes the ingress controller's
+// X-Forwarded-For: otherwise every client shares the controller's address
+// and one guesser throttles everyone.
+//
 // # Sessions
 //
 // A sign-in creates a server-side session (random 256-bit id, the site,
