@@ -49,6 +49,7 @@ const (
 	volKeys        = "keys"
 	volStorage     = "storage"
 	volCredentials = "credentials"
+	volOIDC        = "oidc"
 	volTmp         = "tmp"
 )
 

@@ -24,6 +24,9 @@ type siteInputs struct {
 	configHash string
 	// secretHash is the hash of the storage Secret key and the generated keys.
 	secretHash string
+	// oidcSecretHash is the hash of the dashboard's OIDC client secret; ""
+	// without OIDC.
+	oidcSecretHash string
 }
 
 func (in siteInputs) owner() *v1alpha1.TrackingSite { return in.site }
@@ -194,12 +197,21 @@ func buildDashboardDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfigurat
 	container := siteContainer(in, "dashboard",
 		configArgs("dashboard", fmt.Sprintf("--listen=:%d", httpPort)),
 		resourcesOr(nil, "50m", "96Mi", "384Mi"))
+	volumes := siteVolumes(s)
+	annotations := in.podAnnotations()
+	if oidc := s.Spec.Dashboard.OIDC; oidc != nil {
+		// Only the dashboard gets the client secret; its hash joins the
+		// secret hash so a rotated secret rolls the dashboard pods.
+		volumes = append(volumes, secretVolume(volOIDC, oidc.ClientSecretRef.Name, config.OIDCSecretKey(oidc)))
+		container.WithVolumeMounts(corev1ac.VolumeMount().WithName(volOIDC).WithMountPath(config.OIDCDir).WithReadOnly(true))
+		annotations[AnnotationSecretHash] = hashBytes([]byte(in.secretHash + "/" + in.oidcSecretHash))
+	}
 	return appsv1ac.Deployment(dashboardName(s.Name), s.Namespace).
 		WithLabels(siteLabels(s.Name, ComponentDashboard)).
 		WithOwnerReferences(ownerRef("TrackingSite", s.Name, s.UID)).
 		WithSpec(appsv1ac.DeploymentSpec().
 			WithReplicas(replicas).
 			WithSelector(metav1LabelSelector(selectorLabels(s.Name, ComponentDashboard))).
-			WithTemplate(podTemplate(siteLabels(s.Name, ComponentDashboard), in.podAnnotations(),
-				[]*corev1ac.ContainerApplyConfiguration{container}, siteVolumes(s)...)))
+			WithTemplate(podTemplate(siteLabels(s.Name, ComponentDashboard), annotations,
+				[]*corev1ac.ContainerApplyConfiguration{container}, volumes...)))
 }

@@ -76,6 +76,7 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}()
 	stepErr, retErr = runSteps(ctx, []func(context.Context) error{
 		run.reconcileStorageSecret,
+		run.reconcileOIDCSecret,
 		run.reconcileKeys,
 		run.reconcileConfig,
 		run.reconcileCollector,
@@ -103,6 +104,9 @@ func (r *TrackingSiteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		}); err != nil {
 		return fmt.Errorf("indexing TrackingSites by storage Secret: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.TrackingSite{}, indexOIDCSecret, oidcSecretOf); err != nil {
+		return fmt.Errorf("indexing TrackingSites by OIDC client Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.TrackingSite{}).
 		Owns(&corev1.ConfigMap{}).
@@ -120,17 +124,28 @@ func (r *TrackingSiteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Complete(r)
 }
 
-// sitesForSecret maps a Secret to the sites whose storage it is.
-func (r *TrackingSiteReconciler) sitesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
-	var sites v1alpha1.TrackingSiteList
-	if err := r.List(ctx, &sites, client.InNamespace(o.GetNamespace()),
-		client.MatchingFields{indexStorageSecret: o.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "listing TrackingSites for Secret", "secret", o.GetName())
-		return nil
+// oidcSecretOf indexes a site by the Secret of its dashboard's OIDC client.
+func oidcSecretOf(o client.Object) []string {
+	if oidc := o.(*v1alpha1.TrackingSite).Spec.Dashboard.OIDC; oidc != nil {
+		return []string{oidc.ClientSecretRef.Name}
 	}
-	reqs := make([]reconcile.Request, 0, len(sites.Items))
-	for _, s := range sites.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	return nil
+}
+
+// sitesForSecret maps a Secret to the sites that consume it: as their
+// storage or as their dashboard's OIDC client secret.
+func (r *TrackingSiteReconciler) sitesForSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	for _, index := range []string{indexStorageSecret, indexOIDCSecret} {
+		var sites v1alpha1.TrackingSiteList
+		if err := r.List(ctx, &sites, client.InNamespace(o.GetNamespace()),
+			client.MatchingFields{index: o.GetName()}); err != nil {
+			log.FromContext(ctx).Error(err, "listing TrackingSites for Secret", "secret", o.GetName())
+			continue
+		}
+		for _, s := range sites.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+		}
 	}
 	return reqs
 }
@@ -153,6 +168,7 @@ func siteOfReferrer(_ context.Context, o client.Object) []reconcile.Request {
 // Field index names.
 const (
 	indexStorageSecret     = ".spec.storage.postgres.secretRef.name"
+	indexOIDCSecret        = ".spec.dashboard.oidc.clientSecretRef.name"
 	indexSiteRef           = ".spec.siteRef.name"
 	indexCredentialsSecret = ".spec.credentialsSecretRef.name"
 )

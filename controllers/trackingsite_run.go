@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
+	"github.com/trackstack/trackstack/runtime/config"
 )
 
 // siteRun is one pass of the TrackingSite reconciler: the sub-steps share
@@ -28,7 +29,9 @@ type siteRun struct {
 	applier *applier
 
 	storageHash string
-	configHash  string
+	// oidcHash is the hash of the dashboard's OIDC client secret; "" without OIDC.
+	oidcHash   string
+	configHash string
 	// destinations are the site's Destinations, read once by reconcileConfig.
 	destinations []v1alpha1.Destination
 	// changed lists the children this pass created or changed.
@@ -44,7 +47,7 @@ func (run *siteRun) key(name string) types.NamespacedName {
 }
 
 func (run *siteRun) inputs() siteInputs {
-	return siteInputs{site: run.site, opts: run.r.Options, configHash: run.configHash, secretHash: run.storageHash}
+	return siteInputs{site: run.site, opts: run.r.Options, configHash: run.configHash, secretHash: run.storageHash, oidcSecretHash: run.oidcHash}
 }
 
 // note records a child that was written.
@@ -62,6 +65,22 @@ func (run *siteRun) reconcileStorageSecret(ctx context.Context) error {
 		return fmt.Errorf("storage: %w", err)
 	}
 	run.storageHash = h
+	return nil
+}
+
+// reconcileOIDCSecret checks the dashboard's OIDC client Secret has its
+// key; its hash rolls the dashboard pods on rotation.
+func (run *siteRun) reconcileOIDCSecret(ctx context.Context) error {
+	oidc := run.site.Spec.Dashboard.OIDC
+	if oidc == nil {
+		run.oidcHash = ""
+		return nil
+	}
+	h, err := checkSecretKeys(ctx, run.r.APIReader, run.site.Namespace, oidc.ClientSecretRef.Name, []string{config.OIDCSecretKey(oidc)})
+	if err != nil {
+		return fmt.Errorf("dashboard OIDC client secret: %w", err)
+	}
+	run.oidcHash = h
 	return nil
 }
 

@@ -40,6 +40,18 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 			"each domain must be a lower-case host name"},
 		{"no domains", site(func(s *v1alpha1.TrackingSite) { s.Spec.Domains = nil }),
 			"spec.domains: Required value"},
+		{"OIDC allowing nobody", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.OIDC = &v1alpha1.DashboardOIDC{IssuerURL: "https://accounts.example.com", ClientID: "dash",
+				ClientSecretRef: v1alpha1.OIDCClientSecretReference{Name: "oidc"}}
+		}), "oidc needs at least one of allowedEmails, allowedDomains, allowedGroups"},
+		{"OIDC issuer over plain http", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.OIDC = &v1alpha1.DashboardOIDC{IssuerURL: "http://accounts.example.com", ClientID: "dash",
+				ClientSecretRef: v1alpha1.OIDCClientSecretReference{Name: "oidc"}, AllowedDomains: []string{"example.com"}}
+		}), "spec.dashboard.oidc.issuerURL"},
+		{"OIDC domain with a scheme", site(func(s *v1alpha1.TrackingSite) {
+			s.Spec.Dashboard.OIDC = &v1alpha1.DashboardOIDC{IssuerURL: "https://accounts.example.com", ClientID: "dash",
+				ClientSecretRef: v1alpha1.OIDCClientSecretReference{Name: "oidc"}, AllowedDomains: []string{"https://example.com"}}
+		}), "spec.dashboard.oidc.allowedDomains[0]"},
 		{"tls without host", site(func(s *v1alpha1.TrackingSite) {
 			s.Spec.Dashboard.TLS = &v1alpha1.IngressTLS{SecretName: "tls"}
 		}), "dashboard.tls needs dashboard.host"},

@@ -311,6 +311,85 @@ type DashboardSpec struct {
 	// +kubebuilder:validation:Maximum=10
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
+
+	// OIDC lets people sign into the dashboard with an OpenID Connect
+	// issuer (Google, Microsoft Entra ID, Keycloak, Dex, ...) besides the
+	// admin password. Unset: only the admin password signs in.
+	// +optional
+	OIDC *DashboardOIDC `json:"oidc,omitempty"`
+}
+
+// DashboardOIDC configures sign-in with an OpenID Connect issuer. A user
+// signs in when the issuer vouches for a verified e-mail that is listed in
+// allowedEmails, whose domain is in allowedDomains, or who is in one of
+// allowedGroups. Register the dashboard at the issuer with the redirect URL
+// <dashboardURL>/login/oidc/callback.
+// +kubebuilder:validation:XValidation:rule="(has(self.allowedEmails) && size(self.allowedEmails) > 0) || (has(self.allowedDomains) && size(self.allowedDomains) > 0) || (has(self.allowedGroups) && size(self.allowedGroups) > 0)",message="oidc needs at least one of allowedEmails, allowedDomains, allowedGroups: otherwise nobody could sign in, or, worse, anyone with an account at the issuer"
+type DashboardOIDC struct {
+	// IssuerURL is the issuer, e.g. https://accounts.google.com; its
+	// discovery document is read from <issuerURL>/.well-known/openid-configuration.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https://[^\s]+$`
+	IssuerURL string `json:"issuerURL"`
+
+	// ClientID is the dashboard's client ID at the issuer.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	ClientID string `json:"clientID"`
+
+	// ClientSecretRef names the Secret key holding the client secret. The
+	// operator mounts it into the dashboard pods only.
+	ClientSecretRef OIDCClientSecretReference `json:"clientSecretRef"`
+
+	// AllowedEmails are the e-mail addresses that may sign in, compared
+	// without regard to case.
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:items:MaxLength=254
+	// +kubebuilder:validation:items:Pattern=`^[^@\s]+@[^@\s]+$`
+	// +optional
+	AllowedEmails []string `json:"allowedEmails,omitempty"`
+
+	// AllowedDomains are the e-mail domains whose users may sign in, e.g.
+	// example.com (exactly that domain; subdomains are not included).
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +optional
+	AllowedDomains []string `json:"allowedDomains,omitempty"`
+
+	// AllowedGroups are the groups (values of groupsClaim in the ID token)
+	// whose members may sign in.
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	AllowedGroups []string `json:"allowedGroups,omitempty"`
+
+	// GroupsClaim is the ID-token claim listing the user's groups.
+	// Defaults to groups.
+	// +kubebuilder:default=groups
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	GroupsClaim string `json:"groupsClaim,omitempty"`
+}
+
+// OIDCClientSecretReference names the key of a Secret, in the site's
+// namespace, that holds an OIDC client secret.
+type OIDCClientSecretReference struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// Key in the Secret's data. Defaults to clientSecret.
+	// +kubebuilder:default=clientSecret
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +optional
+	Key string `json:"key,omitempty"`
 }
 
 // IngressTLS is the certificate an Ingress serves a host with: an existing

@@ -74,6 +74,8 @@ type Runtime struct {
 	Goals        []Goal        `json:"goals,omitempty"`
 	Destinations []Destination `json:"destinations,omitempty"`
 	Retention    []Retention   `json:"retention,omitempty"`
+	// Dashboard configures the dashboard's sign-in; nil: password only.
+	Dashboard *Dashboard `json:"dashboard,omitempty"`
 }
 
 // Site identifies the site.
@@ -291,7 +293,7 @@ func (r *Runtime) Validate() error {
 	default:
 		return fmt.Errorf("runtime config: storage.driver %q is not postgres or sqlite", r.Storage.Driver)
 	}
-	return nil
+	return r.Dashboard.validate()
 }
 
 // Destination returns the destination of that name.

@@ -19,6 +19,8 @@ type RenderOptions struct {
 	// CredentialsRoot overrides the directory under which each Destination's
 	// credentials are found (CredentialsRoot/<destination>/). Zero: CredentialsDir.
 	CredentialsRoot string
+	// OIDCDir overrides OIDCDir, where the OIDC client secret is found.
+	OIDCDir string
 	// CollectorURL and DashboardURL are the public URLs, when known.
 	CollectorURL string
 	DashboardURL string
@@ -53,8 +55,9 @@ func Render(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies 
 			},
 			Pixels: *s.Tracker.Pixels.DeepCopy(),
 		},
-		Privacy: Privacy{IPAnonymization: orDefault(s.Privacy.IPAnonymization, v1alpha1.IPAnonymizationTruncate)},
-		Limits:  renderLimits(s.Collector.Limits),
+		Privacy:   Privacy{IPAnonymization: orDefault(s.Privacy.IPAnonymization, v1alpha1.IPAnonymizationTruncate)},
+		Limits:    renderLimits(s.Collector.Limits),
+		Dashboard: renderDashboard(s.Dashboard, opts.OIDCDir),
 	}
 	if opts.Storage != nil {
 		r.Storage = *opts.Storage
