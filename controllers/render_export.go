@@ -45,3 +45,9 @@ func KeysSecretName(site string) string { return keysSecretName(site) }
 func ForwarderPodSpec(dest *v1alpha1.Destination, site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
 	return buildForwarderDeployment(forwarderInputs{dest: dest, site: site, opts: opts}).Spec.Template.Spec
 }
+
+// DashboardPodSpec returns the pod spec of the site's dashboard Deployment
+// as the operator applies it.
+func DashboardPodSpec(site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
+	return buildDashboardDeployment(siteInputs{site: site, opts: opts}).Spec.Template.Spec
+}

@@ -194,8 +194,10 @@ func buildDashboardDeployment(in siteInputs) *appsv1ac.DeploymentApplyConfigurat
 	if r := s.Spec.Dashboard.Replicas; r != nil {
 		replicas = *r
 	}
+	// The dashboard sits behind the same ingress as the collector: failed
+	// sign-ins are counted per client address it forwards.
 	container := siteContainer(in, "dashboard",
-		configArgs("dashboard", fmt.Sprintf("--listen=:%d", httpPort)),
+		configArgs("dashboard", fmt.Sprintf("--listen=:%d", httpPort), "--trusted-proxies="+strings.Join(trustedProxies(s), ",")),
 		resourcesOr(nil, "50m", "96Mi", "384Mi"))
 	volumes := siteVolumes(s)
 	annotations := in.podAnnotations()

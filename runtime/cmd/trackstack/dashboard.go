@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/config"
+	"github.com/trackstack/trackstack/runtime/dashboard"
+	"github.com/trackstack/trackstack/runtime/dashboard/auth"
+	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/service"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+const dashboardAbout = `Runs the dashboard of one site: sign-in (the site's admin password, or the OpenID Connect
+issuer configured in spec.dashboard.oidc), the report pages under /sites/{site}/ and the
+JSON and CSV API under /api/v1/sites/{site}/ (session cookie, or HTTP basic auth as user
+admin for scripts), /healthz, /readyz and /metrics (signed in).
+
+It reads the runtime configuration the operator renders into the site's ConfigMap; the
+admin password and signing key come from the files in its keysDir, and only a hash of the
+password is kept in memory. Behind an Ingress, pass --trusted-proxies so that failed
+sign-ins are counted per real client address.`
+
+// dashboardFlags are the flags of dashboard.
+type dashboardFlags struct {
+	config, root, listen, trustedProxies string
+	insecureCookies, skipMigrations      bool
+	shutdownTimeout                      time.Duration
+	logLevel                             slog.Level
+}
+
+func runDashboard(ctx context.Context, e *env, args []string) int {
+	var o dashboardFlags
+	f := newFlagSet(e, "dashboard", "trackstack dashboard [flags]", dashboardAbout)
+	configFlag(f, &o.config)
+	rootFlag(f, &o.root)
+	f.stringVar(&o.listen, "listen", "TRACKSTACK_LISTEN", ":8080", "address to serve HTTP on, host:port")
+	f.stringVar(&o.trustedProxies, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
+		"comma-separated CIDRs of proxies (ingress controllers) whose X-Forwarded-For is believed")
+	f.boolVar(&o.insecureCookies, "insecure-cookies", "TRACKSTACK_INSECURE_COOKIES", false,
+		"send session cookies without the Secure flag (only for a dashboard on plain-http localhost)")
+	f.boolVar(&o.skipMigrations, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
+		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
+	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
+		"on shutdown, how long to wait for requests in flight")
+	f.logLevelVar(&o.logLevel)
+	if code, ok := f.parse(args); !ok {
+		return code
+	}
+	proxies, err := parsePrefixes(o.trustedProxies)
+	if err != nil {
+		code, _ := f.usageError(err.Error())
+		return code
+	}
+	rt, err := loadConfig(o.config, o.root)
+	if err != nil {
+		code, _ := f.usageError(err.Error())
+		return code
+	}
+	log := newLogger(e.stderr, o.logLevel).With("cmd", "dashboard", "site", rt.Site.Name)
+	guard, err := siteGuard(rt, o, proxies, log)
+	if err != nil {
+		log.Error("cannot set up sign-in", "err", err)
+		return exitFailure
+	}
+	return serveDashboard(ctx, log, o, rt, guard)
+}
+
+// siteGuard builds the sign-in of one site from its keys.
+func siteGuard(rt *config.Runtime, o dashboardFlags, proxies []netip.Prefix, log *slog.Logger) (*auth.Guard, error) {
+	a, err := auth.New(auth.Options{
+		Site: rt.Site.Name, KeysDir: rt.Site.KeysDir, PublicURL: rt.Site.DashboardURL,
+		InsecureCookies: o.insecureCookies, OIDC: auth.OIDCFromConfig(rt.Dashboard),
+		ClientIP: ingest.ClientIPFunc(proxies), Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewGuard(a)
+}
+
+// serveDashboard opens the store and serves until ctx ends.
+func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt *config.Runtime, guard *auth.Guard) int {
+	log.Info("starting", "version", versionString(), "driver", rt.Storage.Driver, "listen", o.listen)
+	st, err := service.OpenStore(ctx, rt.Storage)
+	if err != nil {
+		log.Error("cannot open the store", "err", err)
+		return exitFailure
+	}
+	defer st.Close()
+	analytics, ok := st.(store.Analytics)
+	if !ok {
+		log.Error("the store cannot answer reports", "driver", rt.Storage.Driver)
+		return exitFailure
+	}
+	var migrated atomic.Bool
+	migrated.Store(o.skipMigrations)
+	h := dashboard.New(dashboard.Options{
+		Sites: []dashboard.Site{{Name: rt.Site.Name, Goals: storeGoals(rt.Goals)}},
+		Store: analytics, Guard: guard, Logger: log, Registry: service.NewRegistry(),
+		Ready: func(ctx context.Context) error {
+			if !migrated.Load() {
+				return errors.New("store migrations not applied yet")
+			}
+			return st.Ping(ctx)
+		},
+	})
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		log.Error("cannot listen", "err", err)
+		return exitFailure
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- service.Serve(sctx, ln, h, service.ServeOptions{Logger: log, ShutdownTimeout: o.shutdownTimeout})
+		cancel()
+	}()
+	code := exitOK
+	if !o.skipMigrations {
+		if err := service.Migrate(sctx, st, log); err != nil && ctx.Err() == nil {
+			log.Error("cannot migrate the store", "err", err)
+			code = exitFailure
+			cancel()
+		} else if err == nil {
+			migrated.Store(true)
+		}
+	}
+	if err := <-served; err != nil {
+		log.Error("server", "err", fmt.Errorf("serving: %w", err))
+		code = exitFailure
+	}
+	log.Info("stopped")
+	return code
+}
+
+// storeGoals are the site's goals as the store reads them.
+func storeGoals(goals []config.Goal) []store.Goal {
+	out := make([]store.Goal, len(goals))
+	for i, g := range goals {
+		out[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
+	}
+	return out
+}
