@@ -145,8 +145,8 @@ func TestCSVExport(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	h := newAPI(t)
 	for path, want := range map[string]int{
-		"/api/v1/sites/other/overview":             404, // served by the store, but not by this dashboard
-		"/api/v1/sites/shop/bounces":               404,
+		"/api/v1/sites/other/overview":              404, // served by the store, but not by this dashboard
+		"/api/v1/sites/shop/bounces":                404,
 		"/api/v1/sites/shop/overview?from=never":    400,
 		"/api/v1/sites/shop/pages?limit=100000":     400,
 		"/api/v1/sites/shop/timeseries?interval=mo": 400,
