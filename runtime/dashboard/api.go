@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -108,6 +109,7 @@ func (a *API) overview(ctx context.Context, p params) (any, [][]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	cur, prev = roundTotals(cur), roundTotals(prev)
 	table := [][]string{totalsHeader("period"), append([]string{"current"}, totalsRow(cur)...), append([]string{"previous"}, totalsRow(prev)...)}
 	return Overview{Site: p.q.Site, From: p.q.From, To: p.q.To, Current: cur, Previous: prev}, table, nil
 }
@@ -122,6 +124,9 @@ func (a *API) timeseries(ctx context.Context, p params) (any, [][]string, error)
 	points, err := a.Store.Series(ctx, p.q, p.step)
 	if err != nil {
 		return nil, nil, err
+	}
+	for i := range points {
+		points[i].Totals = roundTotals(points[i].Totals)
 	}
 	table := [][]string{totalsHeader("start")}
 	for _, pt := range points {
@@ -147,6 +152,9 @@ func (a *API) breakdown(ctx context.Context, p params, dim string) (any, [][]str
 	if err != nil {
 		return nil, nil, err
 	}
+	for i := range rows {
+		rows[i].Revenue = cents(rows[i].Revenue)
+	}
 	if rows == nil {
 		rows = []store.Row{}
 	}
@@ -171,6 +179,9 @@ func (a *API) goals(ctx context.Context, p params) (any, [][]string, error) {
 	rows, err := a.Store.Goals(ctx, p.q, p.goals)
 	if err != nil {
 		return nil, nil, err
+	}
+	for i := range rows {
+		rows[i].Revenue = cents(rows[i].Revenue)
 	}
 	if rows == nil {
 		rows = []store.GoalRow{}
@@ -201,6 +212,7 @@ func (a *API) realtime(ctx context.Context, p params) (any, [][]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	t = roundTotals(t)
 	pages, err := a.Store.Breakdown(ctx, q, store.DimPage, 10)
 	if err != nil {
 		return nil, nil, err
@@ -226,6 +238,19 @@ func totalsHeader(first string) []string {
 
 func totalsRow(t store.Totals) []string {
 	return []string{itoa(t.Visitors), itoa(t.Sessions), itoa(t.Pageviews), ftoa(t.BounceRate), ftoa(t.VisitSecs), itoa(t.Conversions), ftoa(t.Revenue)}
+}
+
+// cents rounds an amount to hundredths: sums of float values carry binary
+// noise (31687.300000000003) that no report should show.
+func cents(v float64) float64 { return math.Round(v*100) / 100 }
+
+// roundTotals rounds revenue to cents and rates and durations to what a
+// person reads.
+func roundTotals(t store.Totals) store.Totals {
+	t.Revenue = cents(t.Revenue)
+	t.BounceRate = math.Round(t.BounceRate*10000) / 10000
+	t.VisitSecs = math.Round(t.VisitSecs*10) / 10
+	return t
 }
 
 func itoa(n int64) string   { return strconv.FormatInt(n, 10) }

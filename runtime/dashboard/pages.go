@@ -35,6 +35,8 @@ var (
 // is the caller's: wrap it.
 type Pages struct {
 	API *API
+	// Demo marks the sites whose data is generated demo traffic.
+	Demo map[string]bool
 }
 
 // pageNames are the report pages, in navigation order; "" is the overview.
@@ -61,6 +63,7 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 // pageData is what the templates render.
 type pageData struct {
 	Title, Site, Interval, Query, APIBase string
+	Demo                                  bool
 	Nav                                   []navLink
 	Form                                  formValues
 	Cards                                 []card
@@ -131,7 +134,7 @@ func (p *Pages) frame(r *http.Request, site, title, slug string, prm params) pag
 	q := r.URL.Query()
 	q.Del("format")
 	enc := q.Encode()
-	d := pageData{Title: title, Site: site, Query: enc, APIBase: "/api/v1/sites/" + url.PathEscape(site), Interval: prm.interval}
+	d := pageData{Title: title, Site: site, Query: enc, APIBase: "/api/v1/sites/" + url.PathEscape(site), Interval: prm.interval, Demo: p.Demo[site]}
 	for _, n := range pageNames {
 		href := "/sites/" + url.PathEscape(site) + "/" + n.slug
 		if enc != "" {

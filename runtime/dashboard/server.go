@@ -27,6 +27,8 @@ type Guard interface {
 type Site struct {
 	Name  string
 	Goals []store.Goal
+	// Demo says the site's data is generated demo traffic; every page says so.
+	Demo bool
 }
 
 // Options are a dashboard's dependencies.
@@ -48,13 +50,15 @@ type Options struct {
 // the guard, the guard's own routes, assets, health and metrics.
 func New(o Options) http.Handler {
 	goals := map[string][]store.Goal{}
+	demo := map[string]bool{}
 	for _, s := range o.Sites {
 		goals[s.Name] = s.Goals
+		demo[s.Name] = s.Demo
 	}
 	api := &API{Store: o.Store, Goals: goals, Log: o.Logger, Now: o.Now}
 	inner := http.NewServeMux()
 	api.Register(inner)
-	(&Pages{API: api}).Register(inner)
+	(&Pages{API: api, Demo: demo}).Register(inner)
 
 	mux := http.NewServeMux()
 	o.Guard.Register(mux)

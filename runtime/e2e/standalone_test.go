@@ -65,7 +65,7 @@ func TestStandaloneInBrowser(t *testing.T) {
 		gmailIdentify(t, b, s.URL(), storeEvents(t, filepath.Join(dataDir, "trackstack.db"), "shop"))
 	})
 	t.Run("consent", func(t *testing.T) {
-		consentVisit(t, b, s.URL()+"/sites/consent/", apiEvents(s.URL(), "consent", password))
+		consentVisit(t, b, s.URL()+"/try/consent/", apiEvents(s.URL(), "consent", password))
 	})
 }
 
@@ -206,7 +206,7 @@ func TestStandaloneSharedTrackerPath(t *testing.T) {
 		if _, err := chromedp.Call(tab.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: tcfSetup}); err != nil {
 			t.Fatal(err)
 		}
-		navigate(t, tab, s.URL()+"/sites/news/")
+		navigate(t, tab, s.URL()+"/try/news/")
 		poll(t, tab, `tcfListeners.length > 0`) // tcf.js has loaded and registered
 		if sent := eval[int](t, tab, `hidePage(); sent.length`); sent != 0 {
 			t.Fatalf("before the CMP decided the page sent %d requests", sent)

@@ -125,15 +125,15 @@ func TestDemoPage(t *testing.T) {
 		{"default site", "localhost:8080", "/", 200, []string{
 			`<script defer src="http://localhost:8080/_ts/t.js" data-site="shop"></script>`,
 			`&lt;script defer src=&#34;http://localhost:8080/_ts/t.js&#34; data-site=&#34;shop&#34;&gt;&lt;/script&gt;`,
-			`href="/admin/events?site=shop"`, `href="/demo/pricing"`, `href="/sites/blog/"`,
+			`href="/admin/events?site=shop"`, `href="/demo/pricing"`, `href="/try/blog/"`,
 		}, []string{"Events from this page will be refused", `id="consent"`, `type="password"`, "sessionStorage", "Basic "}},
 		{"SPA link", "localhost:8080", "/demo/pricing", 200, []string{`data-site="shop"`}, nil},
-		{"other site, sharing a tracker path", "example.org", "/sites/blog/demo/about", 200, []string{
-			`src="http://example.org/_b/t.js?site=blog" data-site="blog"`, `href="/sites/blog/demo/pricing"`, `id="consent"`,
+		{"other site, sharing a tracker path", "example.org", "/try/blog/demo/about", 200, []string{
+			`src="http://example.org/_b/t.js?site=blog" data-site="blog"`, `href="/try/blog/demo/pricing"`, `id="consent"`,
 			`&lt;script defer src=&#34;http://example.org/_b/t.js?site=blog&#34;`,
 		}, nil},
 		{"host not among the domains", "127.0.0.1:8080", "/", 200, []string{"Events from this page will be refused", "<code>127.0.0.1</code>"}, nil},
-		{"unknown site", "localhost", "/sites/nope/", 404, nil, nil},
+		{"unknown site", "localhost", "/try/nope/", 404, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, tc.path, nil)

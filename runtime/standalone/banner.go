@@ -32,7 +32,7 @@ func (s *Server) Banner() string {
 	described := demoSites(s.sites)
 	for i, rt := range s.sites {
 		name := rt.Site.Name
-		demo := s.url + "/sites/" + name + "/"
+		demo := s.url + "/try/" + name + "/"
 		if i == 0 {
 			demo = s.url + "/"
 		}
@@ -43,6 +43,7 @@ func (s *Server) Banner() string {
 		p("")
 		p("  Site %s (consent %s)", name, rt.Tracker.ConsentMode)
 		p("    demo       %s", demo)
+		p("    dashboard  %s/sites/%s/  (user admin)", s.url, name)
 		p("    events     %s/admin/events?site=%s", s.url, name)
 		p("    snippet    %s", snippet(s.url, described[i]))
 		p("    keys       %s", rt.Site.KeysDir)

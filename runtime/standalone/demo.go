@@ -23,7 +23,7 @@ type demoSite struct {
 	ConsentMode string
 	Domains     []string
 	// Base is the page's path prefix: "/" for the default site,
-	// "/sites/<name>/" for the others.
+	// "/try/<name>/" for the others (/sites/ is the dashboard's).
 	Base string
 	// SharedPath is set when another site uses the same tracker path: the
 	// script URL then names the site (?site=), as the collector cannot
@@ -89,7 +89,7 @@ func demoSites(sites []*config.Runtime) []demoSite {
 			TrackerPath: strings.TrimSuffix(rt.Tracker.Path, "/"),
 			ConsentMode: rt.Tracker.ConsentMode,
 			Domains:     rt.Site.Domains,
-			Base:        "/sites/" + rt.Site.Name + "/",
+			Base:        "/try/" + rt.Site.Name + "/",
 		}
 		s.SharedPath = paths[s.TrackerPath] > 1
 		out = append(out, s)
@@ -101,7 +101,7 @@ func demoSites(sites []*config.Runtime) []demoSite {
 func (d *Demo) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, d.defaultSite) })
 	mux.HandleFunc("GET /demo/{rest...}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, d.defaultSite) })
-	mux.HandleFunc("GET /sites/{site}/{rest...}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, r.PathValue("site")) })
+	mux.HandleFunc("GET /try/{site}/{rest...}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, r.PathValue("site")) })
 }
 
 // demoPage is the template's data.

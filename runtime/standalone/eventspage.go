@@ -55,7 +55,7 @@ func NewEventsPage(store Recenter, sites []*config.Runtime, admin *Admin, logger
 	}
 	p := &EventsPage{store: store, admin: admin, logger: logger, tmpl: template.Must(template.New("events").Parse(eventsPageHTML))}
 	for i, rt := range sites {
-		demo := "/sites/" + rt.Site.Name + "/"
+		demo := "/try/" + rt.Site.Name + "/"
 		if i == 0 {
 			demo = "/"
 		}

@@ -51,7 +51,7 @@ func TestEventsPage(t *testing.T) {
 			`href="/">demo page of shop`, "&lt;script&gt;alert(1)&lt;/script&gt;",
 		}},
 		{"a client without fetch metadata (curl)", "/admin/events?site=blog", "pw", nil, http.StatusOK, []string{
-			`aria-current="page">blog</a>`, `href="/sites/blog/">demo page of blog`,
+			`aria-current="page">blog</a>`, `href="/try/blog/">demo page of blog`,
 		}},
 		{"unknown site", "/admin/events?site=nope", "pw", navigate, http.StatusNotFound, nil},
 	} {

@@ -178,7 +178,11 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if s.collector, err = collect.New(collect.Options{Sites: sites, Store: s.store, Logger: log, Registry: reg}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s.handler = s.routes()
+	dash, err := s.newDashboard()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes(dash)
 	return s, nil
 }
 
@@ -217,7 +221,7 @@ func (s *Server) setURL() string {
 // routes are the events API, the events page and /metrics (all for the
 // admin only), the demo page and, for everything else, the collector
 // (tracker files, browser endpoint, /v1/events, health).
-func (s *Server) routes() http.Handler {
+func (s *Server) routes(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	known := map[string]bool{}
 	for _, rt := range s.sites {
@@ -230,6 +234,10 @@ func (s *Server) routes() http.Handler {
 	// the public endpoints: the admin's only, like the events.
 	mux.Handle("/metrics", admin.Require(s.collector))
 	NewDemo(s.sites).Register(mux)
+	// The dashboard: pages, reports, sign-in and its assets.
+	for _, p := range []string{"/sites/", "/api/v1/sites/", "/login", "/login/", "/logout", "/assets/"} {
+		mux.Handle(p, dash)
+	}
 	mux.Handle("/", s.collector)
 	return mux
 }

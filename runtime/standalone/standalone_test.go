@@ -78,7 +78,7 @@ func TestServerEndToEnd(t *testing.T) {
 	// A browser batch from the demo page's origin (the listen host, which
 	// standalone adds to the site's domains).
 	batch := `{"site": "blog", "events": [{"event_id": "b-1", "type": "pageview", "ts": ` + fmt.Sprint(time.Now().UnixMilli()) +
-		`, "url": "` + u + `/sites/blog/?utm_source=google&utm_medium=cpc&gclid=abc", "utm": {"source": "google", "medium": "cpc"}, "click_ids": {"gclid": "abc"},` +
+		`, "url": "` + u + `/try/blog/?utm_source=google&utm_medium=cpc&gclid=abc", "utm": {"source": "google", "medium": "cpc"}, "click_ids": {"gclid": "abc"},` +
 		` "consent": {"analytics_storage": "granted"}, "scripted": true}]}`
 	browser := map[string]string{"Origin": u, "Content-Type": "text/plain",
 		"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}
@@ -101,14 +101,14 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	for path, want := range map[string]string{
-		"/":                 `data-site="shop"`,
-		"/sites/blog/":      `src="` + u + `/_blog/t.js" data-site="blog"`,
-		"/_ts/t.js":         `"s":"shop"`,
-		"/_blog/t.js":       `"s":"blog"`,
-		"/healthz":          "ok",
-		"/readyz":           "ready",
-		"/demo/welcome":     `data-base="/"`,
-		"/sites/blog/demo/": `data-base="/sites/blog/"`,
+		"/":               `data-site="shop"`,
+		"/try/blog/":      `src="` + u + `/_blog/t.js" data-site="blog"`,
+		"/_ts/t.js":       `"s":"shop"`,
+		"/_blog/t.js":     `"s":"blog"`,
+		"/healthz":        "ok",
+		"/readyz":         "ready",
+		"/demo/welcome":   `data-base="/"`,
+		"/try/blog/demo/": `data-base="/try/blog/"`,
 	} {
 		if code, body := do(t, "GET", u+path, "", nil); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s: %d, want %s in %.200s", path, code, want, body)

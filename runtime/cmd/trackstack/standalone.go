@@ -21,7 +21,8 @@ SQLite database, each site's keys (generated on first start and shown once) and 
 password. TRACKSTACK_INGEST_KEY sets the ingest key of every site and
 TRACKSTACK_ADMIN_PASSWORD the admin password instead; neither is written to disk.
 
-  GET /                                demo page of the first site (/sites/<site>/ for the others)
+  GET /                                demo page of the first site (/try/<site>/ for the others)
+  GET /sites/<site>/                   the site's dashboard (sign in as admin; reports, API under /api/v1/sites/<site>/)
   GET /admin/events?site=<site>        newest events as a page (basic auth, user admin: the browser asks)
   GET /api/v1/sites/<site>/events      newest events as JSON (basic auth, user admin; ?limit=1..1000, default 50)
   GET /metrics                         Prometheus metrics (basic auth, user admin: it names the sites)

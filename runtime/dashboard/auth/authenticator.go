@@ -32,6 +32,10 @@ type Options struct {
 	// KeysDir holds the site's generated keys (config.KeyAdminPassword,
 	// config.KeySigning), one file per key. Required.
 	KeysDir string
+	// Password, when set, is the admin password instead of the keysDir
+	// file (standalone takes it from TRACKSTACK_ADMIN_PASSWORD or its data
+	// directory). New hashes it and clears the slice.
+	Password []byte
 	// PublicURL is the dashboard's public URL (config Site.DashboardURL):
 	// its origin is the only one state-changing requests may come from,
 	// and OIDC redirects back under it. Empty takes the origin of each
@@ -88,7 +92,14 @@ func New(o Options) (*Authenticator, error) {
 	if o.Site == "" || o.KeysDir == "" {
 		return nil, errors.New("auth: Site and KeysDir are required")
 	}
-	pw, err := readPasswordHash(filepath.Join(o.KeysDir, config.KeyAdminPassword))
+	var pw *passwordHash
+	var err error
+	if len(o.Password) > 0 {
+		pw, err = hashPassword(o.Password)
+		clear(o.Password)
+	} else {
+		pw, err = readPasswordHash(filepath.Join(o.KeysDir, config.KeyAdminPassword))
+	}
 	if err != nil {
 		return nil, err
 	}

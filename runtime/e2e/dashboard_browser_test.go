@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/trackstack/trackstack/runtime/internal/browsertest"
+	"github.com/trackstack/trackstack/runtime/standalone"
+)
+
+// TestDashboardInBrowser signs into the standalone dashboard of make run's
+// samples (with its month of demo traffic) in Chromium, opens every page,
+// checks that the numbers a page shows are the API's, and saves a
+// screenshot of each page (go test -artifacts keeps them).
+func TestDashboardInBrowser(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	s, err := standalone.New(context.Background(), standalone.Options{
+		Files: []string{"../../config/samples/standalone"}, DataDir: data, Listen: "127.0.0.1:0",
+		Getenv: func(string) string { return "" }, DemoData: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("standalone server: %v", err)
+		}
+	}()
+	pw, err := os.ReadFile(filepath.Join(data, "adminPassword"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := strings.TrimSpace(string(pw))
+
+	b := browsertest.Start(t)
+	tab := b.Tab(t)
+	base := s.URL() + "/sites/demo/"
+	if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	// Not signed in: the login form, then the overview.
+	if err := chromedp.Do(tab.Ctx,
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-metric="visitors"]`)),
+	); err != nil {
+		t.Fatalf("signing in: %v", err)
+	}
+	if banner := eval[string](t, tab, `document.querySelector(".demo") ? document.querySelector(".demo").textContent : ""`); !strings.Contains(banner, "Demo data") {
+		t.Errorf("the demo site's dashboard does not say its data is generated: %q", banner)
+	}
+
+	var ov struct {
+		Current map[string]float64 `json:"current"`
+	}
+	apiJSON(t, s.URL()+"/api/v1/sites/demo/overview", password, &ov)
+	if ov.Current["visitors"] < 100 {
+		t.Fatalf("the demo month has %v visitors", ov.Current["visitors"])
+	}
+	shown := eval[map[string]string](t, tab, `Object.fromEntries([...document.querySelectorAll("[data-metric]")].map(e => [e.dataset.metric, e.textContent]))`)
+	for _, k := range []string{"visitors", "sessions", "pageviews", "conversions"} {
+		if want := formatInt(ov.Current[k]); shown[k] != want {
+			t.Errorf("overview shows %s = %q, the API says %s", k, shown[k], want)
+		}
+	}
+	if got := eval[bool](t, tab, `!!document.querySelector("#chart canvas")`); !got {
+		t.Errorf("the overview has no chart")
+	}
+	screenshot(t, tab, "overview")
+
+	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime"} {
+		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		cells := eval[[][]string](t, tab, `[...document.querySelectorAll("tbody tr")].map(r => [...r.cells].map(c => c.textContent))`)
+		csv := apiText(t, s.URL()+"/api/v1/sites/demo/"+page+"?format=csv", password)
+		lines := strings.Split(strings.TrimSpace(csv), "\n")[1:]
+		if page != "realtime" && len(cells) != len(lines) {
+			t.Errorf("%s shows %d rows, the API has %d", page, len(cells), len(lines))
+		}
+		for i := 0; i < len(cells) && i < len(lines) && page != "realtime"; i++ {
+			if got := strings.Join(cells[i], ","); got != lines[i] && `"`+cells[i][0]+`"`+got[len(cells[i][0]):] != lines[i] {
+				t.Errorf("%s row %d shows %s, the API says %s", page, i, got, lines[i])
+			}
+		}
+		screenshot(t, tab, page)
+	}
+}
+
+func apiText(t *testing.T, url, password string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth("admin", password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
+	}
+	return string(b)
+}
+
+func apiJSON(t *testing.T, url, password string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(apiText(t, url, password)), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func formatInt(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(strings.TrimRight(jsonNumber(f), "0"), "."), ".")
+}
+
+func jsonNumber(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// screenshot saves the tab as <name>.png in the test's artifact directory.
+func screenshot(t *testing.T, tab *browsertest.Tab, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
