@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trackstack/trackstack/runtime/internal/browsertest"
@@ -80,6 +82,36 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the overview has no chart")
 	}
 	screenshot(t, tab, "overview")
+
+	// On a phone: nothing wider than the screen but the tables' own
+	// scrolling boxes, and every control reachable with the keyboard.
+	if _, err := chromedp.Call(tab.Ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab.Ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-metric="visitors"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if w := eval[int](t, tab, `document.documentElement.scrollWidth`) - 390; w > 0 {
+		t.Errorf("on a 390 px phone the overview is %d px too wide", w)
+	}
+	screenshot(t, tab, "overview-phone")
+	// Tab through the page with the keyboard: every link and form control
+	// takes the focus in turn.
+	want := eval[int](t, tab, `document.querySelectorAll("a[href], input:not([type=hidden]), button").length`)
+	seen := map[string]bool{}
+	for range 3 * want { // a date input takes a stop per field
+		if err := chromedp.Do(tab.Ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		seen[eval[string](t, tab, `(() => { const e = document.activeElement; return e.tagName + (e.getAttribute("href") || e.name || e.textContent); })()`)] = true
+	}
+	delete(seen, "BODY")
+	if len(seen) < want {
+		t.Errorf("the Tab key reaches %d of %d links and controls", len(seen), want)
+	}
+	if _, err := chromedp.Call(tab.Ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime"} {
 		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
