@@ -47,16 +47,13 @@ func runCollect(ctx context.Context, e *env, args []string) int {
 	configFlag(f, &o.config)
 	f.stringVar(&o.listen, "listen", "TRACKSTACK_LISTEN", ":8080", "address to serve HTTP on, host:port")
 	rootFlag(f, &o.root)
-	f.boolVar(&o.skipMigrations, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
-		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
-	f.stringVar(&o.trustedProxies, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
-		"comma-separated CIDRs of proxies (load balancers, ingress controllers) whose X-Forwarded-For is believed")
+	skipMigrationsFlag(f, &o.skipMigrations)
+	trustedProxiesFlag(f, &o.trustedProxies)
 	f.stringVar(&o.debugListen, "debug-listen", "TRACKSTACK_DEBUG_LISTEN", "",
 		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty. Never expose it: profiles show request data")
 	f.durationVar(&o.drainDelay, "drain-delay", "TRACKSTACK_DRAIN_DELAY", 0,
 		"on shutdown, keep serving this long after /readyz starts failing, so load balancers stop sending first")
-	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
-		"on shutdown, how long to wait for requests in flight")
+	shutdownTimeoutFlag(f, &o.shutdownTimeout, "requests in flight")
 	f.logLevelVar(&o.logLevel)
 	if code, ok := f.parse(args); !ok {
 		return code
@@ -166,6 +163,23 @@ func collectSite(ctx context.Context, log *slog.Logger, o collectFlags, site ing
 func configFlag(f *flagSet, p *string) {
 	f.stringVar(p, "config", "TRACKSTACK_CONFIG", path.Join(config.ConfigDir, config.FileName),
 		"runtime configuration file (the site's ConfigMap, as the operator renders it)")
+}
+
+// skipMigrationsFlag adds --skip-migrations.
+func skipMigrationsFlag(f *flagSet, p *bool) {
+	f.boolVar(p, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
+		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
+}
+
+// trustedProxiesFlag adds --trusted-proxies.
+func trustedProxiesFlag(f *flagSet, p *string) {
+	f.stringVar(p, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
+		"comma-separated CIDRs of proxies (load balancers, ingress controllers) whose X-Forwarded-For is believed")
+}
+
+// shutdownTimeoutFlag adds --shutdown-timeout; what is what it waits for.
+func shutdownTimeoutFlag(f *flagSet, p *time.Duration, what string) {
+	f.durationVar(p, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second, "on shutdown, how long to wait for "+what)
 }
 
 func rootFlag(f *flagSet, p *string) {

@@ -42,14 +42,11 @@ func runDashboard(ctx context.Context, e *env, args []string) int {
 	configFlag(f, &o.config)
 	rootFlag(f, &o.root)
 	f.stringVar(&o.listen, "listen", "TRACKSTACK_LISTEN", ":8080", "address to serve HTTP on, host:port")
-	f.stringVar(&o.trustedProxies, "trusted-proxies", "TRACKSTACK_TRUSTED_PROXIES", "",
-		"comma-separated CIDRs of proxies (ingress controllers) whose X-Forwarded-For is believed")
+	trustedProxiesFlag(f, &o.trustedProxies)
 	f.boolVar(&o.insecureCookies, "insecure-cookies", "TRACKSTACK_INSECURE_COOKIES", false,
 		"send session cookies without the Secure flag (only for a dashboard on plain-http localhost)")
-	f.boolVar(&o.skipMigrations, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
-		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
-	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
-		"on shutdown, how long to wait for requests in flight")
+	skipMigrationsFlag(f, &o.skipMigrations)
+	shutdownTimeoutFlag(f, &o.shutdownTimeout, "requests in flight")
 	f.logLevelVar(&o.logLevel)
 	if code, ok := f.parse(args); !ok {
 		return code

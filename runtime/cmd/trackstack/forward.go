@@ -50,10 +50,8 @@ func runForward(ctx context.Context, e *env, args []string) int {
 	f.stringVar(&o.backfillSince, "backfill-since", "", "", "also send events received since this time (RFC 3339 or YYYY-MM-DD, UTC), moving the Destination's place back")
 	f.boolVar(&o.replay, "replay", "", false, "make failed deliveries pending again and exit")
 	f.stringVar(&o.eventID, "event-id", "", "", "with --replay: only this event")
-	f.boolVar(&o.skipMigrations, "skip-migrations", "TRACKSTACK_SKIP_MIGRATIONS", false,
-		"do not apply the store's migrations at start (when \"trackstack migrate\" runs them)")
-	f.durationVar(&o.shutdownTimeout, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
-		"on shutdown, how long to wait for the batches in flight")
+	skipMigrationsFlag(f, &o.skipMigrations)
+	shutdownTimeoutFlag(f, &o.shutdownTimeout, "the batches in flight")
 	f.logLevelVar(&o.logLevel)
 	if code, ok := f.parse(args); !ok {
 		return code

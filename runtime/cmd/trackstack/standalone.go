@@ -44,8 +44,7 @@ func runStandalone(ctx context.Context, e *env, args []string) int {
 	f.stringVar(&data, "data", "TRACKSTACK_DATA", ".data", "data directory: SQLite database, keys, credentials")
 	f.boolVar(&demoData, "demo-data", "TRACKSTACK_DEMO_DATA", false,
 		"on the first start of an empty data directory, fill the first site with a month of generated demo traffic (labelled as demo data)")
-	f.durationVar(&shutdown, "shutdown-timeout", "TRACKSTACK_SHUTDOWN_TIMEOUT", 25*time.Second,
-		"on shutdown, how long to wait for requests in flight")
+	shutdownTimeoutFlag(f, &shutdown, "requests in flight")
 	f.logLevelVar(&level)
 	if code, ok := f.parse(args); !ok {
 		return code
