@@ -222,6 +222,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	runDeliveries(t, fresh, now)
+	runAudit(t, fresh, now)
 	runAnalytics(t, fresh)
 }
 
