@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -18,6 +19,8 @@ import (
 // /api/v1/sites/{site}/{report}. Authentication is the caller's: wrap it.
 type API struct {
 	Store store.Analytics
+	// Audit is the audit log the audit report lists; nil answers it 404.
+	Audit store.AuditLog
 	// Goals are each site's goals, by site name; a site missing here is
 	// unknown (404).
 	Goals map[string][]store.Goal
@@ -37,6 +40,7 @@ var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]s
 	"devices":    (*API).devices,
 	"goals":      (*API).goals,
 	"realtime":   (*API).realtime,
+	"audit":      (*API).audit,
 }
 
 // Register adds the API's routes to mux.
@@ -60,7 +64,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	report, ok := reports[r.PathValue("report")]
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown report %q; the reports are overview, timeseries, pages, sources, channels, campaigns, devices, goals, realtime", r.PathValue("report")))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown report %q; the reports are overview, timeseries, pages, sources, channels, campaigns, devices, goals, realtime, audit", r.PathValue("report")))
 		return
 	}
 	p, err := parseParams(r, site, goals, a.now())
@@ -69,6 +73,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, table, err := report(a, r.Context(), p)
+	if errors.Is(err, errNoAuditLog) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
 	if err != nil {
 		a.log().Error("report failed", "site", site, "report", r.PathValue("report"), "err", err)
 		writeError(w, http.StatusInternalServerError, "the report failed; the dashboard's log says why")

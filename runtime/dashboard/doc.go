@@ -14,6 +14,7 @@ number on the dashboard's pages comes from.
 	GET /api/v1/sites/{site}/devices      {dimension: "device"|"browser"|"os", rows: [Row]}  (?by=)
 	GET /api/v1/sites/{site}/goals        {goals: [{name, visitors, completions, revenue, conversion_rate}]}
 	GET /api/v1/sites/{site}/realtime     {since, totals: Totals, pages: [Row], sources: [Row]}  (last 30 minutes)
+	GET /api/v1/sites/{site}/audit        {entries: [{at, actor, action, detail}]}  (newest first)
 
 	Totals: {visitors, sessions, pageviews, bounce_rate (0..1), visit_duration_sec, conversions, revenue}
 	Row:    {value, visitors, pageviews, conversions, revenue}
@@ -27,6 +28,21 @@ days, else day; hour at most 31 days); breakdowns take limit (1..1000,
 default 50). Overview's previous is the period of the same length just
 before from. Bad parameters answer 400 with {"error": "..."} naming the
 parameter; an unknown site or report answers 404.
+
+# Audit log
+
+The audit report and the Audit page (/sites/{site}/audit) list the site's
+newest sign-ins ("sign_in"), failed sign-ins ("sign_in_failed") and
+logouts ("logout"), up to limit (default 50): at (RFC 3339; the CSV's time
+column is to the second), actor ("admin", the OIDC e-mail of the user
+signing in, or empty when a failed sign-in named no known user) and detail
+(the method "password", "basic" or "oidc", or "oidc: " and why an OIDC
+sign-in was refused). The range and filters do not apply. No password
+tried, nor a visitor's data, is ever in an entry. StoreAudit, passed as the
+Audit of auth.Options, writes them to the store (store.AuditLog); a write
+that fails is logged and the sign-in goes on. A dashboard whose store keeps
+no audit log answers the report and the page 404. Script requests with
+basic auth that succeed are not recorded (see package auth).
 
 CSV cells that a spreadsheet would evaluate as a formula (starting with =,
 +, @, or - not followed by a digit) are prefixed with ', because page

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -43,6 +44,7 @@ type Pages struct {
 var pageNames = []struct{ slug, label string }{
 	{"", "Overview"}, {"pages", "Pages"}, {"sources", "Sources"}, {"channels", "Channels"},
 	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"realtime", "Realtime"},
+	{"audit", "Audit"},
 }
 
 // Register adds the pages and assets to mux.
@@ -84,7 +86,12 @@ type table struct {
 	ID, Title, CSV string
 	Head           []string
 	Rows           [][]string
+	// Text says no column is a number (none is right-aligned).
+	Text bool
 }
+
+// textReports are the reports whose columns are all text.
+var textReports = map[string]bool{"audit": true}
 
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 	site, slug := r.PathValue("site"), r.PathValue("page")
@@ -109,7 +116,12 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.frame(r, site, title, slug, prm)
-	if err := p.fill(r, &d, slug, prm); err != nil {
+	err = p.fill(r, &d, slug, prm)
+	if errors.Is(err, errNoAuditLog) {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	if err != nil {
 		p.API.log().Error("page failed", "site", site, "page", slug, "err", err)
 		http.Error(w, "the report failed; the dashboard's log says why", http.StatusInternalServerError)
 		return
@@ -161,7 +173,7 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	if err != nil {
 		return err
 	}
-	d.Tables = []table{{ID: slug, Title: d.Title, Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/" + slug + "?" + withCSV(d.Query)}}
+	d.Tables = []table{{ID: slug, Title: d.Title, Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/" + slug + "?" + withCSV(d.Query), Text: textReports[slug]}}
 	return nil
 }
 

@@ -33,8 +33,11 @@ type Site struct {
 
 // Options are a dashboard's dependencies.
 type Options struct {
-	Sites  []Site
-	Store  store.Analytics
+	Sites []Site
+	Store store.Analytics
+	// Audit is the audit log the Audit page and report list; nil shows
+	// none (the guard writes it: pass a StoreAudit as auth.Options.Audit).
+	Audit  store.AuditLog
 	Guard  Guard
 	Logger *slog.Logger
 	// Registry is served on /metrics (for signed-in users of any site:
@@ -55,7 +58,7 @@ func New(o Options) http.Handler {
 		goals[s.Name] = s.Goals
 		demo[s.Name] = s.Demo
 	}
-	api := &API{Store: o.Store, Goals: goals, Log: o.Logger, Now: o.Now}
+	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Log: o.Logger, Now: o.Now}
 	inner := http.NewServeMux()
 	api.Register(inner)
 	(&Pages{API: api, Demo: demo}).Register(inner)
