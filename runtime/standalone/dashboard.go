@@ -20,6 +20,12 @@ func (s *Server) newDashboard() (http.Handler, error) {
 	if !ok {
 		return nil, fmt.Errorf("the store cannot answer reports")
 	}
+	auditLog, ok := s.store.(store.AuditLog)
+	if !ok {
+		return nil, fmt.Errorf("the store keeps no audit log")
+	}
+	// One writer for every site: each entry carries its site.
+	audit := &dashboard.StoreAudit{Log: auditLog, Logger: s.log}
 	var (
 		authns []*auth.Authenticator
 		sites  []dashboard.Site
@@ -29,7 +35,7 @@ func (s *Server) newDashboard() (http.Handler, error) {
 		a, err := auth.New(auth.Options{
 			Site: rt.Site.Name, KeysDir: rt.Site.KeysDir, Password: bytes.Clone(s.keys.AdminPassword),
 			PublicURL: s.url, InsecureCookies: insecure, SharedHost: true,
-			OIDC: auth.OIDCFromConfig(rt.Dashboard), Logger: s.log,
+			OIDC: auth.OIDCFromConfig(rt.Dashboard), Audit: audit, Logger: s.log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("dashboard of site %s: %w", rt.Site.Name, err)
@@ -45,5 +51,5 @@ func (s *Server) newDashboard() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dashboard.New(dashboard.Options{Sites: sites, Store: analytics, Guard: guard, Logger: s.log}), nil
+	return dashboard.New(dashboard.Options{Sites: sites, Store: analytics, Audit: auditLog, Guard: guard, Logger: s.log}), nil
 }
