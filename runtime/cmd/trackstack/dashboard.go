@@ -25,7 +25,8 @@ admin for scripts), /healthz, /readyz and /metrics (signed in).
 
 It reads the runtime configuration the operator renders into the site's ConfigMap; the
 admin password and signing key come from the files in its keysDir, and only a hash of the
-password is kept in memory. Behind an Ingress, pass --trusted-proxies so that failed
+password is kept in memory. Sign-ins, failed sign-ins and logouts are kept in the store's
+audit log, listed on /sites/{site}/audit. Behind an Ingress, pass --trusted-proxies so that failed
 sign-ins are counted per real client address.`
 
 // dashboardFlags are the flags of dashboard.
@@ -62,29 +63,6 @@ func runDashboard(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	log := newLogger(e.stderr, o.logLevel).With("cmd", "dashboard", "site", rt.Site.Name)
-	guard, err := siteGuard(rt, o, proxies, log)
-	if err != nil {
-		log.Error("cannot set up sign-in", "err", err)
-		return exitFailure
-	}
-	return serveDashboard(ctx, log, o, rt, guard)
-}
-
-// siteGuard builds the sign-in of one site from its keys.
-func siteGuard(rt *config.Runtime, o dashboardFlags, proxies []netip.Prefix, log *slog.Logger) (*auth.Guard, error) {
-	a, err := auth.New(auth.Options{
-		Site: rt.Site.Name, KeysDir: rt.Site.KeysDir, PublicURL: rt.Site.DashboardURL,
-		InsecureCookies: o.insecureCookies, OIDC: auth.OIDCFromConfig(rt.Dashboard),
-		ClientIP: ingest.ClientIPFunc(proxies), Logger: log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return auth.NewGuard(a)
-}
-
-// serveDashboard opens the store and serves until ctx ends.
-func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt *config.Runtime, guard *auth.Guard) int {
 	log.Info("starting", "version", versionString(), "driver", rt.Storage.Driver, "listen", o.listen)
 	st, err := service.OpenStore(ctx, rt.Storage)
 	if err != nil {
@@ -92,6 +70,35 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 		return exitFailure
 	}
 	defer st.Close()
+	auditLog, ok := st.(store.AuditLog)
+	if !ok {
+		log.Error("the store keeps no audit log", "driver", rt.Storage.Driver)
+		return exitFailure
+	}
+	guard, err := siteGuard(rt, o, proxies, &dashboard.StoreAudit{Log: auditLog, Logger: log}, log)
+	if err != nil {
+		log.Error("cannot set up sign-in", "err", err)
+		return exitFailure
+	}
+	return serveDashboard(ctx, log, o, rt, st, auditLog, guard)
+}
+
+// siteGuard builds the sign-in of one site from its keys; it records
+// sign-ins, failures and logouts in audit.
+func siteGuard(rt *config.Runtime, o dashboardFlags, proxies []netip.Prefix, audit auth.Audit, log *slog.Logger) (*auth.Guard, error) {
+	a, err := auth.New(auth.Options{
+		Site: rt.Site.Name, KeysDir: rt.Site.KeysDir, PublicURL: rt.Site.DashboardURL,
+		InsecureCookies: o.insecureCookies, OIDC: auth.OIDCFromConfig(rt.Dashboard),
+		ClientIP: ingest.ClientIPFunc(proxies), Audit: audit, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewGuard(a)
+}
+
+// serveDashboard serves st's reports and audit log until ctx ends.
+func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt *config.Runtime, st store.Store, audit store.AuditLog, guard *auth.Guard) int {
 	analytics, ok := st.(store.Analytics)
 	if !ok {
 		log.Error("the store cannot answer reports", "driver", rt.Storage.Driver)
@@ -101,7 +108,7 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 	migrated.Store(o.skipMigrations)
 	h := dashboard.New(dashboard.Options{
 		Sites: []dashboard.Site{{Name: rt.Site.Name, Goals: storeGoals(rt.Goals)}},
-		Store: analytics, Guard: guard, Logger: log, Registry: service.NewRegistry(),
+		Store: analytics, Audit: audit, Guard: guard, Logger: log, Registry: service.NewRegistry(),
 		Ready: func(ctx context.Context) error {
 			if !migrated.Load() {
 				return errors.New("store migrations not applied yet")
