@@ -225,6 +225,13 @@ func TestSignInsAreAuditedAndShown(t *testing.T) {
 			}
 		}
 		assertNoSecrets(t, "the Audit page", body, secrets)
+		// The range and filters select visits; the audit log ignores them.
+		if strings.Contains(body, `class="filters"`) || strings.Contains(body, `class="num"`) {
+			t.Errorf("the Audit page shows the filters form or numeric columns")
+		}
+		if overview := d.get(t, "/sites/shop/", session).Body.String(); !strings.Contains(overview, `class="filters"`) {
+			t.Errorf("the overview lost its filters form")
+		}
 	})
 	t.Run("Unauthenticated", func(t *testing.T) {
 		rec := d.do(httptest.NewRequest("GET", auditOrigin+"/api/v1/sites/shop/audit", nil))
@@ -261,6 +268,18 @@ type brokenAudit struct{ store.AuditLog }
 
 func (brokenAudit) RecordAudit(context.Context, store.AuditEntry) error {
 	return errors.New("database down")
+}
+
+// TestAuditPageWithoutEntries shows an empty audit log as such, not as a
+// range without data.
+func TestAuditPageWithoutEntries(t *testing.T) {
+	st := fixtureStore(t)
+	api := &API{Store: st, Audit: st, Now: func() time.Time { return fixtureNow }, Goals: map[string][]store.Goal{"shop": nil}}
+	mux := http.NewServeMux()
+	(&Pages{API: api}).Register(mux)
+	if code, body := get(t, mux, "/sites/shop/audit"); code != 200 || !strings.Contains(body, "No entries yet.") {
+		t.Errorf("an empty audit log: %d %s", code, body)
+	}
 }
 
 // TestAuditFailureDoesNotBlockSignIn checks that a sign-in succeeds when its

@@ -66,11 +66,14 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 type pageData struct {
 	Title, Site, Interval, Query, APIBase string
 	Demo                                  bool
-	Nav                                   []navLink
-	Form                                  formValues
-	Cards                                 []card
-	SeriesJSON                            template.JS
-	Tables                                []table
+	// NoFilters hides the range and filters form: the page's report
+	// ignores them.
+	NoFilters  bool
+	Nav        []navLink
+	Form       formValues
+	Cards      []card
+	SeriesJSON template.JS
+	Tables     []table
 }
 
 type navLink struct {
@@ -86,12 +89,13 @@ type table struct {
 	ID, Title, CSV string
 	Head           []string
 	Rows           [][]string
-	// Text says no column is a number (none is right-aligned).
-	Text bool
+	// Log says the report is a log, not numbers of the range: no column
+	// is right-aligned as a number, and the form's range does not apply.
+	Log bool
 }
 
-// textReports are the reports whose columns are all text.
-var textReports = map[string]bool{"audit": true}
+// logReports are the reports that list a log rather than count visits.
+var logReports = map[string]bool{"audit": true}
 
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 	site, slug := r.PathValue("site"), r.PathValue("page")
@@ -173,7 +177,8 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	if err != nil {
 		return err
 	}
-	d.Tables = []table{{ID: slug, Title: d.Title, Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/" + slug + "?" + withCSV(d.Query), Text: textReports[slug]}}
+	d.Tables = []table{{ID: slug, Title: d.Title, Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/" + slug + "?" + withCSV(d.Query), Log: logReports[slug]}}
+	d.NoFilters = logReports[slug]
 	return nil
 }
 
