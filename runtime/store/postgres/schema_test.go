@@ -286,6 +286,10 @@ func TestUnavailable(t *testing.T) {
 		"Record": func() error {
 			return s.Record(ctx, "shop", "meta", []store.Delivery{{EventID: "x", Status: store.DeliverySent}})
 		},
+		"RecordAudit": func() error {
+			return s.RecordAudit(ctx, store.AuditEntry{Site: "shop", At: time.Now(), Actor: "admin", Action: "sign_in"})
+		},
+		"ListAudit": func() error { _, err := s.ListAudit(ctx, "shop", 10); return err },
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) {
