@@ -113,7 +113,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime"} {
+	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime", "audit"} {
 		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
