@@ -1,0 +1,197 @@
+package attribution
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trackstack/trackstack/runtime/event"
+)
+
+// Touch is one touchpoint of a journey.
+type Touch struct {
+	At       time.Time
+	Channel  string
+	Source   string
+	Campaign string
+}
+
+// Conversion is one conversion of a journey. Value is its revenue, at least
+// zero and at most event.MaxAbsValue; refunds are not conversions.
+type Conversion struct {
+	At    time.Time
+	Value float64
+}
+
+// Journey is one visitor's touches and conversions, in any order.
+type Journey struct {
+	Touches     []Touch
+	Conversions []Conversion
+}
+
+// Keys credited when there is nothing better to credit.
+const (
+	// NoTouchKey gets a conversion that had no touch in its window.
+	NoTouchKey = "(direct)"
+	// NoneKey gets the credit of a touch whose value in the dimension is empty.
+	NoneKey = "(none)"
+)
+
+// Dimension is what credit is grouped by.
+type Dimension string
+
+// Dimensions.
+const (
+	DimensionChannel  Dimension = "channel"
+	DimensionSource   Dimension = "source"
+	DimensionCampaign Dimension = "campaign"
+)
+
+// Valid reports whether d is a known dimension.
+func (d Dimension) Valid() bool {
+	switch d {
+	case DimensionChannel, DimensionSource, DimensionCampaign:
+		return true
+	}
+	return false
+}
+
+// Key is the touch's value in the dimension, NoneKey when empty.
+func (d Dimension) Key(t Touch) string {
+	var v string
+	switch d {
+	case DimensionChannel:
+		v = t.Channel
+	case DimensionSource:
+		v = t.Source
+	case DimensionCampaign:
+		v = t.Campaign
+	}
+	if v == "" {
+		return NoneKey
+	}
+	return v
+}
+
+// Window is the lookback from each conversion, in days.
+type Window int
+
+// Windows.
+const (
+	Window1Day   Window = 1
+	Window7Days  Window = 7
+	Window30Days Window = 30
+	Window90Days Window = 90
+)
+
+// Valid reports whether w is one of the offered windows.
+func (w Window) Valid() bool {
+	switch w {
+	case Window1Day, Window7Days, Window30Days, Window90Days:
+		return true
+	}
+	return false
+}
+
+// Duration is the window's length.
+func (w Window) Duration() time.Duration { return time.Duration(w) * 24 * time.Hour }
+
+// Errors for bad arguments.
+var (
+	ErrDimension       = errors.New("attribution: dimension must be channel, source or campaign")
+	ErrWindow          = errors.New("attribution: window must be 1, 7, 30 or 90 days")
+	ErrValue           = errors.New("attribution: conversion value must be finite, at least 0 and at most event.MaxAbsValue")
+	ErrRevenueTooLarge = errors.New("attribution: total revenue exceeds 2^53 cents")
+)
+
+// maxCents is the largest total float64 counts in cents exactly.
+const maxCents = 1 << 53
+
+func checkArgs(dim Dimension, w Window) error {
+	if !dim.Valid() {
+		return fmt.Errorf("%w: %q", ErrDimension, dim)
+	}
+	if !w.Valid() {
+		return fmt.Errorf("%w: %d", ErrWindow, w)
+	}
+	return nil
+}
+
+func checkValue(v float64) error {
+	if math.IsNaN(v) || v < 0 || v > event.MaxAbsValue {
+		return fmt.Errorf("%w: %v", ErrValue, v)
+	}
+	return nil
+}
+
+// sortedTouches returns a sorted copy of ts: by time, then channel, source
+// and campaign, so equal times give the same order whatever the input.
+func sortedTouches(ts []Touch) []Touch {
+	out := slices.Clone(ts)
+	slices.SortFunc(out, func(a, b Touch) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Channel, b.Channel); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Source, b.Source); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Campaign, b.Campaign)
+	})
+	return out
+}
+
+// inWindow is the part of sorted touches at times in (at−w, at].
+func inWindow(sorted []Touch, at time.Time, w Window) []Touch {
+	from := at.Add(-w.Duration())
+	lo, _ := slices.BinarySearchFunc(sorted, from, func(t Touch, x time.Time) int {
+		if t.At.After(x) {
+			return 1
+		}
+		return -1
+	})
+	hi, _ := slices.BinarySearchFunc(sorted, at, func(t Touch, x time.Time) int {
+		if t.At.After(x) {
+			return 1
+		}
+		return -1
+	})
+	return sorted[lo:hi]
+}
+
+// attributable is one conversion, its value in cents and the touches in its
+// window, oldest first.
+type attributable struct {
+	cents   int64
+	at      time.Time
+	touches []Touch
+}
+
+// attributables lists every conversion of the journeys with its window's
+// touches, after checking the arguments and values.
+func attributables(journeys []Journey, dim Dimension, w Window) ([]attributable, error) {
+	if err := checkArgs(dim, w); err != nil {
+		return nil, err
+	}
+	var out []attributable
+	var total int64
+	for ji, j := range journeys {
+		sorted := sortedTouches(j.Touches)
+		for ci, c := range j.Conversions {
+			if err := checkValue(c.Value); err != nil {
+				return nil, fmt.Errorf("journey %d, conversion %d: %w", ji, ci, err)
+			}
+			cents := int64(math.Round(c.Value * 100))
+			if total += cents; total > maxCents {
+				return nil, ErrRevenueTooLarge
+			}
+			out = append(out, attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
+		}
+	}
+	return out, nil
+}
