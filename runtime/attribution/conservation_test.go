@@ -87,10 +87,10 @@ func TestConservation(t *testing.T) {
 	for round := range 150 {
 		js := randomJourneys(r, r.IntN(40))
 		wantNanos, wantCents := totals(js)
-		for _, m := range allModels {
+		for mi, m := range allModels {
 			for _, w := range allWindows {
 				for _, d := range allDimensions {
-					name := fmt.Sprintf("round %d %s %+v %dd %s", round, m.Name(), m, w, d)
+					name := fmt.Sprintf("round %d, model %d (%s), %dd, %s", round, mi, m.Name(), w, d)
 					got, err := m.Attribute(js, d, w)
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
