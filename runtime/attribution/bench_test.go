@@ -18,7 +18,7 @@ func BenchmarkModels(b *testing.B) {
 			}
 		}
 	}
-	for _, m := range []Model{FirstTouch, LastTouch, LastNonDirect, Linear, PositionBased, TimeDecay{}, DataDriven{}} {
+	for _, m := range Models() {
 		b.Run(m.Name(), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := m.Attribute(js, DimensionChannel, Window30Days); err != nil {

@@ -149,3 +149,19 @@ func decay(half time.Duration) weigher {
 		return w
 	}
 }
+
+// Models is every model with its defaults, in the order the dashboard
+// offers them.
+func Models() []Model {
+	return []Model{FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay{}, PositionBased, DataDriven{}}
+}
+
+// ByName is the model with its defaults whose Name is name.
+func ByName(name string) (Model, error) {
+	for _, m := range Models() {
+		if m.Name() == name {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("attribution: unknown model %q", name)
+}

@@ -201,3 +201,17 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 }
+
+func TestByName(t *testing.T) {
+	for _, m := range Models() {
+		t.Run(m.Name(), func(t *testing.T) {
+			got, err := ByName(m.Name())
+			if err != nil || got.Name() != m.Name() {
+				t.Errorf("ByName(%q) = %v, %v", m.Name(), got, err)
+			}
+		})
+	}
+	if _, err := ByName("u_shaped"); err == nil {
+		t.Error("unknown model: no error")
+	}
+}
