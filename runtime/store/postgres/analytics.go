@@ -8,7 +8,10 @@ import (
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
-var _ store.Analytics = (*Store)(nil)
+var (
+	_ store.Analytics = (*Store)(nil)
+	_ store.Journeys  = (*Store)(nil)
+)
 
 // schemePrefix matches store.URLPath's and store.URLHost's "scheme://".
 const schemePrefix = `[A-Za-z][A-Za-z0-9+.-]*://`
@@ -72,4 +75,9 @@ func (s *Store) Breakdown(ctx context.Context, q store.Query, dim string, limit 
 // Goals returns each goal's numbers; see store.Analytics.
 func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([]store.GoalRow, error) {
 	return s.analytics().Goals(ctx, q, goals)
+}
+
+// Touchpoints returns the touchpoints attribution reads; see store.Journeys.
+func (s *Store) Touchpoints(ctx context.Context, q store.Query) ([]store.Touchpoint, error) {
+	return s.analytics().Touchpoints(ctx, q)
 }

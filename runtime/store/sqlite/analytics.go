@@ -13,7 +13,10 @@ import (
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
-var _ store.Analytics = (*Store)(nil)
+var (
+	_ store.Analytics = (*Store)(nil)
+	_ store.Journeys  = (*Store)(nil)
+)
 
 // SQLite has no regular expressions; the page and host of a URL come from
 // the same Go functions the definitions live in, registered for every
@@ -101,4 +104,9 @@ func (s *Store) Breakdown(ctx context.Context, q store.Query, dim string, limit 
 // Goals returns each goal's numbers; see store.Analytics.
 func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([]store.GoalRow, error) {
 	return s.analytics().Goals(ctx, q, goals)
+}
+
+// Touchpoints returns the touchpoints attribution reads; see store.Journeys.
+func (s *Store) Touchpoints(ctx context.Context, q store.Query) ([]store.Touchpoint, error) {
+	return s.analytics().Touchpoints(ctx, q)
 }

@@ -31,6 +31,7 @@ func runAnalytics(t *testing.T, fresh func(t *testing.T) store.Store) {
 		t.Run("Breakdown", func(t *testing.T) { testBreakdown(t, a, day) })
 		t.Run("Goals", func(t *testing.T) { testGoals(t, a, day) })
 		t.Run("BadQueries", func(t *testing.T) { testBadQueries(t, a, day) })
+		t.Run("Touchpoints", func(t *testing.T) { testTouchpoints(t, s, day) })
 	})
 	t.Run("Series", func(t *testing.T) { runSeries(t, fresh) })
 	runURLParts(t, fresh)
