@@ -8,9 +8,9 @@ import (
 
 // Credit is what one key (a channel, source or campaign) earned.
 type Credit struct {
-	Key         string
-	Conversions float64
-	Revenue     float64
+	Key         string  `json:"key"`
+	Conversions float64 `json:"conversions"`
+	Revenue     float64 `json:"revenue"`
 }
 
 // nanosPerConversion is the unit conversions are apportioned in.

@@ -31,16 +31,17 @@ type API struct {
 
 // reports are the API's endpoints.
 var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]string, error){
-	"overview":   (*API).overview,
-	"timeseries": (*API).timeseries,
-	"pages":      breakdown(store.DimPage),
-	"sources":    breakdown(store.DimSource),
-	"channels":   breakdown(store.DimChannel),
-	"campaigns":  breakdown(store.DimCampaign),
-	"devices":    (*API).devices,
-	"goals":      (*API).goals,
-	"realtime":   (*API).realtime,
-	"audit":      (*API).audit,
+	"overview":    (*API).overview,
+	"timeseries":  (*API).timeseries,
+	"pages":       breakdown(store.DimPage),
+	"sources":     breakdown(store.DimSource),
+	"channels":    breakdown(store.DimChannel),
+	"campaigns":   breakdown(store.DimCampaign),
+	"devices":     (*API).devices,
+	"goals":       (*API).goals,
+	"realtime":    (*API).realtime,
+	"audit":       (*API).audit,
+	"attribution": (*API).attribution,
 }
 
 // Register adds the API's routes to mux.
@@ -73,6 +74,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, table, err := report(a, r.Context(), p)
+	if bad := (*paramError)(nil); errors.As(err, &bad) {
+		writeError(w, http.StatusBadRequest, bad.Error())
+		return
+	}
 	if errors.Is(err, errNoAuditLog) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
@@ -175,7 +180,11 @@ func (a *API) breakdown(ctx context.Context, p params, dim string) (any, [][]str
 
 // devices breaks down by device type, browser or OS (?by=device|browser|os).
 func (a *API) devices(ctx context.Context, p params) (any, [][]string, error) {
-	return a.breakdown(ctx, p, p.deviceDim)
+	dim := map[string]string{"": store.DimDevice, "device": store.DimDevice, "browser": store.DimBrowser, "os": store.DimOS}[p.by]
+	if dim == "" {
+		return nil, nil, badParam(fmt.Errorf("by %q is not device, browser or os", p.by))
+	}
+	return a.breakdown(ctx, p, dim)
 }
 
 // Goals is the goals report.
@@ -287,6 +296,13 @@ func defuse(cell string) string {
 	}
 	return cell
 }
+
+// paramError is a parameter a report found wrong: 400, not 500.
+type paramError struct{ err error }
+
+func (e *paramError) Error() string { return e.err.Error() }
+
+func badParam(err error) error { return &paramError{err} }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -106,6 +106,9 @@ func TestBreakdownsFiltersAndGoals(t *testing.T) {
 		{"/api/v1/sites/shop/goals?from=2026-11-19&to=2026-11-19", `{"name":"sale","visitors":1,"completions":1,"revenue":50,"conversion_rate":0.5}`},
 		{"/api/v1/sites/shop/timeseries?from=2026-11-18&to=2026-11-19", `"interval":"hour"`},
 		{"/api/v1/sites/shop/realtime", `"totals":{"visitors":0`},
+		// v1 came from google/cpc at 10:00 and bought for 50 at 10:02.
+		{"/api/v1/sites/shop/attribution?from=2026-11-19&to=2026-11-19", `"model":"last_non_direct","window":"30d","by":"channel","credits":[{"key":"paid_search","conversions":1,"revenue":50}]`},
+		{"/api/v1/sites/shop/attribution?from=2026-11-19&to=2026-11-19&model=first_touch&by=campaign&window=1d", `"credits":[{"key":"=sale","conversions":1,"revenue":50}]`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			code, body := get(t, h, tc.path)
@@ -145,11 +148,15 @@ func TestCSVExport(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	h := newAPI(t)
 	for path, want := range map[string]int{
-		"/api/v1/sites/other/overview":              404, // served by the store, but not by this dashboard
-		"/api/v1/sites/shop/bounces":                404,
-		"/api/v1/sites/shop/overview?from=never":    400,
-		"/api/v1/sites/shop/pages?limit=100000":     400,
-		"/api/v1/sites/shop/timeseries?interval=mo": 400,
+		"/api/v1/sites/other/overview":               404, // served by the store, but not by this dashboard
+		"/api/v1/sites/shop/bounces":                 404,
+		"/api/v1/sites/shop/overview?from=never":     400,
+		"/api/v1/sites/shop/pages?limit=100000":      400,
+		"/api/v1/sites/shop/timeseries?interval=mo":  400,
+		"/api/v1/sites/shop/devices?by=screen":       400,
+		"/api/v1/sites/shop/attribution?model=magic": 400,
+		"/api/v1/sites/shop/attribution?window=3d":   400,
+		"/api/v1/sites/shop/attribution?by=device":   400,
 	} {
 		if code, body := get(t, h, path); code != want || !strings.Contains(body, `"error"`) {
 			t.Errorf("%s: %d %s, want %d with an error", path, code, body, want)

@@ -14,6 +14,10 @@ number on the dashboard's pages comes from.
 	GET /api/v1/sites/{site}/devices      {dimension: "device"|"browser"|"os", rows: [Row]}  (?by=)
 	GET /api/v1/sites/{site}/goals        {goals: [{name, visitors, completions, revenue, conversion_rate}]}
 	GET /api/v1/sites/{site}/realtime     {since, totals: Totals, pages: [Row], sources: [Row]}  (last 30 minutes)
+	GET /api/v1/sites/{site}/attribution  {model, window, by, credits: [{key, conversions, revenue}]}
+	                                      ?model=first_touch|last_touch|last_non_direct (default)|linear|
+	                                      time_decay|position_based|data_driven &window=1d|7d|30d (default)|90d
+	                                      &by=channel (default)|source|campaign
 	GET /api/v1/sites/{site}/audit        {entries: [{at, actor, action, detail}]}  (newest first)
 
 	Totals: {visitors, sessions, pageviews, bounce_rate (0..1), visit_duration_sec, conversions, revenue}
@@ -26,7 +30,11 @@ the filters page, source, channel, campaign and device (exact values), and
 format=csv. timeseries takes interval=hour|day (default hour up to two
 days, else day; hour at most 31 days); breakdowns take limit (1..1000,
 default 50). Overview's previous is the period of the same length just
-before from. Bad parameters answer 400 with {"error": "..."} naming the
+before from. Attribution credits the conversions received in the range
+(refunds are not conversions) to the touches of each person (user id,
+else visitor id) in the window before each: a touch is a session's first
+event; see package attribution for the models. Its page shows every model
+side by side. Bad parameters answer 400 with {"error": "..."} naming the
 parameter; an unknown site or report answers 404.
 
 # Audit log

@@ -43,7 +43,7 @@ type Pages struct {
 // pageNames are the report pages, in navigation order; "" is the overview.
 var pageNames = []struct{ slug, label string }{
 	{"", "Overview"}, {"pages", "Pages"}, {"sources", "Sources"}, {"channels", "Channels"},
-	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"realtime", "Realtime"},
+	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"realtime", "Realtime"},
 	{"audit", "Audit"},
 }
 
@@ -68,8 +68,10 @@ type pageData struct {
 	Demo                                  bool
 	// NoFilters hides the range and filters form: the page's report
 	// ignores them.
-	NoFilters  bool
-	Nav        []navLink
+	NoFilters bool
+	Nav       []navLink
+	// Choices are a page's own views (attribution: window and dimension).
+	Choices    []navLink
 	Form       formValues
 	Cards      []card
 	SeriesJSON template.JS
@@ -121,6 +123,10 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	d := p.frame(r, site, title, slug, prm)
 	err = p.fill(r, &d, slug, prm)
+	if bad := (*paramError)(nil); errors.As(err, &bad) {
+		http.Error(w, bad.Error(), http.StatusBadRequest)
+		return
+	}
 	if errors.Is(err, errNoAuditLog) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
@@ -172,6 +178,12 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	ctx := r.Context()
 	if slug == "" {
 		return p.fillOverview(r, d, prm)
+	}
+	if slug == "attribution" {
+		tables, err := p.API.attributionTables(ctx, prm)
+		d.Tables = tables
+		d.Choices = attributionChoices(r, d.Site)
+		return err
 	}
 	_, tbl, err := reports[slug](p.API, ctx, prm)
 	if err != nil {
@@ -248,4 +260,22 @@ func numCard(key, label string, cur, prev float64, shown string) card {
 		}
 	}
 	return c
+}
+
+// attributionChoices link the attribution page's windows and dimensions,
+// keeping the rest of the query.
+func attributionChoices(r *http.Request, site string) []navLink {
+	var out []navLink
+	cur := r.URL.Query()
+	for _, c := range []struct{ key, value, label string }{
+		{"window", "1d", "1 day"}, {"window", "7d", "7 days"}, {"window", "30d", "30 days"}, {"window", "90d", "90 days"},
+		{"by", "channel", "by channel"}, {"by", "source", "by source"}, {"by", "campaign", "by campaign"},
+	} {
+		q := r.URL.Query()
+		q.Set(c.key, c.value)
+		q.Del("format")
+		current := cur.Get(c.key) == c.value || cur.Get(c.key) == "" && (c.value == "30d" || c.value == "channel")
+		out = append(out, navLink{Href: "/sites/" + url.PathEscape(site) + "/attribution?" + q.Encode(), Label: c.label, Current: current})
+	}
+	return out
 }

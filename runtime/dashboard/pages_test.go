@@ -47,6 +47,16 @@ func TestPagesShowTheAPIsNumbers(t *testing.T) {
 	if _, body := get(t, h, "/sites/shop/goals"+q); !strings.Contains(body, "<td>sale</td>") {
 		t.Errorf("goals page lacks the goal row")
 	}
+	// Attribution: every model side by side; v1's purchase goes to
+	// paid_search under each of them.
+	code, body = get(t, h, "/sites/shop/attribution"+q)
+	if code != 200 || !strings.Contains(body, "<th scope=\"col\" class=\"num\">data_driven</th>") ||
+		!strings.Contains(body, "<td>paid_search</td><td class=\"num\">1</td><td class=\"num\">1</td>") {
+		t.Errorf("attribution page: %d\n%s", code, body)
+	}
+	if code, _ := get(t, h, "/sites/shop/attribution?window=2d"); code != 400 {
+		t.Errorf("attribution page with a bad window: %d, want 400", code)
+	}
 }
 
 func TestPagesAreSafe(t *testing.T) {

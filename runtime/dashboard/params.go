@@ -12,13 +12,16 @@ import (
 // params are a report request's parameters, as the URL gives them, so a
 // link shows a colleague the same view.
 type params struct {
-	q         store.Query
-	goals     []store.Goal
-	csv       bool
-	interval  string // hour or day
-	step      time.Duration
-	limit     int
-	deviceDim string
+	q        store.Query
+	goals    []store.Goal
+	csv      bool
+	interval string // hour or day
+	step     time.Duration
+	limit    int
+	// by is the by parameter as given; each report that takes one checks it.
+	by string
+	// model and window are the attribution report's (model, window).
+	model, window string
 }
 
 // Defaults and bounds of the parameters.
@@ -37,7 +40,7 @@ const (
 // that day.
 func parseParams(r *http.Request, site string, goals []store.Goal, now time.Time) (params, error) {
 	v := r.URL.Query()
-	p := params{goals: goals, limit: defaultLimit, deviceDim: store.DimDevice}
+	p := params{goals: goals, limit: defaultLimit, by: v.Get("by"), model: v.Get("model"), window: v.Get("window")}
 	loc := time.UTC
 	if tz := v.Get("tz"); tz != "" {
 		l, err := time.LoadLocation(tz)
@@ -70,14 +73,14 @@ func parseParams(r *http.Request, site string, goals []store.Goal, now time.Time
 		Page: v.Get("page"), Source: v.Get("source"), Channel: v.Get("channel"),
 		Campaign: v.Get("campaign"), Device: v.Get("device"),
 	}}
-	if err := p.parseShape(v.Get("format"), v.Get("interval"), v.Get("by"), v.Get("limit")); err != nil {
+	if err := p.parseShape(v.Get("format"), v.Get("interval"), v.Get("limit")); err != nil {
 		return p, err
 	}
 	return p, nil
 }
 
-// parseShape reads format, interval, by and limit.
-func (p *params) parseShape(format, interval, by, limit string) error {
+// parseShape reads format, interval and limit.
+func (p *params) parseShape(format, interval, limit string) error {
 	switch format {
 	case "", "json":
 	case "csv":
@@ -100,15 +103,6 @@ func (p *params) parseShape(format, interval, by, limit string) error {
 		p.interval, p.step = "hour", time.Hour
 	default:
 		return fmt.Errorf("interval %q is not hour or day", interval)
-	}
-	switch by {
-	case "", "device":
-	case "browser":
-		p.deviceDim = store.DimBrowser
-	case "os":
-		p.deviceDim = store.DimOS
-	default:
-		return fmt.Errorf("by %q is not device, browser or os", by)
 	}
 	if limit != "" {
 		n, err := strconv.Atoi(limit)

@@ -27,7 +27,6 @@ func TestParseParams(t *testing.T) {
 		{"format=xml", time.Time{}, time.Time{}, "", "format \"xml\""},
 		{"from=2026-09-01&interval=hour", time.Time{}, time.Time{}, "", "interval hour takes a range of at most 31 days"},
 		{"limit=0", time.Time{}, time.Time{}, "", "limit \"0\""},
-		{"by=screen", time.Time{}, time.Time{}, "", "by \"screen\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -130,6 +131,37 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		screenshot(t, tab, page)
 	}
+	checkAttributionPage(t, tab, base, s.URL()+"/api/v1/sites/demo", password)
+}
+
+// checkAttributionPage compares the attribution page's last_non_direct
+// column with the API's report for that model.
+func checkAttributionPage(t *testing.T, tab *browsertest.Tab, base, api, password string) {
+	t.Helper()
+	if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+"attribution"), chromedp.WaitVisible(chromedp.ID("attribution-conversions"))); err != nil {
+		t.Fatal(err)
+	}
+	shown := eval[map[string]string](t, tab, `(() => {
+		const t = document.getElementById("attribution-conversions");
+		const col = [...t.tHead.rows[0].cells].findIndex(c => c.textContent === "last_non_direct");
+		return Object.fromEntries([...t.tBodies[0].rows].map(r => [r.cells[0].textContent, r.cells[col].textContent]));
+	})()`)
+	var rep struct {
+		Credits []struct {
+			Key         string  `json:"key"`
+			Conversions float64 `json:"conversions"`
+		} `json:"credits"`
+	}
+	apiJSON(t, api+"/attribution?model=last_non_direct", password, &rep)
+	if len(rep.Credits) == 0 {
+		t.Fatal("the demo month has no attributed conversions")
+	}
+	for _, c := range rep.Credits {
+		if want := strconv.FormatFloat(c.Conversions, 'f', -1, 64); shown[c.Key] != want {
+			t.Errorf("attribution page shows %s = %q under last_non_direct, the API says %s", c.Key, shown[c.Key], want)
+		}
+	}
+	screenshot(t, tab, "attribution")
 }
 
 func apiText(t *testing.T, url, password string) string {

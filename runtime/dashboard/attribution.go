@@ -1,0 +1,163 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/trackstack/trackstack/runtime/attribution"
+	"github.com/trackstack/trackstack/runtime/store"
+)
+
+// Attribution is the attribution report: each key's share of the range's
+// conversions and revenue under one model.
+type Attribution struct {
+	Model   string               `json:"model"`
+	Window  string               `json:"window"`
+	By      string               `json:"by"`
+	Credits []attribution.Credit `json:"credits"`
+}
+
+// Attribution's parameter values.
+var (
+	attributionWindows = map[string]attribution.Window{"": 30, "1d": 1, "7d": 7, "30d": 30, "90d": 90}
+	attributionDims    = map[string]attribution.Dimension{"": "channel", "channel": "channel", "source": "source", "campaign": "campaign"}
+)
+
+// attributionParams reads model (default last_non_direct), window (1d, 7d,
+// 30d or 90d; default 30d) and by (channel, source or campaign).
+func attributionParams(p params) (attribution.Model, attribution.Window, attribution.Dimension, error) {
+	name := p.model
+	if name == "" {
+		name = "last_non_direct"
+	}
+	m, err := attribution.ByName(name)
+	if err != nil {
+		return nil, 0, "", badParam(fmt.Errorf("model %q: %w", p.model, err))
+	}
+	w, ok := attributionWindows[p.window]
+	if !ok {
+		return nil, 0, "", badParam(fmt.Errorf("window %q is not 1d, 7d, 30d or 90d", p.window))
+	}
+	d, ok := attributionDims[p.by]
+	if !ok {
+		return nil, 0, "", badParam(fmt.Errorf("by %q is not channel, source or campaign", p.by))
+	}
+	return m, w, d, nil
+}
+
+func (a *API) attribution(ctx context.Context, p params) (any, [][]string, error) {
+	m, w, d, err := attributionParams(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	journeys, err := a.journeys(ctx, p.q, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	credits, err := m.Attribute(journeys, d, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	if credits == nil {
+		credits = []attribution.Credit{}
+	}
+	table := [][]string{{string(d), "conversions", "revenue"}}
+	for _, c := range credits {
+		table = append(table, []string{c.Key, ftoa(c.Conversions), ftoa(cents(c.Revenue))})
+	}
+	return Attribution{Model: m.Name(), Window: fmt.Sprintf("%dd", w), By: string(d), Credits: credits}, table, nil
+}
+
+// journeys builds each person's journey: the touches from the window
+// before the range on, and the conversions in the range. Refunds (negative
+// values) are not conversions.
+func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window) ([]attribution.Journey, error) {
+	js, ok := a.Store.(store.Journeys)
+	if !ok {
+		return nil, errors.New("the store cannot read journeys")
+	}
+	wide := q
+	wide.From = q.From.Add(-w.Duration())
+	points, err := js.Touchpoints(ctx, wide)
+	if err != nil {
+		return nil, err
+	}
+	byWho := map[string]*attribution.Journey{}
+	var order []string
+	for _, t := range points {
+		j := byWho[t.Who]
+		if j == nil {
+			j = &attribution.Journey{}
+			byWho[t.Who] = j
+			order = append(order, t.Who)
+		}
+		if t.Touch {
+			j.Touches = append(j.Touches, attribution.Touch{At: t.At, Channel: t.Channel, Source: t.Source, Campaign: t.Campaign})
+		}
+		if t.Conversion && t.Value >= 0 && !t.At.Before(q.From) && t.At.Before(q.To) {
+			j.Conversions = append(j.Conversions, attribution.Conversion{At: t.At, Value: t.Value})
+		}
+	}
+	sort.Strings(order)
+	out := make([]attribution.Journey, 0, len(order))
+	for _, who := range order {
+		out = append(out, *byWho[who])
+	}
+	return out, nil
+}
+
+// attributionTables are the attribution page: every model side by side,
+// conversions in one table and revenue in another, one row per key.
+func (a *API) attributionTables(ctx context.Context, p params) ([]table, error) {
+	_, w, d, err := attributionParams(p)
+	if err != nil {
+		return nil, err
+	}
+	journeys, err := a.journeys(ctx, p.q, w)
+	if err != nil {
+		return nil, err
+	}
+	models := attribution.Models()
+	conv := map[string][]string{}
+	rev := map[string][]string{}
+	var keys []string
+	head := []string{string(d)}
+	for i, m := range models {
+		head = append(head, m.Name())
+		credits, err := m.Attribute(journeys, d, w)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range credits {
+			if _, ok := conv[c.Key]; !ok {
+				keys = append(keys, c.Key)
+				conv[c.Key] = make([]string, len(models))
+				rev[c.Key] = make([]string, len(models))
+			}
+			conv[c.Key][i] = ftoa(float64(int64(c.Conversions*100+0.5)) / 100)
+			rev[c.Key][i] = ftoa(cents(c.Revenue))
+		}
+	}
+	sort.Strings(keys)
+	convRows, revRows := make([][]string, 0, len(keys)), make([][]string, 0, len(keys))
+	for _, k := range keys {
+		convRows = append(convRows, append([]string{k}, zeros(conv[k])...))
+		revRows = append(revRows, append([]string{k}, zeros(rev[k])...))
+	}
+	return []table{
+		{ID: "attribution-conversions", Title: fmt.Sprintf("Conversions by %s, %dd window", d, w), Head: head, Rows: convRows},
+		{ID: "attribution-revenue", Title: fmt.Sprintf("Revenue by %s, %dd window", d, w), Head: head, Rows: revRows},
+	}, nil
+}
+
+// zeros fills the models that gave a key nothing with 0.
+func zeros(cells []string) []string {
+	for i, c := range cells {
+		if c == "" {
+			cells[i] = "0"
+		}
+	}
+	return cells
+}
