@@ -24,29 +24,33 @@ type API struct {
 	// Goals are each site's goals, by site name; a site missing here is
 	// unknown (404).
 	Goals map[string][]store.Goal
-	Log   *slog.Logger
+	// Destinations are each site's Destination names, for delivery health.
+	Destinations map[string][]string
+	Log          *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
 
 // reports are the API's endpoints.
 var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]string, error){
-	"overview":    (*API).overview,
-	"timeseries":  (*API).timeseries,
-	"pages":       breakdown(store.DimPage),
-	"sources":     breakdown(store.DimSource),
-	"channels":    breakdown(store.DimChannel),
-	"campaigns":   breakdown(store.DimCampaign),
-	"devices":     (*API).devices,
-	"goals":       (*API).goals,
-	"realtime":    (*API).realtime,
-	"audit":       (*API).audit,
-	"attribution": (*API).attribution,
+	"overview":     (*API).overview,
+	"timeseries":   (*API).timeseries,
+	"pages":        breakdown(store.DimPage),
+	"sources":      breakdown(store.DimSource),
+	"channels":     breakdown(store.DimChannel),
+	"campaigns":    breakdown(store.DimCampaign),
+	"devices":      (*API).devices,
+	"goals":        (*API).goals,
+	"realtime":     (*API).realtime,
+	"audit":        (*API).audit,
+	"attribution":  (*API).attribution,
+	"destinations": (*API).destinations,
 }
 
 // Register adds the API's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sites/{site}/{report}", a.serve)
+	mux.HandleFunc("POST /api/v1/sites/{site}/destinations/{destination}/replay", a.serveReplay)
 }
 
 func (a *API) now() time.Time {
@@ -78,7 +82,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, bad.Error())
 		return
 	}
-	if errors.Is(err, errNoAuditLog) {
+	if errors.Is(err, errNoAuditLog) || errors.Is(err, errNoDeliveries) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}

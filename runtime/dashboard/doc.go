@@ -18,6 +18,10 @@ number on the dashboard's pages comes from.
 	                                      ?model=first_touch|last_touch|last_non_direct (default)|linear|
 	                                      time_decay|position_based|data_driven &window=1d|7d|30d (default)|90d
 	                                      &by=channel (default)|source|campaign
+	GET /api/v1/sites/{site}/destinations {destinations: [{name, counts: {pending, sent, skipped, failed},
+	                                      oldest_pending, recent_failures: [{event_id, reason, attempts, at}]}]}
+	POST /api/v1/sites/{site}/destinations/{destination}/replay   confirm=yes [&event_id=]  → {destination, replayed}
+	                                      failed deliveries pending again (the forwarder sends them); audited
 	GET /api/v1/sites/{site}/audit        {entries: [{at, actor, action, detail}]}  (newest first)
 
 	Totals: {visitors, sessions, pageviews, bounce_rate (0..1), visit_duration_sec, conversions, revenue}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trackstack/trackstack/runtime/dashboard/auth"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -43,7 +44,7 @@ type Pages struct {
 // pageNames are the report pages, in navigation order; "" is the overview.
 var pageNames = []struct{ slug, label string }{
 	{"", "Overview"}, {"pages", "Pages"}, {"sources", "Sources"}, {"channels", "Channels"},
-	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"realtime", "Realtime"},
+	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"destinations", "Destinations"}, {"realtime", "Realtime"},
 	{"audit", "Audit"},
 }
 
@@ -71,7 +72,9 @@ type pageData struct {
 	NoFilters bool
 	Nav       []navLink
 	// Choices are a page's own views (attribution: window and dimension).
-	Choices    []navLink
+	Choices []navLink
+	// Replays are the destinations page's replay forms.
+	Replays    []replayForm
 	Form       formValues
 	Cards      []card
 	SeriesJSON template.JS
@@ -179,6 +182,9 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	if slug == "" {
 		return p.fillOverview(r, d, prm)
 	}
+	if slug == "destinations" {
+		return p.fillDestinations(r, d, prm)
+	}
 	if slug == "attribution" {
 		tables, err := p.API.attributionTables(ctx, prm)
 		d.Tables = tables
@@ -278,4 +284,35 @@ func attributionChoices(r *http.Request, site string) []navLink {
 		out = append(out, navLink{Href: "/sites/" + url.PathEscape(site) + "/attribution?" + q.Encode(), Label: c.label, Current: current})
 	}
 	return out
+}
+
+// replayForm is a form that replays a destination's failed deliveries.
+type replayForm struct {
+	Destination, Action, CSRFField, CSRF string
+	Failed                               int64
+}
+
+// fillDestinations is the delivery health page: the counts per
+// destination, each one's recent failures, and a confirmed replay form
+// for those with failures.
+func (p *Pages) fillDestinations(r *http.Request, d *pageData, prm params) error {
+	body, tbl, err := p.API.destinations(r.Context(), prm)
+	if err != nil {
+		return err
+	}
+	d.NoFilters = true
+	d.Tables = []table{{ID: "destinations", Title: "Delivery by destination", Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/destinations?format=csv"}}
+	for _, h := range body.(Destinations).Destinations {
+		rows := [][]string{}
+		for _, f := range h.RecentFailures {
+			rows = append(rows, []string{f.EventID, f.Reason, strconv.Itoa(f.Attempts), f.At.Format(time.RFC3339)})
+		}
+		d.Tables = append(d.Tables, table{ID: "failures-" + h.Name, Title: "Recent failures: " + h.Name,
+			Head: []string{"event_id", "reason", "attempts", "at"}, Rows: rows})
+		if n := h.Counts[store.DeliveryFailed]; n > 0 {
+			d.Replays = append(d.Replays, replayForm{Destination: h.Name, Failed: n, CSRFField: auth.CSRFField, CSRF: auth.CSRFToken(r.Context()),
+				Action: d.APIBase + "/destinations/" + url.PathEscape(h.Name) + "/replay"})
+		}
+	}
+	return nil
 }

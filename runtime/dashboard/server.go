@@ -29,6 +29,8 @@ type Site struct {
 	Goals []store.Goal
 	// Demo says the site's data is generated demo traffic; every page says so.
 	Demo bool
+	// Destinations are the site's Destination names (delivery health).
+	Destinations []string
 }
 
 // Options are a dashboard's dependencies.
@@ -54,11 +56,13 @@ type Options struct {
 func New(o Options) http.Handler {
 	goals := map[string][]store.Goal{}
 	demo := map[string]bool{}
+	dests := map[string][]string{}
 	for _, s := range o.Sites {
 		goals[s.Name] = s.Goals
 		demo[s.Name] = s.Demo
+		dests[s.Name] = s.Destinations
 	}
-	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Log: o.Logger, Now: o.Now}
+	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Destinations: dests, Log: o.Logger, Now: o.Now}
 	inner := http.NewServeMux()
 	api.Register(inner)
 	(&Pages{API: api, Demo: demo}).Register(inner)

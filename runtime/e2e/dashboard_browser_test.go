@@ -114,11 +114,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime", "audit"} {
+	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime", "audit", "destinations"} {
 		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
-		cells := eval[[][]string](t, tab, `[...document.querySelectorAll("tbody tr")].map(r => [...r.cells].map(c => c.textContent))`)
+		cells := eval[[][]string](t, tab, `[...document.querySelector("table").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
 		csv := apiText(t, s.URL()+"/api/v1/sites/demo/"+page+"?format=csv", password)
 		lines := strings.Split(strings.TrimSpace(csv), "\n")[1:]
 		if page != "realtime" && len(cells) != len(lines) {

@@ -45,7 +45,11 @@ func (s *Server) newDashboard() (http.Handler, error) {
 		for i, g := range rt.Goals {
 			goals[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
 		}
-		sites = append(sites, dashboard.Site{Name: rt.Site.Name, Goals: goals, Demo: slices.Contains(s.demoSites, rt.Site.Name)})
+		var dests []string
+		for _, d := range rt.Destinations {
+			dests = append(dests, d.Name)
+		}
+		sites = append(sites, dashboard.Site{Name: rt.Site.Name, Goals: goals, Demo: slices.Contains(s.demoSites, rt.Site.Name), Destinations: dests})
 	}
 	guard, err := auth.NewGuard(authns...)
 	if err != nil {

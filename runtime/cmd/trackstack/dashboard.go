@@ -107,7 +107,7 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 	var migrated atomic.Bool
 	migrated.Store(o.skipMigrations)
 	h := dashboard.New(dashboard.Options{
-		Sites: []dashboard.Site{{Name: rt.Site.Name, Goals: storeGoals(rt.Goals)}},
+		Sites: []dashboard.Site{{Name: rt.Site.Name, Goals: storeGoals(rt.Goals), Destinations: destinationNamesOf(rt)}},
 		Store: analytics, Audit: audit, Guard: guard, Logger: log, Registry: service.NewRegistry(),
 		Ready: func(ctx context.Context) error {
 			if !migrated.Load() {
@@ -153,4 +153,13 @@ func storeGoals(goals []config.Goal) []store.Goal {
 		out[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
 	}
 	return out
+}
+
+// destinationNamesOf are the names of the site's Destinations.
+func destinationNamesOf(rt *config.Runtime) []string {
+	names := make([]string, len(rt.Destinations))
+	for i, d := range rt.Destinations {
+		names[i] = d.Name
+	}
+	return names
 }
