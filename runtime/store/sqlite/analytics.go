@@ -10,12 +10,14 @@ import (
 
 	"modernc.org/sqlite"
 
+	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
 var (
-	_ store.Analytics = (*Store)(nil)
-	_ store.Journeys  = (*Store)(nil)
+	_ store.Analytics     = (*Store)(nil)
+	_ store.Journeys      = (*Store)(nil)
+	_ store.JourneyLookup = (*Store)(nil)
 )
 
 // SQLite has no regular expressions; the page and host of a URL come from
@@ -109,4 +111,29 @@ func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([
 // Touchpoints returns the touchpoints attribution reads; see store.Journeys.
 func (s *Store) Touchpoints(ctx context.Context, q store.Query) ([]store.Touchpoint, error) {
 	return s.analytics().Touchpoints(ctx, q)
+}
+
+// Journey returns a person's events; see store.JourneyLookup.
+func (s *Store) Journey(ctx context.Context, site string, key store.JourneyKey, limit int) ([]event.Event, error) {
+	sql, args, err := dialect.JourneySQL(site, key, limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("while finding a journey of site %q: %w", site, classify(err))
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("while reading a journey of site %q: %w", site, classify(err))
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("while reading a journey of site %q: %w", site, classify(err))
+	}
+	return out, nil
 }

@@ -34,6 +34,7 @@ func runAnalytics(t *testing.T, fresh func(t *testing.T) store.Store) {
 		t.Run("Touchpoints", func(t *testing.T) { testTouchpoints(t, s, day) })
 	})
 	t.Run("Series", func(t *testing.T) { runSeries(t, fresh) })
+	t.Run("Journey", func(t *testing.T) { testJourney(t, fresh) })
 	runURLParts(t, fresh)
 }
 
