@@ -45,6 +45,7 @@ var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]s
 	"audit":        (*API).audit,
 	"attribution":  (*API).attribution,
 	"destinations": (*API).destinations,
+	"journeys":     (*API).journey,
 }
 
 // Register adds the API's routes to mux.
@@ -82,7 +83,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, bad.Error())
 		return
 	}
-	if errors.Is(err, errNoAuditLog) || errors.Is(err, errNoDeliveries) {
+	if errors.Is(err, errNoAuditLog) || errors.Is(err, errNoDeliveries) || errors.Is(err, errNoJourneys) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}

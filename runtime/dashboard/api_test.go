@@ -170,3 +170,22 @@ func recorder(t *testing.T, h http.Handler, path string) *httptest.ResponseRecor
 	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 	return rec
 }
+
+// TestJourneysReport: v1's journey by visitor id, by order... (the fixture
+// has no order ids, so by visitor), and the page's search form.
+func TestJourneysReport(t *testing.T) {
+	h := newPages(t)
+	code, body := get(t, h, "/api/v1/sites/shop/journeys?visitor_id=v1")
+	if code != 200 || strings.Count(body, `"at":`) != 3 || !strings.Contains(body, `"type":"conversion","name":"purchase"`) {
+		t.Fatalf("v1's journey: %d %s; want its three events with the purchase", code, body)
+	}
+	if _, body := get(t, h, "/api/v1/sites/shop/journeys?visitor_id=v1&user_id=u"); !strings.Contains(body, "exactly one") {
+		t.Errorf("two keys: %s", body)
+	}
+	if _, body := get(t, h, "/api/v1/sites/shop/journeys?email=not-an-email"); !strings.Contains(body, `"steps":[]`) {
+		t.Errorf("a malformed email must match nothing: %s", body)
+	}
+	if code, body := get(t, h, "/sites/shop/journeys?visitor_id=v1"); code != 200 || !strings.Contains(body, `name="email"`) || !strings.Contains(body, "/pricing") {
+		t.Errorf("journeys page: %d", code)
+	}
+}

@@ -18,6 +18,11 @@ number on the dashboard's pages comes from.
 	                                      ?model=first_touch|last_touch|last_non_direct (default)|linear|
 	                                      time_decay|position_based|data_driven &window=1d|7d|30d (default)|90d
 	                                      &by=channel (default)|source|campaign
+	GET /api/v1/sites/{site}/journeys     ?visitor_id=|user_id=|email=|order_id= (exactly one)
+	                                      {steps: [{at, type, name, url, channel, source, campaign, click_ids,
+	                                      device, visitor_id, user_id, value, currency, order_id}]}
+	                                      a person's events on every device, stitched through user ids
+	                                      (an email is normalized and hashed first and matched by its digest)
 	GET /api/v1/sites/{site}/destinations {destinations: [{name, counts: {pending, sent, skipped, failed},
 	                                      oldest_pending, recent_failures: [{event_id, reason, attempts, at}]}]}
 	POST /api/v1/sites/{site}/destinations/{destination}/replay   confirm=yes [&event_id=]  → {destination, replayed}

@@ -44,7 +44,7 @@ type Pages struct {
 // pageNames are the report pages, in navigation order; "" is the overview.
 var pageNames = []struct{ slug, label string }{
 	{"", "Overview"}, {"pages", "Pages"}, {"sources", "Sources"}, {"channels", "Channels"},
-	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"destinations", "Destinations"}, {"realtime", "Realtime"},
+	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"journeys", "Journeys"}, {"destinations", "Destinations"}, {"realtime", "Realtime"},
 	{"audit", "Audit"},
 }
 
@@ -74,7 +74,9 @@ type pageData struct {
 	// Choices are a page's own views (attribution: window and dimension).
 	Choices []navLink
 	// Replays are the destinations page's replay forms.
-	Replays    []replayForm
+	Replays []replayForm
+	// Person is the journeys page's search (nil on other pages).
+	Person     map[string]string
 	Form       formValues
 	Cards      []card
 	SeriesJSON template.JS
@@ -184,6 +186,9 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	}
 	if slug == "destinations" {
 		return p.fillDestinations(r, d, prm)
+	}
+	if slug == "journeys" {
+		d.Person, d.NoFilters = prm.person, true
 	}
 	if slug == "attribution" {
 		tables, err := p.API.attributionTables(ctx, prm)

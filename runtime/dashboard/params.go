@@ -22,6 +22,9 @@ type params struct {
 	by string
 	// model and window are the attribution report's (model, window).
 	model, window string
+	// person are the journeys report's keys (visitor_id, user_id, email,
+	// order_id), as given.
+	person map[string]string
 }
 
 // Defaults and bounds of the parameters.
@@ -40,7 +43,12 @@ const (
 // that day.
 func parseParams(r *http.Request, site string, goals []store.Goal, now time.Time) (params, error) {
 	v := r.URL.Query()
-	p := params{goals: goals, limit: defaultLimit, by: v.Get("by"), model: v.Get("model"), window: v.Get("window")}
+	p := params{goals: goals, limit: defaultLimit, by: v.Get("by"), model: v.Get("model"), window: v.Get("window"), person: map[string]string{}}
+	for _, k := range []string{"visitor_id", "user_id", "email", "order_id"} {
+		if x := v.Get(k); x != "" {
+			p.person[k] = x
+		}
+	}
 	loc := time.UTC
 	if tz := v.Get("tz"); tz != "" {
 		l, err := time.LoadLocation(tz)
