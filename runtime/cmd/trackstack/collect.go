@@ -58,14 +58,12 @@ func runCollect(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(args); !ok {
 		return code
 	}
-	proxies, err := parsePrefixes(o.trustedProxies)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	proxies, code, ok := f.proxies(o.trustedProxies)
+	if !ok {
 		return code
 	}
-	rt, err := loadConfig(o.config, o.root)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	rt, code, ok := f.runtimeConfig(o.config, o.root)
+	if !ok {
 		return code
 	}
 	log := newLogger(e.stderr, o.logLevel).With("cmd", "collect", "site", rt.Site.Name)
@@ -185,6 +183,28 @@ func shutdownTimeoutFlag(f *flagSet, p *time.Duration, what string) {
 func rootFlag(f *flagSet, p *string) {
 	f.stringVar(p, "root", "TRACKSTACK_ROOT", "",
 		"resolve --config and the absolute paths in the configuration (keys, storage, credentials) under this directory, as if it were /; for running a pod's mounted files outside the pod")
+}
+
+// runtimeConfig loads the configuration for a subcommand; a bad file is a
+// usage error (exit 2), reported through f. ok is false when the command
+// is over with code.
+func (f *flagSet) runtimeConfig(file, root string) (rt *config.Runtime, code int, ok bool) {
+	rt, err := loadConfig(file, root)
+	if err != nil {
+		code, _ = f.usageError(err.Error())
+		return nil, code, false
+	}
+	return rt, exitOK, true
+}
+
+// proxies parses --trusted-proxies; a bad CIDR is a usage error.
+func (f *flagSet) proxies(v string) (p []netip.Prefix, code int, ok bool) {
+	p, err := parsePrefixes(v)
+	if err != nil {
+		code, _ = f.usageError(err.Error())
+		return nil, code, false
+	}
+	return p, exitOK, true
 }
 
 // loadConfig reads the runtime configuration, with its paths under root.

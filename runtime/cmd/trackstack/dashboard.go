@@ -52,14 +52,12 @@ func runDashboard(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(args); !ok {
 		return code
 	}
-	proxies, err := parsePrefixes(o.trustedProxies)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	proxies, code, ok := f.proxies(o.trustedProxies)
+	if !ok {
 		return code
 	}
-	rt, err := loadConfig(o.config, o.root)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	rt, code, ok := f.runtimeConfig(o.config, o.root)
+	if !ok {
 		return code
 	}
 	log := newLogger(e.stderr, o.logLevel).With("cmd", "dashboard", "site", rt.Site.Name)

@@ -69,9 +69,8 @@ func runForward(ctx context.Context, e *env, args []string) int {
 		code, _ := f.usageError("--event-id goes with --replay")
 		return code
 	}
-	rt, err := loadConfig(o.config, o.root)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	rt, code, ok := f.runtimeConfig(o.config, o.root)
+	if !ok {
 		return code
 	}
 	d, ok := rt.Destination(o.destination)

@@ -29,9 +29,8 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(args); !ok {
 		return code
 	}
-	rt, err := loadConfig(file, root)
-	if err != nil {
-		code, _ := f.usageError(err.Error())
+	rt, code, ok := f.runtimeConfig(file, root)
+	if !ok {
 		return code
 	}
 	log := newLogger(e.stderr, level).With("cmd", "migrate", "site", rt.Site.Name)
