@@ -132,6 +132,37 @@ func TestDashboardInBrowser(t *testing.T) {
 		screenshot(t, tab, page)
 	}
 	checkAttributionPage(t, tab, base, s.URL()+"/api/v1/sites/demo", password)
+	checkJourneyPage(t, tab, base, s.URL()+"/api/v1/sites/demo", password)
+}
+
+// checkJourneyPage looks up the newest visitor's journey on the page and
+// compares its rows with the API's CSV.
+func checkJourneyPage(t *testing.T, tab *browsertest.Tab, base, api, password string) {
+	t.Helper()
+	var recent []struct {
+		VisitorID string `json:"visitor_id"`
+	}
+	apiJSON(t, api+"/events?limit=1", password, &recent)
+	if len(recent) == 0 || recent[0].VisitorID == "" {
+		t.Fatalf("no recent visitor: %+v", recent)
+	}
+	visitor := recent[0].VisitorID
+	if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+"journeys"), chromedp.WaitVisible(chromedp.CSS(`input[name="visitor_id"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="visitor_id"]`), visitor), chromedp.Submit(chromedp.CSS(`input[name="visitor_id"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
+		t.Fatal(err)
+	}
+	cells := eval[[][]string](t, tab, `[...document.querySelector("table").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
+	lines := strings.Split(strings.TrimSpace(apiText(t, api+"/journeys?format=csv&visitor_id="+visitor, password)), "\n")[1:]
+	if len(lines) == 0 || len(cells) != len(lines) {
+		t.Fatalf("the journey of %s shows %d rows, the API has %d", visitor, len(cells), len(lines))
+	}
+	for i := range lines {
+		if got := strings.Join(cells[i], ","); got != lines[i] {
+			t.Errorf("journey row %d shows %s, the API says %s", i, got, lines[i])
+		}
+	}
+	screenshot(t, tab, "journeys")
 }
 
 // checkAttributionPage compares the attribution page's last_non_direct
