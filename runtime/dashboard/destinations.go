@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,6 +24,22 @@ type DestinationHealth struct {
 	OldestPending *time.Time `json:"oldest_pending,omitempty"`
 	// RecentFailures are the newest failed deliveries, with their reasons.
 	RecentFailures []Failure `json:"recent_failures"`
+	// Days are the records of the range's events per UTC day: a falling
+	// accepted share is a broken integration.
+	Days []DeliveryDay `json:"days"`
+}
+
+// DeliveryDay is one day's reconciliation: what was recorded for the
+// destination against what the platform accepted.
+type DeliveryDay struct {
+	Day     string `json:"day"`
+	Sent    int64  `json:"sent"`
+	Skipped int64  `json:"skipped"`
+	Failed  int64  `json:"failed"`
+	Pending int64  `json:"pending"`
+	// AcceptedShare is sent over the records that were meant to go (all
+	// but skipped ones), 0..1; 1 when there were none.
+	AcceptedShare float64 `json:"accepted_share"`
 }
 
 // Failure is one failed delivery.
@@ -59,7 +76,7 @@ func (a *API) destinations(ctx context.Context, p params) (any, [][]string, erro
 	rep := Destinations{Destinations: []DestinationHealth{}}
 	table := [][]string{{"destination", "pending", "sent", "skipped", "failed", "oldest_pending"}}
 	for _, name := range a.Destinations[p.q.Site] {
-		h, err := destinationHealth(ctx, dl, p.q.Site, name)
+		h, err := destinationHealth(ctx, dl, p.q, name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -74,7 +91,8 @@ func (a *API) destinations(ctx context.Context, p params) (any, [][]string, erro
 	return rep, table, nil
 }
 
-func destinationHealth(ctx context.Context, dl store.Deliveries, site, name string) (DestinationHealth, error) {
+func destinationHealth(ctx context.Context, dl store.Deliveries, q store.Query, name string) (DestinationHealth, error) {
+	site := q.Site
 	st, err := dl.DeliveryStats(ctx, site, name)
 	if err != nil {
 		return DestinationHealth{}, err
@@ -90,6 +108,19 @@ func destinationHealth(ctx context.Context, dl store.Deliveries, site, name stri
 	}
 	for _, f := range failed {
 		h.RecentFailures = append(h.RecentFailures, Failure{EventID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.UpdatedAt})
+	}
+	days, err := dl.DeliveryDays(ctx, site, name, q.From, q.To)
+	if err != nil {
+		return DestinationHealth{}, err
+	}
+	h.Days = []DeliveryDay{}
+	for _, d := range days {
+		dd := DeliveryDay{Day: d.Day, Sent: d.Counts[store.DeliverySent], Skipped: d.Counts[store.DeliverySkipped],
+			Failed: d.Counts[store.DeliveryFailed], Pending: d.Counts[store.DeliveryPending], AcceptedShare: 1}
+		if meant := dd.Sent + dd.Failed + dd.Pending; meant > 0 {
+			dd.AcceptedShare = math.Round(float64(dd.Sent)/float64(meant)*10000) / 10000
+		}
+		h.Days = append(h.Days, dd)
 	}
 	return h, nil
 }

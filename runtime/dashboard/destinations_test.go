@@ -47,8 +47,10 @@ func TestDeliveryHealthAndReplay(t *testing.T) {
 	mux := http.NewServeMux()
 	api.Register(mux)
 
-	code, body := get(t, mux, "/api/v1/sites/shop/destinations")
-	for _, want := range []string{`"name":"hook"`, `"sent":1`, `"failed":1`, `"event_id":"3","reason":"HTTP 400: bad currency","attempts":1`} {
+	code, body := get(t, mux, "/api/v1/sites/shop/destinations?from=2026-11-19&to=2026-11-19")
+	for _, want := range []string{`"name":"hook"`, `"sent":1`, `"failed":1`, `"event_id":"3","reason":"HTTP 400: bad currency","attempts":1`,
+		// 11-19: the page view sent, the purchase failed: half accepted.
+		`"days":[{"day":"2026-11-19","sent":1,"skipped":0,"failed":1,"pending":0,"accepted_share":0.5}]`} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("%d %s\nwant it to contain %s", code, body, want)
 		}

@@ -24,7 +24,10 @@ number on the dashboard's pages comes from.
 	                                      a person's events on every device, stitched through user ids
 	                                      (an email is normalized and hashed first and matched by its digest)
 	GET /api/v1/sites/{site}/destinations {destinations: [{name, counts: {pending, sent, skipped, failed},
-	                                      oldest_pending, recent_failures: [{event_id, reason, attempts, at}]}]}
+	                                      oldest_pending, recent_failures: [{event_id, reason, attempts, at}],
+	                                      days: [{day, sent, skipped, failed, pending, accepted_share}]}]}
+	                                      (days: the range's events per UTC day; accepted_share = sent over
+	                                      all but skipped records, so a broken integration shows as a fall)
 	POST /api/v1/sites/{site}/destinations/{destination}/replay   confirm=yes [&event_id=]  → {destination, replayed}
 	                                      failed deliveries pending again (the forwarder sends them); audited
 	GET /api/v1/sites/{site}/audit        {entries: [{at, actor, action, detail}]}  (newest first)

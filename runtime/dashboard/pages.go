@@ -305,7 +305,6 @@ func (p *Pages) fillDestinations(r *http.Request, d *pageData, prm params) error
 	if err != nil {
 		return err
 	}
-	d.NoFilters = true
 	d.Tables = []table{{ID: "destinations", Title: "Delivery by destination", Head: tbl[0], Rows: tbl[1:], CSV: d.APIBase + "/destinations?format=csv"}}
 	for _, h := range body.(Destinations).Destinations {
 		rows := [][]string{}
@@ -314,6 +313,13 @@ func (p *Pages) fillDestinations(r *http.Request, d *pageData, prm params) error
 		}
 		d.Tables = append(d.Tables, table{ID: "failures-" + h.Name, Title: "Recent failures: " + h.Name,
 			Head: []string{"event_id", "reason", "attempts", "at"}, Rows: rows})
+		days := [][]string{}
+		for _, dd := range h.Days {
+			days = append(days, []string{dd.Day, itoa(dd.Sent), itoa(dd.Failed), itoa(dd.Pending), itoa(dd.Skipped),
+				strconv.FormatFloat(dd.AcceptedShare*100, 'f', 1, 64) + " %"})
+		}
+		d.Tables = append(d.Tables, table{ID: "days-" + h.Name, Title: "Accepted by " + h.Name + ", per day",
+			Head: []string{"day (UTC)", "sent", "failed", "pending", "skipped", "accepted"}, Rows: days})
 		if n := h.Counts[store.DeliveryFailed]; n > 0 {
 			d.Replays = append(d.Replays, replayForm{Destination: h.Name, Failed: n, CSRFField: auth.CSRFField, CSRF: auth.CSRFToken(r.Context()),
 				Action: d.APIBase + "/destinations/" + url.PathEscape(h.Name) + "/replay"})

@@ -75,6 +75,13 @@ type DeliveryStats struct {
 	Counts map[string]int64
 }
 
+// DeliveryDay is a destination's delivery records of one UTC day of
+// received_at, per status.
+type DeliveryDay struct {
+	Day    string           // YYYY-MM-DD
+	Counts map[string]int64 // by status
+}
+
 // Deliveries is what a forwarder needs of the store, beside Store. Every
 // call is scoped to one site and one destination: a forwarder never reads
 // or changes another's records.
@@ -122,6 +129,10 @@ type Deliveries interface {
 	Replay(ctx context.Context, site, destination, eventID string) (int, error)
 	// DeliveryStats summarizes the destination's records.
 	DeliveryStats(ctx context.Context, site, destination string) (DeliveryStats, error)
+	// DeliveryDays counts the destination's records of events received in
+	// [from, to) per UTC day and status, oldest day first; days without
+	// records are left out.
+	DeliveryDays(ctx context.Context, site, destination string, from, to time.Time) ([]DeliveryDay, error)
 	// ForgetRawIPs drops the sealed raw IP of each of eventIDs that every
 	// one of destinations has a final record for (sent, skipped or failed).
 	// Forwarders call it after recording outcomes, naming the site's

@@ -92,3 +92,22 @@ func checkRecords(records []Delivery, now time.Time, statusOK func(string) bool)
 	}
 	return out, nil
 }
+
+// CollectDeliveryDays folds (day, status, count) rows, in day order, into
+// DeliveryDays; next returns false after the last row.
+func CollectDeliveryDays(next func() (ok bool, day, status string, n int64, err error)) ([]DeliveryDay, error) {
+	var out []DeliveryDay
+	for {
+		ok, day, status, n, err := next()
+		if err != nil {
+			return nil, fmt.Errorf("while counting deliveries per day: %w", err)
+		}
+		if !ok {
+			return out, nil
+		}
+		if len(out) == 0 || out[len(out)-1].Day != day {
+			out = append(out, DeliveryDay{Day: day, Counts: map[string]int64{}})
+		}
+		out[len(out)-1].Counts[status] = n
+	}
+}

@@ -280,3 +280,27 @@ func (s *Store) OrderConversion(ctx context.Context, site, orderID string) (even
 	}
 	return e, true, nil
 }
+
+// deliveryDaysSQL counts records per UTC day and status ($1 site, $2
+// destination, $3 and $4 the range of received_at).
+const deliveryDaysSQL = `SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, status, count(*)
+FROM deliveries WHERE site = $1 AND destination = $2 AND received_at >= $3 AND received_at < $4
+GROUP BY 1, 2 ORDER BY 1`
+
+// DeliveryDays counts records per day and status; see store.Deliveries.
+func (s *Store) DeliveryDays(ctx context.Context, site, destination string, from, to time.Time) ([]store.DeliveryDay, error) {
+	rows, err := s.pool.Query(ctx, deliveryDaysSQL, site, destination, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	return store.CollectDeliveryDays(func() (bool, string, string, int64, error) {
+		if !rows.Next() {
+			return false, "", "", 0, classify(rows.Err())
+		}
+		var day, status string
+		var n int64
+		err := rows.Scan(&day, &status, &n)
+		return true, day, status, n, err
+	})
+}

@@ -336,3 +336,23 @@ WHERE site = ? AND order_id = ? AND value > 0 ORDER BY received_at DESC, seq DES
 	}
 	return e, true, nil
 }
+
+// DeliveryDays counts records per day and status; see store.Deliveries.
+func (s *Store) DeliveryDays(ctx context.Context, site, destination string, from, to time.Time) ([]store.DeliveryDay, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT date(received_at / 1000000, 'unixepoch') AS day, status, count(*)
+FROM deliveries WHERE site = ?1 AND destination = ?2 AND received_at >= ?3 AND received_at < ?4
+GROUP BY 1, 2 ORDER BY 1`, site, destination, micros(from), micros(to))
+	if err != nil {
+		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	return store.CollectDeliveryDays(func() (bool, string, string, int64, error) {
+		if !rows.Next() {
+			return false, "", "", 0, classify(rows.Err())
+		}
+		var day, status string
+		var n int64
+		err := rows.Scan(&day, &status, &n)
+		return true, day, status, n, err
+	})
+}

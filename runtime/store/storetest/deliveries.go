@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ func runDeliveries(t *testing.T, fresh func(t *testing.T) store.Store, now time.
 		t.Run("DueSkipsGoneEvents", func(t *testing.T) { dueSkipsGone(t, asForwarding(t, fresh(t)), now) })
 		t.Run("RecordReplayStats", func(t *testing.T) { recordReplayStats(t, asForwarding(t, fresh(t)), now) })
 		t.Run("ReclaimLeases", func(t *testing.T) { reclaimLeases(t, asForwarding(t, fresh(t)), now) })
+		t.Run("DeliveryDays", func(t *testing.T) { deliveryDays(t, asForwarding(t, fresh(t))) })
 		t.Run("ForgetRawIPs", func(t *testing.T) { forgetRawIPs(t, asForwarding(t, fresh(t)), now) })
 		t.Run("OrderConversion", func(t *testing.T) { orderConversion(t, asForwarding(t, fresh(t)), now) })
 		t.Run("Isolation", func(t *testing.T) { isolation(t, asForwarding(t, fresh(t)), now) })
@@ -464,4 +466,31 @@ func sorted(ids []string) []string {
 	out := append([]string(nil), ids...)
 	slices.Sort(out)
 	return out
+}
+
+// deliveryDays: records counted per UTC day of their event and status,
+// only in the range, only the destination's.
+func deliveryDays(t *testing.T, f fwd) {
+	day1 := time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC)
+	f.open("shop", "meta", day1.Add(-time.Hour), false)
+	f.open("shop", "ga4", day1.Add(-time.Hour), false)
+	mustInsert(t, f, []event.Event{
+		Full("shop", "a", day1), Full("shop", "b", day1.Add(20*time.Minute)), // 23:30 and 23:50 on May 1
+		Full("shop", "c", day1.Add(40*time.Minute)), Full("shop", "late", day1.Add(48*time.Hour)), // 00:10 on May 2
+	}, 4)
+	f.drain("shop", "meta", 10)
+	f.drain("shop", "ga4", 10)
+	f.record("shop", "meta", outcome("a", store.DeliverySent), outcome("b", store.DeliveryFailed), outcome("c", store.DeliverySent))
+	got, err := f.DeliveryDays(context.Background(), "shop", "meta", day1.Add(-time.Hour), day1.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, d := range got {
+		lines = append(lines, fmt.Sprintf("%s sent=%d failed=%d pending=%d", d.Day, d.Counts[store.DeliverySent], d.Counts[store.DeliveryFailed], d.Counts[store.DeliveryPending]))
+	}
+	want := []string{"2026-05-01 sent=1 failed=1 pending=0", "2026-05-02 sent=1 failed=0 pending=0"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("DeliveryDays = %v, want %v (late is outside the range; ga4's records are not meta's)", lines, want)
+	}
 }
