@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/trackstack/trackstack/runtime/event"
@@ -63,4 +64,33 @@ WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.
 ORDER BY e.received_at, e.seq
 LIMIT ` + strconv.Itoa(limit)
 	return sql, p.Args, nil
+}
+
+// Scanner reads one row; both SQL stores' row types have this method.
+type Scanner interface{ Scan(dest ...any) error }
+
+// scanFunc adapts a QueryFunc row's scan to Scanner.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// Journey returns a person's events, read with the store's scanEvent (a
+// row of EventColumns); see JourneyLookup.
+func (a SQLAnalytics) Journey(ctx context.Context, site string, key JourneyKey, limit int, scanEvent func(Scanner) (event.Event, error)) ([]event.Event, error) {
+	sql, args, err := a.Dialect.JourneySQL(site, key, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []event.Event
+	err = a.Query(ctx, sql, args, func(scan func(...any) error) error {
+		e, err := scanEvent(scanFunc(scan))
+		if err == nil {
+			out = append(out, e)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while reading a journey of site %q: %w", site, err)
+	}
+	return out, nil
 }

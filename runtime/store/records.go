@@ -93,21 +93,27 @@ func checkRecords(records []Delivery, now time.Time, statusOK func(string) bool)
 	return out, nil
 }
 
-// CollectDeliveryDays folds (day, status, count) rows, in day order, into
-// DeliveryDays; next returns false after the last row.
-func CollectDeliveryDays(next func() (ok bool, day, status string, n int64, err error)) ([]DeliveryDay, error) {
+// Rows is what both SQL stores' query results offer.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// CollectDeliveryDays folds rows of (day, status, count), in day order,
+// into DeliveryDays.
+func CollectDeliveryDays(rows Rows) ([]DeliveryDay, error) {
 	var out []DeliveryDay
-	for {
-		ok, day, status, n, err := next()
-		if err != nil {
-			return nil, fmt.Errorf("while counting deliveries per day: %w", err)
-		}
-		if !ok {
-			return out, nil
+	for rows.Next() {
+		var day, status string
+		var n int64
+		if err := rows.Scan(&day, &status, &n); err != nil {
+			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Day != day {
 			out = append(out, DeliveryDay{Day: day, Counts: map[string]int64{}})
 		}
 		out[len(out)-1].Counts[status] = n
 	}
+	return out, rows.Err()
 }

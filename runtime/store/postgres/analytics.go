@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -87,25 +86,5 @@ func (s *Store) Touchpoints(ctx context.Context, q store.Query) ([]store.Touchpo
 
 // Journey returns a person's events; see store.JourneyLookup.
 func (s *Store) Journey(ctx context.Context, site string, key store.JourneyKey, limit int) ([]event.Event, error) {
-	sql, args, err := dialect.JourneySQL(site, key, limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("while finding a journey of site %q: %w", site, classify(err))
-	}
-	defer rows.Close()
-	var out []event.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("while reading a journey of site %q: %w", site, classify(err))
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("while reading a journey of site %q: %w", site, classify(err))
-	}
-	return out, nil
+	return s.analytics().Journey(ctx, site, key, limit, func(row store.Scanner) (event.Event, error) { return scanEvent(row) })
 }

@@ -294,13 +294,9 @@ func (s *Store) DeliveryDays(ctx context.Context, site, destination string, from
 		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
 	}
 	defer rows.Close()
-	return store.CollectDeliveryDays(func() (bool, string, string, int64, error) {
-		if !rows.Next() {
-			return false, "", "", 0, classify(rows.Err())
-		}
-		var day, status string
-		var n int64
-		err := rows.Scan(&day, &status, &n)
-		return true, day, status, n, err
-	})
+	days, err := store.CollectDeliveryDays(rows)
+	if err != nil {
+		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
+	}
+	return days, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
 )
@@ -41,7 +39,7 @@ func (s *Store) Recent(ctx context.Context, site string, limit int) ([]event.Eve
 }
 
 // scanEvent reads one row of store.EventColumns.
-func scanEvent(rows pgx.Rows) (event.Event, error) {
+func scanEvent(rows interface{ Scan(...any) error }) (event.Event, error) {
 	var sc eventScan
 	if err := rows.Scan(sc.dest()...); err != nil {
 		return event.Event{}, err

@@ -346,13 +346,9 @@ GROUP BY 1, 2 ORDER BY 1`, site, destination, micros(from), micros(to))
 		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
 	}
 	defer rows.Close()
-	return store.CollectDeliveryDays(func() (bool, string, string, int64, error) {
-		if !rows.Next() {
-			return false, "", "", 0, classify(rows.Err())
-		}
-		var day, status string
-		var n int64
-		err := rows.Scan(&day, &status, &n)
-		return true, day, status, n, err
-	})
+	days, err := store.CollectDeliveryDays(rows)
+	if err != nil {
+		return nil, fmt.Errorf("while counting deliveries of %s/%s per day: %w", site, destination, classify(err))
+	}
+	return days, nil
 }
