@@ -327,3 +327,12 @@ func (r *Runtime) NeedsRawIP() bool {
 	}
 	return false
 }
+
+// DestinationNames are the names of the site's Destinations, in order.
+func (r *Runtime) DestinationNames() []string {
+	names := make([]string, len(r.Destinations))
+	for i, d := range r.Destinations {
+		names[i] = d.Name
+	}
+	return names
+}

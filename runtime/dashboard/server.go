@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -31,6 +32,16 @@ type Site struct {
 	Demo bool
 	// Destinations are the site's Destination names (delivery health).
 	Destinations []string
+}
+
+// SiteOf is the dashboard's view of a site's runtime configuration: its
+// goals as the store reads them and its Destinations' names.
+func SiteOf(rt *config.Runtime) Site {
+	goals := make([]store.Goal, len(rt.Goals))
+	for i, g := range rt.Goals {
+		goals[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
+	}
+	return Site{Name: rt.Site.Name, Goals: goals, Destinations: rt.DestinationNames()}
 }
 
 // Options are a dashboard's dependencies.

@@ -41,15 +41,9 @@ func (s *Server) newDashboard() (http.Handler, error) {
 			return nil, fmt.Errorf("dashboard of site %s: %w", rt.Site.Name, err)
 		}
 		authns = append(authns, a)
-		goals := make([]store.Goal, len(rt.Goals))
-		for i, g := range rt.Goals {
-			goals[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
-		}
-		var dests []string
-		for _, d := range rt.Destinations {
-			dests = append(dests, d.Name)
-		}
-		sites = append(sites, dashboard.Site{Name: rt.Site.Name, Goals: goals, Demo: slices.Contains(s.demoSites, rt.Site.Name), Destinations: dests})
+		site := dashboard.SiteOf(rt)
+		site.Demo = slices.Contains(s.demoSites, rt.Site.Name)
+		sites = append(sites, site)
 	}
 	guard, err := auth.NewGuard(authns...)
 	if err != nil {

@@ -105,7 +105,7 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 	var migrated atomic.Bool
 	migrated.Store(o.skipMigrations)
 	h := dashboard.New(dashboard.Options{
-		Sites: []dashboard.Site{{Name: rt.Site.Name, Goals: storeGoals(rt.Goals), Destinations: destinationNamesOf(rt)}},
+		Sites: []dashboard.Site{dashboard.SiteOf(rt)},
 		Store: analytics, Audit: audit, Guard: guard, Logger: log, Registry: service.NewRegistry(),
 		Ready: func(ctx context.Context) error {
 			if !migrated.Load() {
@@ -142,22 +142,4 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 	}
 	log.Info("stopped")
 	return code
-}
-
-// storeGoals are the site's goals as the store reads them.
-func storeGoals(goals []config.Goal) []store.Goal {
-	out := make([]store.Goal, len(goals))
-	for i, g := range goals {
-		out[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
-	}
-	return out
-}
-
-// destinationNamesOf are the names of the site's Destinations.
-func destinationNamesOf(rt *config.Runtime) []string {
-	names := make([]string, len(rt.Destinations))
-	for i, d := range rt.Destinations {
-		names[i] = d.Name
-	}
-	return names
 }

@@ -232,9 +232,5 @@ func destinationNames(rt *config.Runtime) string {
 	if len(rt.Destinations) == 0 {
 		return "none"
 	}
-	names := make([]string, len(rt.Destinations))
-	for i, d := range rt.Destinations {
-		names[i] = d.Name
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(rt.DestinationNames(), ", ")
 }
