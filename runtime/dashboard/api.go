@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/store"
@@ -48,6 +51,12 @@ var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]s
 	"journeys":     (*API).journey,
 }
 
+// reportNames lists the reports for error messages, so the list cannot go
+// stale as reports are added.
+func reportNames() string {
+	return strings.Join(slices.Sorted(maps.Keys(reports)), ", ")
+}
+
 // Register adds the API's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sites/{site}/{report}", a.serve)
@@ -70,7 +79,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	report, ok := reports[r.PathValue("report")]
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown report %q; the reports are overview, timeseries, pages, sources, channels, campaigns, devices, goals, realtime, audit", r.PathValue("report")))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown report %q; the reports are %s", r.PathValue("report"), reportNames()))
 		return
 	}
 	p, err := parseParams(r, site, goals, a.now())
@@ -79,17 +88,12 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, table, err := report(a, r.Context(), p)
-	if bad := (*paramError)(nil); errors.As(err, &bad) {
-		writeError(w, http.StatusBadRequest, bad.Error())
-		return
-	}
-	if errors.Is(err, errNoAuditLog) || errors.Is(err, errNoDeliveries) || errors.Is(err, errNoJourneys) {
-		writeError(w, http.StatusNotFound, err.Error())
-		return
-	}
 	if err != nil {
-		a.log().Error("report failed", "site", site, "report", r.PathValue("report"), "err", err)
-		writeError(w, http.StatusInternalServerError, "the report failed; the dashboard's log says why")
+		status, msg := reportFailure(err)
+		if status == http.StatusInternalServerError {
+			a.log().Error("report failed", "site", site, "report", r.PathValue("report"), "err", err)
+		}
+		writeError(w, status, msg)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -300,6 +304,20 @@ func defuse(cell string) string {
 		return "'" + cell
 	}
 	return cell
+}
+
+// reportFailure is the status and message a failed report answers, the
+// same for its page and its API: a wrong parameter is 400, a report this
+// dashboard's store cannot give is 404, anything else 500 (the message
+// then points at the log, which has the error).
+func reportFailure(err error) (int, string) {
+	if bad := (*paramError)(nil); errors.As(err, &bad) {
+		return http.StatusBadRequest, bad.Error()
+	}
+	if errors.Is(err, errNoAuditLog) || errors.Is(err, errNoDeliveries) || errors.Is(err, errNoJourneys) {
+		return http.StatusNotFound, err.Error()
+	}
+	return http.StatusInternalServerError, "the report failed; the dashboard's log says why"
 }
 
 // paramError is a parameter a report found wrong: 400, not 500.

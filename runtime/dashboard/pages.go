@@ -3,7 +3,6 @@ package dashboard
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -127,18 +126,12 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.frame(r, site, title, slug, prm)
-	err = p.fill(r, &d, slug, prm)
-	if bad := (*paramError)(nil); errors.As(err, &bad) {
-		http.Error(w, bad.Error(), http.StatusBadRequest)
-		return
-	}
-	if errors.Is(err, errNoAuditLog) {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		p.API.log().Error("page failed", "site", site, "page", slug, "err", err)
-		http.Error(w, "the report failed; the dashboard's log says why", http.StatusInternalServerError)
+	if err := p.fill(r, &d, slug, prm); err != nil {
+		status, msg := reportFailure(err)
+		if status == http.StatusInternalServerError {
+			p.API.log().Error("page failed", "site", site, "page", slug, "err", err)
+		}
+		http.Error(w, msg, status)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
