@@ -37,7 +37,44 @@ var ErrJourneyKey = errors.New("name exactly one of visitor_id, user_id, email o
 func (d *AnalyticsDialect) JourneySQL(site string, key JourneyKey, limit int) (string, []any, error) {
 	p := &Params{d: d}
 	siteP := p.Add(site)
-	var cond string
+	cte, _, err := d.personCTE(p, siteP, key)
+	if err != nil {
+		return "", nil, err
+	}
+	sql := cte + `
+SELECT ` + EventColumns + ` FROM events e
+WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users))
+ORDER BY e.received_at, e.seq
+LIMIT ` + strconv.Itoa(limit)
+	return sql, p.Args, nil
+}
+
+// PersonSQL returns the statement listing every event of the person key
+// names, for erasure: the journey's events, and those that match the key
+// without carrying a visitor id or user id. It selects received_at, seq,
+// event_id; each row is also tagged with one of the person's visitor ids
+// or user ids (kind 'v' or 'u', id) on rows of their own, where
+// received_at and seq are NULL.
+func (d *AnalyticsDialect) PersonSQL(site string, key JourneyKey) (string, []any, error) {
+	p := &Params{d: d}
+	siteP := p.Add(site)
+	cte, cond, err := d.personCTE(p, siteP, key)
+	if err != nil {
+		return "", nil, err
+	}
+	sql := cte + `
+SELECT e.received_at, e.seq, e.event_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM events e
+WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users) OR ` + cond + `)
+UNION ALL SELECT NULL, NULL, NULL, 'v', v FROM visitors
+UNION ALL SELECT NULL, NULL, NULL, 'u', u FROM users`
+	return sql, p.Args, nil
+}
+
+// personCTE finds a person: the visitor ids and user ids of the events
+// that match key, and every visitor that used one of those user ids (the
+// same person on another device). It defines the tables users (u) and
+// visitors (v), and returns the condition that matches key on events e.
+func (d *AnalyticsDialect) personCTE(p *Params, siteP string, key JourneyKey) (cte, cond string, err error) {
 	n := 0
 	for _, c := range []struct{ expr, v string }{
 		{"e.visitor_id", key.VisitorID}, {"e.user_id", key.UserID},
@@ -48,9 +85,9 @@ func (d *AnalyticsDialect) JourneySQL(site string, key JourneyKey, limit int) (s
 		}
 	}
 	if n != 1 {
-		return "", nil, ErrJourneyKey
+		return "", "", ErrJourneyKey
 	}
-	sql := `WITH seed AS (
+	cte = `WITH seed AS (
     SELECT e.visitor_id, e.user_id FROM events e WHERE e.site = ` + siteP + ` AND ` + cond + `
 ), users AS (
     SELECT DISTINCT user_id AS u FROM seed WHERE user_id IS NOT NULL
@@ -58,13 +95,27 @@ func (d *AnalyticsDialect) JourneySQL(site string, key JourneyKey, limit int) (s
     SELECT visitor_id AS v FROM seed WHERE visitor_id IS NOT NULL
     UNION
     SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND e.user_id IN (SELECT u FROM users) AND e.visitor_id IS NOT NULL
-)
-SELECT ` + EventColumns + ` FROM events e
-WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users))
-ORDER BY e.received_at, e.seq
-LIMIT ` + strconv.Itoa(limit)
-	return sql, p.Args, nil
+)`
+	return cte, cond, nil
 }
+
+// RefsFilter is the condition on events of Refs' which (RefsAll, RefsIP,
+// RefsPII), starting with AND, or "".
+func RefsFilter(which int) string {
+	switch which {
+	case RefsIP:
+		return ` AND (ip IS NOT NULL OR ip_sealed IS NOT NULL)`
+	case RefsPII:
+		return ` AND (` + PIIColumnsSet + `)`
+	}
+	return ""
+}
+
+// PIIColumnsSet is true for an event with matching data to clear.
+const PIIColumnsSet = `user_data IS NOT NULL OR user_id IS NOT NULL OR fbp IS NOT NULL OR fbc IS NOT NULL OR ga_client_id IS NOT NULL OR ip_sealed IS NOT NULL`
+
+// ClearPIIColumns is the SET list that clears an event's matching data.
+const ClearPIIColumns = `user_data = NULL, user_id = NULL, fbp = NULL, fbc = NULL, ga_client_id = NULL, ip_sealed = NULL`
 
 // Scanner reads one row; both SQL stores' row types have this method.
 type Scanner interface{ Scan(dest ...any) error }

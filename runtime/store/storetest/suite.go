@@ -224,6 +224,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	runDeliveries(t, fresh, now)
 	runAudit(t, fresh, now)
 	runAnalytics(t, fresh)
+	runRetention(t, fresh)
 }
 
 func mustInsert(t *testing.T, s store.Store, events []event.Event, want int) {

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// EventRef locates one stored event for retention and erasure, with what
+// a step needs to know of it.
+type EventRef struct {
+	ReceivedAt time.Time
+	Seq        int64
+	EventID    string
+	// IP is the stored address and Sealed whether a sealed raw IP is kept
+	// (read for RefsIP; SetIPs writes IP).
+	IP     string
+	Sealed bool
+}
+
+// Which events RetentionOps.Refs returns.
+const (
+	// RefsAll returns every event in the range.
+	RefsAll = iota
+	// RefsIP returns the events with an IP or a sealed IP, with both read.
+	RefsIP
+	// RefsPII returns the events with matching data to clear.
+	RefsPII
+)
+
+// RetentionOps are the statements of a SQL store that differ between
+// databases; SQLRetention builds retention and erasure on them.
+type RetentionOps interface {
+	// Refs returns up to limit of the site's events received in [from, to)
+	// that come after `after` in (received_at, seq) order, in that order,
+	// filtered by which (RefsAll, RefsIP, RefsPII).
+	Refs(ctx context.Context, site string, from, to time.Time, after EventRef, which, limit int) ([]EventRef, error)
+	// DeleteEvents deletes the events with their dedup keys and delivery
+	// records, in one transaction, and adds the events deleted to the
+	// erasure request erasureID when it is not 0.
+	DeleteEvents(ctx context.Context, site string, refs []EventRef, erasureID int64) (ErasureResult, error)
+	// SetIPs stores each event's IP and drops its sealed IP.
+	SetIPs(ctx context.Context, site string, refs []EventRef) error
+	// ClearPII clears the events' matching data (RetentionPlan.ClearPIIBefore).
+	ClearPII(ctx context.Context, site string, refs []EventRef) error
+	// CountExpired counts what deleting the events received before t would
+	// delete: events, dedup keys, delivery records and whole partitions.
+	CountExpired(ctx context.Context, site string, before time.Time) (RetentionCounts, error)
+	// DropPartitions drops the partitions that hold only events of the
+	// site received before t, deleting their dedup keys and delivery
+	// records first. Stores without partitions do nothing.
+	DropPartitions(ctx context.Context, site string, before time.Time, batch int, progress func(RetentionCounts)) (RetentionCounts, error)
+	// Mark returns where a step has got to for the site; ok is false
+	// before its first run.
+	Mark(ctx context.Context, site, step string) (t time.Time, ok bool, err error)
+	// SetMark records where a step has got to.
+	SetMark(ctx context.Context, site, step string, t time.Time) error
+	// PersonRefs returns every event of the person the key names, and the
+	// visitor ids and user ids the person had.
+	PersonRefs(ctx context.Context, site string, key JourneyKey) (refs []EventRef, visitors, users []string, err error)
+}
+
+// markMargin is how far before its mark a step starts again: an event
+// superseded by a late server event is stored anew with its old
+// received_at, possibly just behind the mark.
+const markMargin = 24 * time.Hour
+
+// ApplyRetention runs a retention plan on ops; see Retention.
+func ApplyRetention(ctx context.Context, ops RetentionOps, plan RetentionPlan) (RetentionCounts, error) {
+	if plan.Site == "" {
+		return RetentionCounts{}, ErrNoSite
+	}
+	if plan.BatchSize <= 0 {
+		plan.BatchSize = DefaultRetentionBatch
+	}
+	if !plan.AnonymizeIPBefore.IsZero() && plan.AnonymizeIP == nil {
+		return RetentionCounts{}, errors.New("retention plan anonymizes IPs without an AnonymizeIP function")
+	}
+	var total RetentionCounts
+	if !plan.DeleteBefore.IsZero() {
+		c, err := expire(ctx, ops, plan)
+		total.Add(c)
+		if err != nil {
+			return total, fmt.Errorf("while deleting events of site %q received before %s: %w", plan.Site, plan.DeleteBefore.Format(time.RFC3339), err)
+		}
+	}
+	if !plan.AnonymizeIPBefore.IsZero() {
+		n, err := walkStep(ctx, ops, plan, StepAnonymizeIPs, plan.AnonymizeIPBefore, RefsIP, anonymizeIPs(plan.AnonymizeIP), ops.SetIPs)
+		total.IPsAnonymized = n
+		if err != nil {
+			return total, fmt.Errorf("while anonymizing IPs of site %q: %w", plan.Site, err)
+		}
+	}
+	if !plan.ClearPIIBefore.IsZero() {
+		n, err := walkStep(ctx, ops, plan, StepClearPII, plan.ClearPIIBefore, RefsPII, keepAll, ops.ClearPII)
+		total.PIICleared = n
+		if err != nil {
+			return total, fmt.Errorf("while clearing matching data of site %q: %w", plan.Site, err)
+		}
+	}
+	return total, nil
+}
+
+// expire deletes the site's events received before plan.DeleteBefore:
+// whole partitions first, then the rest in batches, oldest first.
+func expire(ctx context.Context, ops RetentionOps, plan RetentionPlan) (RetentionCounts, error) {
+	if plan.DryRun {
+		return ops.CountExpired(ctx, plan.Site, plan.DeleteBefore)
+	}
+	report := func(c RetentionCounts) {
+		if plan.Progress != nil {
+			// Keys go with their events, batch by batch, also where
+			// the events go with their partition at its end.
+			plan.Progress(StepDeleteEvents, c.KeysDeleted)
+		}
+	}
+	total, err := ops.DropPartitions(ctx, plan.Site, plan.DeleteBefore, plan.BatchSize, report)
+	if err != nil {
+		return total, err
+	}
+	for {
+		refs, err := ops.Refs(ctx, plan.Site, time.Time{}, plan.DeleteBefore, EventRef{}, RefsAll, plan.BatchSize)
+		if err != nil || len(refs) == 0 {
+			return total, err
+		}
+		r, err := ops.DeleteEvents(ctx, plan.Site, refs, 0)
+		total.EventsDeleted += r.EventsDeleted
+		total.KeysDeleted += r.KeysDeleted
+		total.DeliveriesDeleted += r.DeliveriesDeleted
+		if err != nil {
+			return total, err
+		}
+		report(total)
+	}
+}
+
+// anonymizeIPs keeps the events whose IP anonymize changes, or that still
+// have a sealed IP, with their new IP.
+func anonymizeIPs(anonymize func(string) string) func([]EventRef) []EventRef {
+	return func(refs []EventRef) []EventRef {
+		out := refs[:0]
+		for _, r := range refs {
+			ip := anonymize(r.IP)
+			if ip != r.IP || r.Sealed {
+				r.IP = ip
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+}
+
+func keepAll(refs []EventRef) []EventRef { return refs }
+
+// walkStep runs an update step over the site's events received before
+// cutoff, from where its last run got to, in (received_at, seq) order.
+// choose picks the events of a batch to change and apply changes them.
+// It returns how many events it changed (or would change).
+func walkStep(ctx context.Context, ops RetentionOps, plan RetentionPlan, step string, cutoff time.Time, which int,
+	choose func([]EventRef) []EventRef, apply func(context.Context, string, []EventRef) error) (int64, error) {
+	from, ok, err := ops.Mark(ctx, plan.Site, step)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		from = from.Add(-markMargin)
+	}
+	// Events before DeleteBefore are gone (or, in a dry run, would be).
+	if from.Before(plan.DeleteBefore) {
+		from = plan.DeleteBefore
+	}
+	var n int64
+	after := EventRef{ReceivedAt: from, Seq: -1 << 62}
+	for {
+		refs, err := ops.Refs(ctx, plan.Site, from, cutoff, after, which, plan.BatchSize)
+		if err != nil {
+			return n, err
+		}
+		if len(refs) == 0 {
+			break
+		}
+		after = refs[len(refs)-1]
+		change := choose(refs)
+		if len(change) > 0 && !plan.DryRun {
+			if err := apply(ctx, plan.Site, change); err != nil {
+				return n, err
+			}
+		}
+		n += int64(len(change))
+		// Every event before this batch's last is done: a run killed
+		// later resumes here.
+		if err := advanceMark(ctx, ops, plan, step, after.ReceivedAt); err != nil {
+			return n, err
+		}
+		if plan.Progress != nil {
+			plan.Progress(step, n)
+		}
+	}
+	return n, advanceMark(ctx, ops, plan, step, cutoff)
+}
+
+// advanceMark moves a step's mark forward to t (never back, so a policy
+// that now keeps longer does not redo what an earlier one did); a dry run
+// moves nothing.
+func advanceMark(ctx context.Context, ops RetentionOps, plan RetentionPlan, step string, t time.Time) error {
+	if plan.DryRun {
+		return nil
+	}
+	if mark, ok, err := ops.Mark(ctx, plan.Site, step); err != nil || (ok && !mark.Before(t)) {
+		return err
+	}
+	return ops.SetMark(ctx, plan.Site, step, t)
+}
+
+// RunErasureOn carries out a pending erasure request through ops and the
+// store's request bookkeeping; see Erasure.RunErasure.
+func RunErasureOn(ctx context.Context, ops RetentionOps, req ErasureRequest, batch int, dryRun bool,
+	suppress func(ctx context.Context, s []Suppression) (int, error)) (ErasureResult, error) {
+	key, err := req.JourneyKey()
+	if err != nil {
+		return ErasureResult{}, err
+	}
+	refs, visitors, users, err := ops.PersonRefs(ctx, req.Site, key)
+	if err != nil {
+		return ErasureResult{}, fmt.Errorf("while finding the events of erasure %d: %w", req.ID, err)
+	}
+	res := ErasureResult{Visitors: len(visitors), Users: len(users)}
+	if dryRun {
+		res.EventsDeleted = int64(len(refs))
+		return res, nil
+	}
+	// Suppress first, so nothing the person does meanwhile outlives the
+	// erasure once ingest has reloaded the list.
+	if req.Suppress {
+		if res.Suppressed, err = suppress(ctx, suppressionsOf(req, visitors, users)); err != nil {
+			return res, fmt.Errorf("while suppressing the person of erasure %d: %w", req.ID, err)
+		}
+	}
+	if batch <= 0 {
+		batch = DefaultRetentionBatch
+	}
+	for len(refs) > 0 {
+		n := min(batch, len(refs))
+		r, err := ops.DeleteEvents(ctx, req.Site, refs[:n], req.ID)
+		res.EventsDeleted += r.EventsDeleted
+		res.KeysDeleted += r.KeysDeleted
+		res.DeliveriesDeleted += r.DeliveriesDeleted
+		if err != nil {
+			return res, fmt.Errorf("while deleting the events of erasure %d: %w", req.ID, err)
+		}
+		refs = refs[n:]
+	}
+	return res, nil
+}
+
+// suppressionsOf lists what suppressing the person of a request blocks:
+// every visitor id and user id they had, and the email they were named by.
+func suppressionsOf(req ErasureRequest, visitors, users []string) []Suppression {
+	var out []Suppression
+	for _, v := range visitors {
+		out = append(out, Suppression{Kind: KeyVisitorID, KeyHash: SuppressionHash(v)})
+	}
+	for _, u := range users {
+		out = append(out, Suppression{Kind: KeyUserID, KeyHash: SuppressionHash(u)})
+	}
+	switch req.KeyKind {
+	case KeyEmail:
+		out = append(out, Suppression{Kind: KeyEmail, KeyHash: req.Key})
+	case KeyVisitorID, KeyUserID:
+		out = append(out, Suppression{Kind: req.KeyKind, KeyHash: SuppressionHash(req.Key)})
+	}
+	return out
+}
