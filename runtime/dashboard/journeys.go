@@ -41,11 +41,8 @@ var errNoJourneys = errors.New("this dashboard's store cannot look up journeys")
 func journeyKey(p params) (store.JourneyKey, bool) {
 	k := store.JourneyKey{VisitorID: p.person["visitor_id"], UserID: p.person["user_id"], OrderID: p.person["order_id"]}
 	if email := p.person["email"]; email != "" {
-		if enrich.IsSHA256Hex(email) {
-			k.EmailSHA256 = email
-		} else if n := enrich.NormalizeEmail(email); n != "" {
-			k.EmailSHA256 = enrich.SHA256Hex(n)
-		} else {
+		var ok bool
+		if k.EmailSHA256, ok = enrich.EmailDigest(email); !ok {
 			k.EmailSHA256 = "-" // not an email: matches nothing, rather than everything
 		}
 	}

@@ -342,3 +342,18 @@ func NormalizeCountry(s string) string {
 	}
 	return s
 }
+
+// EmailDigest is the digest an email is stored and looked up by: a 64-hex
+// digest is taken as is, anything else is normalized (NormalizeEmail) and
+// hashed. ok is false for something that is neither an address nor a
+// digest.
+func EmailDigest(email string) (digest string, ok bool) {
+	if IsSHA256Hex(email) {
+		return strings.ToLower(email), true
+	}
+	n := NormalizeEmail(email)
+	if n == "" {
+		return "", false
+	}
+	return SHA256Hex(n), true
+}
