@@ -29,7 +29,10 @@ type API struct {
 	Goals map[string][]store.Goal
 	// Destinations are each site's Destination names, for delivery health.
 	Destinations map[string][]string
-	Log          *slog.Logger
+	// Retention says which sites have a RetentionPolicy: their erasures
+	// wait for its next run unless asked to run at once.
+	Retention map[string]bool
+	Log       *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -49,6 +52,7 @@ var reports = map[string]func(a *API, ctx context.Context, p params) (any, [][]s
 	"attribution":  (*API).attribution,
 	"destinations": (*API).destinations,
 	"journeys":     (*API).journey,
+	"erasures":     (*API).erasures,
 }
 
 // reportNames lists the reports for error messages, so the list cannot go
@@ -61,6 +65,7 @@ func reportNames() string {
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sites/{site}/{report}", a.serve)
 	mux.HandleFunc("POST /api/v1/sites/{site}/destinations/{destination}/replay", a.serveReplay)
+	mux.HandleFunc("POST /api/v1/sites/{site}/erasures", a.serveErasure)
 }
 
 func (a *API) now() time.Time {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/trackstack/trackstack/runtime/dashboard/auth"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -161,22 +160,11 @@ func (a *API) serveReplay(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"destination": dest, "replayed": n}) //nolint:errcheck // the client went away
 }
 
-// auditReplay records who replayed what; an audit failure is logged, the
-// replay stands.
+// auditReplay records who replayed what.
 func (a *API) auditReplay(r *http.Request, site, dest, eventID string, n int) {
-	if a.Audit == nil {
-		return
-	}
-	actor := auth.AdminUser
-	if s, ok := auth.SessionFrom(r.Context()); ok && s.Actor != "" {
-		actor = s.Actor
-	}
 	detail := fmt.Sprintf("destination %s: %d failed deliveries", dest, n)
 	if eventID != "" {
 		detail = fmt.Sprintf("destination %s: event %s (%d)", dest, eventID, n)
 	}
-	e := store.AuditEntry{Site: site, At: a.now(), Actor: actor, Action: "replay", Detail: detail}
-	if err := a.Audit.RecordAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		a.log().Error("cannot audit a replay", "site", site, "destination", dest, "err", err)
-	}
+	a.record(r, site, "replay", detail)
 }

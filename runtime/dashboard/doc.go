@@ -30,6 +30,13 @@ number on the dashboard's pages comes from.
 	                                      all but skipped records, so a broken integration shows as a fall)
 	POST /api/v1/sites/{site}/destinations/{destination}/replay   confirm=yes [&event_id=]  → {destination, replayed}
 	                                      failed deliveries pending again (the forwarder sends them); audited
+	POST /api/v1/sites/{site}/erasures   {"visitor_id"|"user_id"|"email"|"order_id": "...", "suppress": bool,
+	                                      "immediate": bool} (exactly one key) → 200 {id, completed: true, result}
+	                                      when it ran, or 202 {id, completed: false} until the next retention
+	                                      run (sites with a RetentionPolicy, unless immediate); audited without
+	                                      the key. The page's form posts key_kind, key and confirm=yes.
+	GET /api/v1/sites/{site}/erasures     {erasures: [{id, requested_at, requested_by, key_kind, suppress,
+	                                      completed_at, rows_removed}]} (newest first; never the key)
 	GET /api/v1/sites/{site}/audit        {entries: [{at, actor, action, detail}]}  (newest first)
 
 	Totals: {visitors, sessions, pageviews, bounce_rate (0..1), visit_duration_sec, conversions, revenue}

@@ -44,7 +44,7 @@ type Pages struct {
 var pageNames = []struct{ slug, label string }{
 	{"", "Overview"}, {"pages", "Pages"}, {"sources", "Sources"}, {"channels", "Channels"},
 	{"campaigns", "Campaigns"}, {"devices", "Devices"}, {"goals", "Goals"}, {"attribution", "Attribution"}, {"journeys", "Journeys"}, {"destinations", "Destinations"}, {"realtime", "Realtime"},
-	{"audit", "Audit"},
+	{"erasures", "Erasures"}, {"audit", "Audit"},
 }
 
 // Register adds the pages and assets to mux.
@@ -74,6 +74,8 @@ type pageData struct {
 	Choices []navLink
 	// Replays are the destinations page's replay forms.
 	Replays []replayForm
+	// Erasure is the erasures page's request form (nil on other pages).
+	Erasure *erasureForm
 	// Person is the journeys page's search (nil on other pages).
 	Person     map[string]string
 	Form       formValues
@@ -101,7 +103,7 @@ type table struct {
 }
 
 // logReports are the reports that list a log rather than count visits.
-var logReports = map[string]bool{"audit": true}
+var logReports = map[string]bool{"audit": true, "erasures": true}
 
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request) {
 	site, slug := r.PathValue("site"), r.PathValue("page")
@@ -182,6 +184,10 @@ func (p *Pages) fill(r *http.Request, d *pageData, slug string, prm params) erro
 	}
 	if slug == "journeys" {
 		d.Person, d.NoFilters = prm.person, true
+	}
+	if slug == "erasures" {
+		d.Erasure = &erasureForm{Action: d.APIBase + "/erasures", CSRFField: auth.CSRFField, CSRF: auth.CSRFToken(r.Context()),
+			Requested: r.URL.Query().Get("requested"), RunsAtNextRun: p.API.Retention[d.Site]}
 	}
 	if slug == "attribution" {
 		tables, err := p.API.attributionTables(ctx, prm)
@@ -282,6 +288,15 @@ func attributionChoices(r *http.Request, site string) []navLink {
 		out = append(out, navLink{Href: "/sites/" + url.PathEscape(site) + "/attribution?" + q.Encode(), Label: c.label, Current: current})
 	}
 	return out
+}
+
+// erasureForm is the form that requests an erasure. Requested is the id
+// of the request just made, if any.
+type erasureForm struct {
+	Action, CSRFField, CSRF, Requested string
+	// RunsAtNextRun says requests wait for the next retention run unless
+	// asked to run at once.
+	RunsAtNextRun bool
 }
 
 // replayForm is a form that replays a destination's failed deliveries.

@@ -32,6 +32,9 @@ type Site struct {
 	Demo bool
 	// Destinations are the site's Destination names (delivery health).
 	Destinations []string
+	// HasRetentionPolicy says a retention run carries out the site's
+	// erasure requests; without one they run when requested.
+	HasRetentionPolicy bool
 }
 
 // SiteOf is the dashboard's view of a site's runtime configuration: its
@@ -41,7 +44,7 @@ func SiteOf(rt *config.Runtime) Site {
 	for i, g := range rt.Goals {
 		goals[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
 	}
-	return Site{Name: rt.Site.Name, Goals: goals, Destinations: rt.DestinationNames()}
+	return Site{Name: rt.Site.Name, Goals: goals, Destinations: rt.DestinationNames(), HasRetentionPolicy: len(rt.Retention) > 0}
 }
 
 // Options are a dashboard's dependencies.
@@ -68,12 +71,14 @@ func New(o Options) http.Handler {
 	goals := map[string][]store.Goal{}
 	demo := map[string]bool{}
 	dests := map[string][]string{}
+	policies := map[string]bool{}
 	for _, s := range o.Sites {
 		goals[s.Name] = s.Goals
 		demo[s.Name] = s.Demo
 		dests[s.Name] = s.Destinations
+		policies[s.Name] = s.HasRetentionPolicy
 	}
-	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Destinations: dests, Log: o.Logger, Now: o.Now}
+	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Destinations: dests, Retention: policies, Log: o.Logger, Now: o.Now}
 	inner := http.NewServeMux()
 	api.Register(inner)
 	(&Pages{API: api, Demo: demo}).Register(inner)

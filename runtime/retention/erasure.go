@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/store"
 )
@@ -45,9 +44,9 @@ func (r Request) storeRequest(site, by string, now time.Time) (store.ErasureRequ
 }
 
 // RunsNow reports whether a request is carried out when it is made: when
-// asked, or when no RetentionPolicy of the site would run it within a day.
-func RunsNow(r Request, rt *config.Runtime) bool {
-	return r.Immediate || len(rt.Retention) == 0
+// asked, or when the site has no RetentionPolicy to run it within a day.
+func RunsNow(r Request, hasPolicy bool) bool {
+	return r.Immediate || !hasPolicy
 }
 
 // Requested is what RequestErasure did.
@@ -58,10 +57,11 @@ type Requested struct {
 	Result    *store.ErasureResult `json:"result,omitempty"`
 }
 
-// RequestErasure records a request by the dashboard user `by` and carries
-// it out at once when RunsNow says so. A bad request is ErrBadRequest.
-func RequestErasure(ctx context.Context, st store.Erasure, rt *config.Runtime, r Request, by string, now time.Time) (Requested, error) {
-	req, err := r.storeRequest(rt.Site.Name, by, now)
+// RequestErasure records a request for site by the dashboard user `by`
+// and carries it out at once when RunsNow says so. A bad request is
+// ErrBadRequest.
+func RequestErasure(ctx context.Context, st store.Erasure, site string, hasPolicy bool, r Request, by string, now time.Time) (Requested, error) {
+	req, err := r.storeRequest(site, by, now)
 	if err != nil {
 		return Requested{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
@@ -70,7 +70,7 @@ func RequestErasure(ctx context.Context, st store.Erasure, rt *config.Runtime, r
 		return Requested{}, err
 	}
 	out := Requested{ID: id}
-	if !RunsNow(r, rt) {
+	if !RunsNow(r, hasPolicy) {
 		return out, nil
 	}
 	res, err := st.RunErasure(ctx, req.Site, id, now, false)

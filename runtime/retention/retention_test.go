@@ -88,7 +88,7 @@ func TestRunDeletesErasesAndRecords(t *testing.T) {
 	}
 	policy := config.Retention{Name: "daily", MaxAgeDays: 30, AnonymizeIPAfterDays: ptr(7)}
 	rt := site("none", policy)
-	got, err := retention.RequestErasure(ctx, s, rt, retention.Request{VisitorID: "d"}, "admin", now)
+	got, err := retention.RequestErasure(ctx, s, "shop", true, retention.Request{VisitorID: "d"}, "admin", now)
 	if err != nil || got.Completed {
 		t.Fatalf("RequestErasure with a policy = %+v, %v; want it pending for the run", got, err)
 	}
@@ -170,7 +170,7 @@ func TestRequestErasure(t *testing.T) {
 			if _, err := s.Insert(ctx, []event.Event{ev("e1", "a", time.Hour), ev("e2", "b", time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
-			got, err := retention.RequestErasure(ctx, s, c.rt, c.req, "admin", now)
+			got, err := retention.RequestErasure(ctx, s, "shop", len(c.rt.Retention) > 0, c.req, "admin", now)
 			if err != nil || got.Completed != c.runsNow {
 				t.Fatalf("RequestErasure = %+v, %v; want completed %v", got, err, c.runsNow)
 			}
@@ -182,12 +182,12 @@ func TestRequestErasure(t *testing.T) {
 	}
 	s := openStore(t)
 	for _, bad := range []retention.Request{{}, {VisitorID: "a", UserID: "b"}, {Email: "not an address"}} {
-		if _, err := retention.RequestErasure(ctx, s, site(""), bad, "admin", now); !errors.Is(err, retention.ErrBadRequest) {
+		if _, err := retention.RequestErasure(ctx, s, "shop", false, bad, "admin", now); !errors.Is(err, retention.ErrBadRequest) {
 			t.Errorf("RequestErasure(%+v) = %v, want ErrBadRequest", bad, err)
 		}
 	}
 	// An email is matched, and recorded, by its digest only.
-	if _, err := retention.RequestErasure(ctx, s, site("", policy), retention.Request{Email: " Jo@Example.com "}, "admin", now); err != nil {
+	if _, err := retention.RequestErasure(ctx, s, "shop", true, retention.Request{Email: " Jo@Example.com "}, "admin", now); err != nil {
 		t.Fatal(err)
 	}
 	pending, _ := s.PendingErasures(ctx, "shop")
