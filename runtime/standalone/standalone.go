@@ -40,6 +40,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/trackstack/trackstack/api/v1alpha1"
 	"github.com/trackstack/trackstack/runtime/collect"
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/forward"
@@ -138,13 +139,7 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	var sites []ingest.Site
 	for i := range res.Sites {
 		site := &res.Sites[i]
-		rt := config.Render(site, res.DestinationsOf(site.Name), res.RetentionPoliciesOf(site.Name), config.RenderOptions{
-			Storage:         &storage,
-			KeysDir:         siteKeysDir(o.DataDir, site.Name),
-			CredentialsRoot: filepath.Join(o.DataDir, credentialsDir),
-			CollectorURL:    s.url,
-			DashboardURL:    s.url,
-		})
+		rt := renderSite(res, site, o.DataDir, s.url)
 		if listenHost != "" && !slices.Contains(rt.Site.Domains, listenHost) {
 			rt.Site.Domains = append(rt.Site.Domains, listenHost)
 		}
@@ -292,4 +287,32 @@ func (s *Server) Close() error {
 		s.store = nil
 	}
 	return errors.Join(errs...)
+}
+
+// renderSite is the runtime configuration of one site of the files, run
+// from dataDir and served at url.
+func renderSite(res *Resources, site *v1alpha1.TrackingSite, dataDir, url string) *config.Runtime {
+	return config.Render(site, res.DestinationsOf(site.Name), res.RetentionPoliciesOf(site.Name), config.RenderOptions{
+		Storage:         &config.Storage{Driver: config.DriverSQLite, SQLitePath: filepath.Join(dataDir, databaseFile)},
+		KeysDir:         siteKeysDir(dataDir, site.Name),
+		CredentialsRoot: filepath.Join(dataDir, credentialsDir),
+		CollectorURL:    url,
+		DashboardURL:    url,
+	})
+}
+
+// SiteConfigs renders the runtime configuration of every site of the
+// files as a stack run from dataDir keeps it, for the commands that work
+// on a standalone stack's data from outside it (retention). They serve
+// nothing, so the configurations have no URLs.
+func SiteConfigs(files []string, dataDir string) ([]*config.Runtime, error) {
+	res, err := LoadFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	var out []*config.Runtime
+	for i := range res.Sites {
+		out = append(out, renderSite(res, &res.Sites[i], dataDir, ""))
+	}
+	return out, nil
 }

@@ -1,5 +1,5 @@
 // Command trackstack is the trackstack runtime: one binary whose subcommands
-// are the processes the operator runs (collect, dashboard, forward, migrate) and the
+// are the processes the operator runs (collect, dashboard, forward, migrate, retention) and the
 // standalone stack that runs them all in one process without a cluster. Run `trackstack help` for the list.
 //
 // Exit codes: 0 success (also after a graceful shutdown on SIGTERM/SIGINT),
@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"dashboard":  {"run the dashboard of one site (sign-in, report pages, JSON and CSV API)", runDashboard},
 		"forward":    {"run the forwarder of one Destination (events to an ad platform or alert channel)", runForward},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
+		"retention":  {"apply one RetentionPolicy once: delete, anonymize, carry out erasures", runRetention},
 		"standalone": {"run the whole stack in one process on SQLite, from YAML files", runStandalone},
 		"version":    {"print the version", runVersion},
 	}

@@ -33,6 +33,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"migrate", "-h"}, []string{"-config", "-root", "-timeout", "-log-level", "TRACKSTACK_CONFIG"}},
 		{[]string{"standalone", "--help"}, []string{"-f ", "-listen", "-data", "-shutdown-timeout", "TRACKSTACK_ADMIN_PASSWORD", "TRACKSTACK_INGEST_KEY", "/api/v1/sites/<site>/events", "127.0.0.1:8080"}},
 		{[]string{"forward", "--help"}, []string{"-destination", "-listen", "-backfill-since", "-replay", "-event-id", "-skip-migrations", "-root", "TRACKSTACK_DESTINATION", "creation time"}},
+		{[]string{"retention", "--help"}, []string{"-policy", "-dry-run", "-now", "-f ", "-data", "-config", "-skip-migrations", "TRACKSTACK_POLICY"}},
 		{[]string{"version", "--help"}, []string{"Usage: trackstack version"}},
 		{[]string{"help", "collect"}, []string{"Usage: trackstack collect"}},
 	} {
