@@ -37,7 +37,7 @@ func buildRetentionCronJob(in retentionInputs) *batchv1ac.CronJobApplyConfigurat
 	labels := retentionLabels(s.Name, p.Name)
 	schedule := p.Spec.Schedule
 	if schedule == "" {
-		schedule = "17 3 * * *"
+		schedule = config.DefaultRetentionSchedule
 	}
 	container := runtimeContainer("retention", in.opts, configArgs("retention", "--policy="+p.Name)).
 		WithResources(resourcesOr(nil, "50m", "64Mi", "256Mi")).

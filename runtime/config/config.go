@@ -221,7 +221,15 @@ type Retention struct {
 	MaxAgeDays           int32  `json:"maxAgeDays"`
 	AnonymizeIPAfterDays *int32 `json:"anonymizeIPAfterDays,omitempty"`
 	DeletePIIAfterDays   *int32 `json:"deletePIIAfterDays,omitempty"`
+	// Schedule, TimeZone and Suspend say when it runs; standalone reads
+	// them (in a cluster, the CronJob does).
+	Schedule string `json:"schedule,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+	Suspend  bool   `json:"suspend,omitempty"`
 }
+
+// DefaultRetentionSchedule is when a policy without a schedule runs.
+const DefaultRetentionSchedule = "17 3 * * *"
 
 // Marshal renders the configuration as YAML.
 func (r *Runtime) Marshal() ([]byte, error) {

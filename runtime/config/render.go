@@ -81,6 +81,9 @@ func Render(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies 
 			MaxAgeDays:           int32Or(p.Spec.MaxAgeDays, 395),
 			AnonymizeIPAfterDays: p.Spec.AnonymizeIPAfterDays,
 			DeletePIIAfterDays:   p.Spec.DeletePIIAfterDays,
+			Schedule:             orDefault(p.Spec.Schedule, DefaultRetentionSchedule),
+			TimeZone:             p.Spec.TimeZone,
+			Suspend:              p.Spec.Suspend,
 		})
 	}
 	sort.Slice(r.Retention, func(i, j int) bool { return r.Retention[i].Name < r.Retention[j].Name })

@@ -38,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
@@ -84,6 +85,7 @@ type Server struct {
 	store     store.Store
 	collector *collect.Collector
 	forward   *forwarders
+	retention *retentionJobs
 	handler   http.Handler
 	// demoSites hold generated demo traffic.
 	demoSites []string
@@ -166,6 +168,9 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	}
 	reg := service.NewRegistry()
 	if s.forward, err = s.newForwarders(ctx, reg); err != nil {
+		return nil, err
+	}
+	if s.retention, err = s.newRetentionJobs(reg); err != nil {
 		return nil, err
 	}
 	// A platform rejecting credentials shows in the logs and metrics, not
@@ -255,7 +260,14 @@ func (s *Server) Run(ctx context.Context) error {
 	fctx, stopForwarders := context.WithCancel(context.WithoutCancel(ctx))
 	forwarded := make(chan struct{})
 	go func() {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.retention.run(fctx, s)
+		}()
 		s.forward.run(fctx)
+		wg.Wait()
 		close(forwarded)
 	}()
 	err := service.Serve(ctx, s.ln, s.handler, service.ServeOptions{

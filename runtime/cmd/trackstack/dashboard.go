@@ -14,6 +14,7 @@ import (
 	"github.com/trackstack/trackstack/runtime/dashboard"
 	"github.com/trackstack/trackstack/runtime/dashboard/auth"
 	"github.com/trackstack/trackstack/runtime/ingest"
+	"github.com/trackstack/trackstack/runtime/retention"
 	"github.com/trackstack/trackstack/runtime/service"
 	"github.com/trackstack/trackstack/runtime/store"
 )
@@ -102,11 +103,20 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 		log.Error("the store cannot answer reports", "driver", rt.Storage.Driver)
 		return exitFailure
 	}
+	reg := service.NewRegistry()
+	// The retention CronJob's pod is gone before anything scrapes it: the
+	// dashboard exports the stored result of its last run.
+	if rs, ok := st.(store.Retention); ok {
+		if err := reg.Register(retention.LastRunCollector{Store: rs, Site: rt.Site.Name}); err != nil {
+			log.Error("cannot register metrics", "err", err)
+			return exitFailure
+		}
+	}
 	var migrated atomic.Bool
 	migrated.Store(o.skipMigrations)
 	h := dashboard.New(dashboard.Options{
 		Sites: []dashboard.Site{dashboard.SiteOf(rt)},
-		Store: analytics, Audit: audit, Guard: guard, Logger: log, Registry: service.NewRegistry(),
+		Store: analytics, Audit: audit, Guard: guard, Logger: log, Registry: reg,
 		Ready: func(ctx context.Context) error {
 			if !migrated.Load() {
 				return errors.New("store migrations not applied yet")
