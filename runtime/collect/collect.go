@@ -57,9 +57,10 @@ type Options struct {
 // Collector is the collector's http.Handler: the ingest endpoints, the
 // tracker's files, /healthz, /readyz and /metrics.
 type Collector struct {
-	writer  *batch.Writer
-	ingest  *ingest.Collector
-	scripts *scripts
+	writer   *batch.Writer
+	suppress *suppressor
+	ingest   *ingest.Collector
+	scripts  *scripts
 }
 
 // New builds a collector writing to o.Store through a new batch writer.
@@ -104,10 +105,19 @@ func New(o Options) (*Collector, error) {
 		}
 		return st.Ping(ctx)
 	}
+	names := make([]string, len(o.Sites))
+	for i, site := range o.Sites {
+		names[i] = site.Config.Site.Name
+	}
+	sup, err := newSuppressor(w, o.Store, names, reg, log)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
 	sc := newScripts(o.Sites)
 	ic, err := ingest.New(ingest.Options{
 		Sites:          o.Sites,
-		Writer:         w,
+		Writer:         sup,
 		Script:         sc,
 		Ready:          ready,
 		Logger:         log,
@@ -117,10 +127,11 @@ func New(o Options) (*Collector, error) {
 		Now:            o.Now,
 	})
 	if err != nil {
+		sup.close()
 		w.Close()
 		return nil, fmt.Errorf("while building the ingest handler: %w", err)
 	}
-	return &Collector{writer: w, ingest: ic, scripts: sc}, nil
+	return &Collector{writer: w, suppress: sup, ingest: ic, scripts: sc}, nil
 }
 
 // ServeHTTP serves the collector's endpoints.
@@ -133,6 +144,11 @@ func (c *Collector) SetSites(sites []ingest.Site) error {
 		return err
 	}
 	c.scripts.update(sites)
+	names := make([]string, len(sites))
+	for i, site := range sites {
+		names[i] = site.Config.Site.Name
+	}
+	c.suppress.setSites(names)
 	return nil
 }
 
@@ -145,7 +161,10 @@ func (c *Collector) Queued() int { return c.writer.Queued() }
 
 // Close stops the batch writer after committing every event it accepted.
 // Call it once the HTTP server has shut down; it does not close the store.
-func (c *Collector) Close() error { return c.writer.Close() }
+func (c *Collector) Close() error {
+	c.suppress.close()
+	return c.writer.Close()
+}
 
 // scripts serves the tracker's files. Where one site alone uses a tracker
 // path, a request under that path is that site's even without ?site=, so
