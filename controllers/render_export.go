@@ -51,3 +51,9 @@ func ForwarderPodSpec(dest *v1alpha1.Destination, site *v1alpha1.TrackingSite, o
 func DashboardPodSpec(site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
 	return buildDashboardDeployment(siteInputs{site: site, opts: opts}).Spec.Template.Spec
 }
+
+// RetentionPodSpec returns the pod spec of a RetentionPolicy's CronJob
+// Jobs as the operator applies it.
+func RetentionPodSpec(policy *v1alpha1.RetentionPolicy, site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
+	return buildRetentionCronJob(retentionInputs{policy: policy, site: site, opts: opts}).Spec.JobTemplate.Spec.Template.Spec
+}

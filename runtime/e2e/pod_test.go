@@ -181,26 +181,10 @@ func siteObjects(site *v1alpha1.TrackingSite, cmData map[string]string, keys map
 // --root and a free --listen address. It does not wait for readiness.
 func startPod(t *testing.T, bin, name string, pod *corev1ac.PodSpecApplyConfiguration, objects map[string]map[string][]byte) *podProcess {
 	t.Helper()
-	root := t.TempDir()
-	podFiles(t, root, pod, objects)
-
-	c := pod.Containers[0]
 	addr := freeAddr(t)
-	args := append(slices.Clone(c.Args), "--root", root, "--listen="+addr)
-	var env []string
-	for _, e := range c.Env {
-		v := *e.Value
-		for _, m := range c.VolumeMounts {
-			if v == *m.MountPath || strings.HasPrefix(v, *m.MountPath+"/") {
-				v = path.Join(root, v)
-				break
-			}
-		}
-		env = append(env, *e.Name+"="+v)
-	}
+	cmd := podCommand(t, bin, pod, objects, "--listen="+addr)
 	p := &podProcess{url: "http://" + addr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = env // nothing from the test's environment
+	p.cmd = cmd
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -216,6 +200,31 @@ func startPod(t *testing.T, bin, name string, pod *corev1ac.PodSpecApplyConfigur
 	return p
 }
 
+// podCommand writes the pod's mounted files under a temp root and returns
+// the command of its first container: its own arguments, then --root and
+// extra, and its own environment with mounted paths under root.
+func podCommand(t *testing.T, bin string, pod *corev1ac.PodSpecApplyConfiguration, objects map[string]map[string][]byte, extra ...string) *exec.Cmd {
+	t.Helper()
+	root := t.TempDir()
+	podFiles(t, root, pod, objects)
+	c := pod.Containers[0]
+	args := append(slices.Clone(c.Args), "--root", root)
+	args = append(args, extra...)
+	var env []string
+	for _, e := range c.Env {
+		v := *e.Value
+		for _, m := range c.VolumeMounts {
+			if v == *m.MountPath || strings.HasPrefix(v, *m.MountPath+"/") {
+				v = path.Join(root, v)
+				break
+			}
+		}
+		env = append(env, *e.Name+"="+v)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env // nothing from the test's environment
+	return cmd
+}
 // waitReady waits until /readyz answers 200.
 func (p *podProcess) waitReady(t *testing.T) {
 	t.Helper()
