@@ -225,6 +225,7 @@ func podCommand(t *testing.T, bin string, pod *corev1ac.PodSpecApplyConfiguratio
 	cmd.Env = env // nothing from the test's environment
 	return cmd
 }
+
 // waitReady waits until /readyz answers 200.
 func (p *podProcess) waitReady(t *testing.T) {
 	t.Helper()

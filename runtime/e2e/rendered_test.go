@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	"github.com/trackstack/trackstack/api/v1alpha1"
 	"github.com/trackstack/trackstack/controllers"
