@@ -115,3 +115,13 @@ func BenchmarkTotals(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRetention deletes 10M expired events (storetest.BenchEventsVar
+// sets another count) with a writer inserting beside it; the expired days
+// hold only the site's events, so they go as whole partitions. Run it
+// once: -benchtime=1x.
+func BenchmarkRetention(b *testing.B) {
+	s := openDSN(b, pg.NewDatabase(b))
+	defer s.Close()
+	storetest.BenchRetention(b, s, storetest.BenchEvents(b, 10_000_000))
+}

@@ -55,3 +55,12 @@ func BenchmarkTotals(b *testing.B) {
 	defer s.Close()
 	storetest.BenchAnalytics(b, s, storetest.BenchEvents(b, 1_000_000), nil)
 }
+
+// BenchmarkRetention deletes 1M expired events (storetest.BenchEventsVar
+// sets another count) in batches with a writer inserting beside it. Run
+// it once: -benchtime=1x.
+func BenchmarkRetention(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "events.db"))
+	defer s.Close()
+	storetest.BenchRetention(b, s, storetest.BenchEvents(b, 1_000_000))
+}
