@@ -110,6 +110,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	runSupersede(t, fresh, now)
+	runExport(t, fresh, now)
 
 	t.Run("RecentOrderAndLimit", func(t *testing.T) {
 		s := fresh(t)
