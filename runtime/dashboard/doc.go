@@ -72,7 +72,8 @@ no audit log answers the report and the page 404. Script requests with
 basic auth that succeed are not recorded (see package auth).
 
 CSV cells that a spreadsheet would evaluate as a formula (starting with =,
-+, @, or - not followed by a digit) are prefixed with ', because page
-paths and campaign names come from visitors.
++, @, tab, carriage return, or a - that does not start a plain number) are
+prefixed with ' (package csvsafe), because page paths and campaign names
+come from visitors.
 */
 package dashboard

@@ -59,14 +59,3 @@ func TestPreviousPeriod(t *testing.T) {
 		t.Fatalf("previous %s..%s, want %s..%s", prev.From, prev.To, want, p.q.From)
 	}
 }
-
-func TestDefuseCSV(t *testing.T) {
-	for in, want := range map[string]string{
-		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+1": "'+1", "@SUM": "'@SUM", "-A1": "'-A1",
-		"-12.5": "-12.5", "/pricing": "/pricing", "": "",
-	} {
-		if got := defuse(in); got != want {
-			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
