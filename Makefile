@@ -83,7 +83,7 @@ argocd-fixtures: envtest-bins ## Regenerate the Argo CD health test inputs from 
 # Fuzz targets run briefly in CI (their seed corpora under testdata/fuzz run in
 # every plain `go test` too). FUZZTIME per target.
 FUZZTIME ?= 10s
-FUZZ_TARGETS ?= ./runtime/ingest:FuzzDecodeBrowser ./runtime/ingest:FuzzDecodeServer ./runtime/ingest:FuzzBrowserEndpoint ./runtime/standalone:FuzzDecode ./runtime/sealing:FuzzOpen ./runtime/dashboard/auth:FuzzOpenSessionCookie ./runtime/dashboard/auth:FuzzOpenOIDCFlow
+FUZZ_TARGETS ?= ./runtime/ingest:FuzzDecodeBrowser ./runtime/ingest:FuzzDecodeServer ./runtime/ingest:FuzzBrowserEndpoint ./runtime/standalone:FuzzDecode ./runtime/sealing:FuzzOpen ./runtime/dashboard/auth:FuzzOpenSessionCookie ./runtime/dashboard/auth:FuzzOpenOIDCFlow ./runtime/eventfile:FuzzReader
 
 .PHONY: fuzz
 fuzz: ## Run each decoder fuzz target for FUZZTIME.
