@@ -216,17 +216,7 @@ func replay(ctx context.Context, e *env, log *slog.Logger, st forwardStore, site
 }
 
 // parseSince reads --backfill-since.
-func parseSince(v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339, time.DateOnly} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--backfill-since %q is not RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)", v)
-}
+func parseSince(v string) (time.Time, error) { return parseTimeFlag("--backfill-since", v) }
 
 func destinationNames(rt *config.Runtime) string {
 	if len(rt.Destinations) == 0 {

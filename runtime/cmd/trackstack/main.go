@@ -1,6 +1,7 @@
 // Command trackstack is the trackstack runtime: one binary whose subcommands
-// are the processes the operator runs (collect, dashboard, forward, migrate, retention) and the
-// standalone stack that runs them all in one process without a cluster. Run `trackstack help` for the list.
+// are the processes the operator runs (collect, dashboard, forward, migrate, retention),
+// the standalone stack that runs them all in one process without a cluster, and the
+// export and import of a site's events. Run `trackstack help` for the list.
 //
 // Exit codes: 0 success (also after a graceful shutdown on SIGTERM/SIGINT),
 // 1 a failure while running (store unreachable, port taken, ...), 2 a usage
@@ -29,6 +30,7 @@ const (
 // env is what a subcommand gets from the process: its output streams and
 // environment, injected so tests run commands in process.
 type env struct {
+	stdin          io.Reader // nil when the command has none
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -46,7 +48,9 @@ func commands() map[string]command {
 	return map[string]command{
 		"collect":    {"run the collector (browser and server events into the store)", runCollect},
 		"dashboard":  {"run the dashboard of one site (sign-in, report pages, JSON and CSV API)", runDashboard},
+		"export":     {"write a site's events (or one person's) as NDJSON or CSV, for backups and access requests", runExport},
 		"forward":    {"run the forwarder of one Destination (events to an ad platform or alert channel)", runForward},
+		"import":     {"restore an NDJSON export into a site's store, skipping events already stored", runImport},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
 		"retention":  {"apply one RetentionPolicy once: delete, anonymize, carry out erasures", runRetention},
 		"standalone": {"run the whole stack in one process on SQLite, from YAML files", runStandalone},
@@ -56,7 +60,7 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	code := run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
 	os.Exit(code)
 }

@@ -34,6 +34,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"standalone", "--help"}, []string{"-f ", "-listen", "-data", "-shutdown-timeout", "TRACKSTACK_ADMIN_PASSWORD", "TRACKSTACK_INGEST_KEY", "/api/v1/sites/<site>/events", "127.0.0.1:8080"}},
 		{[]string{"forward", "--help"}, []string{"-destination", "-listen", "-backfill-since", "-replay", "-event-id", "-skip-migrations", "-root", "TRACKSTACK_DESTINATION", "creation time"}},
 		{[]string{"retention", "--help"}, []string{"-policy", "-dry-run", "-now", "-f ", "-data", "-config", "-skip-migrations", "TRACKSTACK_POLICY"}},
+		{[]string{"export", "--help"}, []string{"-site", "-visitor-id", "-user-id", "-from", "-to", "-format", "-o ", "-config", "-root", "-f files", "-data", "0600"}},
+		{[]string{"import", "--help"}, []string{"-site", "-i ", "-config", "-root", "-f files", "-data", "-skip-migrations", "event_id"}},
 		{[]string{"version", "--help"}, []string{"Usage: trackstack version"}},
 		{[]string{"help", "collect"}, []string{"Usage: trackstack collect"}},
 	} {
@@ -53,7 +55,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	code, out, _ := runCmd(context.Background(), nil, "help")
-	for _, sub := range []string{"collect", "forward", "migrate", "standalone", "version", "Exit codes"} {
+	for _, sub := range []string{"collect", "export", "forward", "import", "migrate", "standalone", "version", "Exit codes"} {
 		if code != exitOK || !strings.Contains(out, sub) {
 			t.Errorf("trackstack help (exit %d) lacks %s:\n%s", code, sub, out)
 		}
