@@ -46,18 +46,18 @@ func (f ExportFilter) Validate() error {
 // enough that paging costs little, small enough to keep memory flat.
 const ExportPageSize = 1000
 
-// exportPosition is an event's place in the export order: its received_at
+// ExportPosition is an event's place in the export order: its received_at
 // and its insertion order (seq).
-type exportPosition struct {
-	receivedAt time.Time
-	seq        int64
+type ExportPosition struct {
+	ReceivedAt time.Time
+	Seq        int64
 }
 
 // ExportPageSQL returns the statement of one export page: at most limit
 // events of the site after position after (nil: from the start), selecting
 // EventColumns and then seq. The order is that of the (site, received_at,
 // seq) index, so a page reads the index from where the last one stopped.
-func (d *AnalyticsDialect) ExportPageSQL(site string, f ExportFilter, after *exportPosition, limit int) (string, []any) {
+func (d *AnalyticsDialect) ExportPageSQL(site string, f ExportFilter, after *ExportPosition, limit int) (string, []any) {
 	p := &Params{d: d}
 	where := "e.site = " + p.Add(site)
 	if f.VisitorID != "" {
@@ -75,8 +75,8 @@ func (d *AnalyticsDialect) ExportPageSQL(site string, f ExportFilter, after *exp
 	if after != nil {
 		// The range on received_at alone is what both databases read the
 		// index with; the OR only drops the ties already exported.
-		at := p.Add(d.Time(after.receivedAt))
-		where += " AND e.received_at >= " + at + " AND (e.received_at > " + at + " OR e.seq > " + p.Add(after.seq) + ")"
+		at := p.Add(d.Time(after.ReceivedAt))
+		where += " AND e.received_at >= " + at + " AND (e.received_at > " + at + " OR e.seq > " + p.Add(after.Seq) + ")"
 	}
 	sql := `SELECT ` + EventColumns + `, e.seq FROM events e
 WHERE ` + where + `
@@ -95,17 +95,17 @@ func (a SQLAnalytics) ExportEvents(ctx context.Context, site string, f ExportFil
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	var after *exportPosition
+	var after *ExportPosition
 	page := make([]event.Event, 0, ExportPageSize)
 	for {
 		page = page[:0]
-		var last exportPosition
+		var last ExportPosition
 		sql, args := a.Dialect.ExportPageSQL(site, f, after, ExportPageSize)
 		err := a.Query(ctx, sql, args, func(scan func(...any) error) error {
-			e, err := scanEvent(withSeq{scan, &last.seq})
+			e, err := scanEvent(withSeq{scan, &last.Seq})
 			if err == nil {
 				page = append(page, e)
-				last.receivedAt = e.ReceivedAt
+				last.ReceivedAt = e.ReceivedAt
 			}
 			return err
 		})

@@ -25,3 +25,6 @@ var (
 	TotalsSQL = dialect.TotalsSQL
 	SeriesSQL = dialect.SeriesSQL
 )
+
+// ExportPageSQL builds the statement of an export page, for the plan test.
+var ExportPageSQL = dialect.ExportPageSQL
