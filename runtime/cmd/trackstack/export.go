@@ -134,7 +134,7 @@ func (o *exportFlags) export(ctx context.Context, e *env, w io.Writer, x store.E
 	if err != nil {
 		return err
 	}
-	p := newProgress(e.stderr, "exported", time.Now)
+	p := newProgress(e.stderr, "exported", o.site, time.Now)
 	err = x.ExportEvents(ctx, o.site, filter, func(ev event.Event) error {
 		p.add(1)
 		return out.Write(ev)
@@ -145,7 +145,7 @@ func (o *exportFlags) export(ctx context.Context, e *env, w io.Writer, x store.E
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("while writing the export: %w", err)
 	}
-	p.done(fmt.Sprintf(" of site %s", o.site))
+	p.done("")
 	return nil
 }
 

@@ -122,7 +122,7 @@ func (o *importFlags) open(e *env) (io.ReadCloser, error) {
 // summary counts what the batches before it stored.
 func importEvents(ctx context.Context, e *env, st store.Store, site string, r *eventfile.Reader) (importSummary, error) {
 	sum := importSummary{Site: site}
-	p := newProgress(e.stderr, "imported", time.Now)
+	p := newProgress(e.stderr, "imported", site, time.Now)
 	batch := make([]event.Event, 0, importBatch)
 	flush := func() error {
 		if len(batch) == 0 {

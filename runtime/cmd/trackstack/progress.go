@@ -12,6 +12,7 @@ import (
 type progress struct {
 	w        io.Writer
 	what     string // e.g. "exported"
+	site     string
 	now      func() time.Time
 	interval time.Duration
 	start    time.Time
@@ -19,9 +20,9 @@ type progress struct {
 	n        int64
 }
 
-func newProgress(w io.Writer, what string, now func() time.Time) *progress {
+func newProgress(w io.Writer, what, site string, now func() time.Time) *progress {
 	t := now()
-	return &progress{w: w, what: what, now: now, interval: time.Second, start: t, last: t}
+	return &progress{w: w, what: what, site: site, now: now, interval: time.Second, start: t, last: t}
 }
 
 // add counts k more and reports when an interval has passed.
@@ -33,10 +34,10 @@ func (p *progress) add(k int) {
 	}
 }
 
-// done reports the total; detail follows it on the line.
+// done reports the total; detail, if any, ends the line.
 func (p *progress) done(detail string) {
 	t := p.now()
-	fmt.Fprintf(p.w, "%s %d events in %s (%.0f/s)%s\n", p.what, p.n, t.Sub(p.start).Round(time.Millisecond), p.rate(t), detail)
+	fmt.Fprintf(p.w, "%s %d events of site %s in %s (%.0f/s)%s\n", p.what, p.n, p.site, t.Sub(p.start).Round(time.Millisecond), p.rate(t), detail)
 }
 
 func (p *progress) rate(t time.Time) float64 {
