@@ -45,6 +45,9 @@ func NewReader(r io.Reader, site string) *Reader {
 	return &Reader{sc: sc, site: site}
 }
 
+// Site is the site whose events the reader takes.
+func (r *Reader) Site() string { return r.site }
+
 // Line is the number of the line of the event Next returned last.
 func (r *Reader) Line() int { return r.line }
 

@@ -30,7 +30,7 @@ func TestExportFromStandaloneIntoPostgres(t *testing.T) {
 	writeFile(t, filepath.Join(dst, podConfig), cfg)
 	writeFile(t, filepath.Join(dst, "etc/trackstack/storage/uri"), pgtest.Start(t)+"\n")
 	code, out, errOut := runCmd(ctx, nil, "import", "--config", podConfig, "--root", dst, "--site", "shop", "-i", backup)
-	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":1503,"skipped":0}` {
+	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":1503,"skipped":0,"suppressed":0}` {
 		t.Fatalf("import into PostgreSQL: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 	code, out, errOut = runCmd(ctx, nil, "export", "--config", podConfig, "--root", dst, "--site", "shop")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/eventfile"
+	"github.com/trackstack/trackstack/runtime/store"
 	"github.com/trackstack/trackstack/runtime/store/sqlite"
 	"github.com/trackstack/trackstack/runtime/store/storetest"
 )
@@ -97,7 +98,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	dst := siteRoot(t, nil)
 	imp := []string{"import", "--config", podConfig, "--root", dst, "--site", "shop", "-i", backup}
 	code, out, errOut = runCmd(ctx, nil, imp...)
-	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":1503,"skipped":0}` {
+	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":1503,"skipped":0,"suppressed":0}` {
 		t.Fatalf("import into an empty store: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 	again := filepath.Join(dir, "again.ndjson")
@@ -110,7 +111,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 
 	code, out, errOut = runCmd(ctx, nil, imp...)
-	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":0,"skipped":1503}` {
+	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":0,"skipped":1503,"suppressed":0}` {
 		t.Fatalf("second import: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 }
@@ -216,12 +217,12 @@ func TestImportRefuses(t *testing.T) {
 		summary    string
 	}{
 		{"another site", good("a") + "\n" + string(other) + "\n" + good("b") + "\n",
-			[]string{"line 2:", `event "x" is of site "other", not "shop"`, "the 1 events before it are stored"},
-			`{"site":"shop","read":1,"inserted":1,"skipped":0}`},
+			[]string{"line 2:", `event "x" is of site "other", not "shop"`, "the events before it are stored"},
+			`{"site":"shop","read":1,"inserted":1,"skipped":0,"suppressed":0}`},
 		{"not an event", good("a") + "\n" + good("b") + "\n\n" + "id,name\n",
-			[]string{"line 4:", "not a JSON object"}, `{"site":"shop","read":2,"inserted":2,"skipped":0}`},
+			[]string{"line 4:", "not a JSON object"}, `{"site":"shop","read":2,"inserted":2,"skipped":0,"suppressed":0}`},
 		{"a misspelt field", strings.Replace(good("a"), `"visitor_id"`, `"visitorid"`, 1) + "\n",
-			[]string{"line 1:", `unknown field "visitorid"`}, `{"site":"shop","read":0,"inserted":0,"skipped":0}`},
+			[]string{"line 1:", `unknown field "visitorid"`}, `{"site":"shop","read":0,"inserted":0,"skipped":0,"suppressed":0}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := siteRoot(t, nil)
@@ -354,5 +355,39 @@ func assertOldestFirst(t *testing.T, lines []string) {
 		if evs[i].Site != "shop" {
 			t.Fatalf("line %d is of site %q", i+1, evs[i].Site)
 		}
+	}
+}
+
+// TestImportLeavesOutSuppressedPeople: a person erased on request who
+// asked not to be tracked again stays erased when an older backup is
+// imported; everyone else is restored.
+func TestImportLeavesOutSuppressedPeople(t *testing.T) {
+	ctx := context.Background()
+	src := siteRoot(t, exportFixture())
+	backup := filepath.Join(t.TempDir(), "shop.ndjson")
+	if code, _, errOut := runCmd(ctx, nil, "export", "--config", podConfig, "--root", src, "--site", "shop", "-o", backup); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, errOut)
+	}
+	dst := siteRoot(t, []event.Event{})
+	st, err := sqlite.Open(ctx, filepath.Join(dst, "var/lib/trackstack/events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	id, err := st.RequestErasure(ctx, store.ErasureRequest{Site: "shop", RequestedAt: now, RequestedBy: "admin", KeyKind: store.KeyVisitorID, Key: "v-bob", Suppress: true})
+	if err == nil {
+		_, err = st.RunErasure(ctx, "shop", id, now, false)
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(ctx, nil, "import", "--config", podConfig, "--root", dst, "--site", "shop", "-i", backup)
+	if code != exitOK || strings.TrimSpace(out) != `{"site":"shop","read":1503,"inserted":1002,"skipped":0,"suppressed":501}` {
+		t.Fatalf("import: exit %d, stdout %q\n%s", code, out, errOut)
+	}
+	code, out, _ = runCmd(ctx, nil, "export", "--config", podConfig, "--root", dst, "--site", "shop", "--visitor-id", "v-bob")
+	if code != exitOK || out != "" {
+		t.Errorf("the suppressed visitor's export: exit %d, %d bytes; want none", code, len(out))
 	}
 }

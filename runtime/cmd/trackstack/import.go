@@ -18,11 +18,13 @@ const importAbout = `Restores an NDJSON export ("trackstack export") of one site
 not: events already stored (the same event_id) are skipped, so importing a file twice adds
 nothing the second time, and an interrupted import can simply be run again. A server event
 in the file supersedes a browser event of the store that has its event_id, as at ingest.
+Events of people erased on request who asked not to be tracked again (the store's
+suppression list) are left out, so an older backup does not bring them back.
 
 Every line must be an event of --site: a line that is not (another site, a field no event
 has, an unknown type, no event_id or received_at) stops the import with an error naming
 the line; the batches before it are stored. Progress goes to stderr, and a JSON summary
-(read, inserted, skipped) to stdout.
+(read, inserted, skipped, suppressed) to stdout.
 
 Imported events are new to the forwarders: a Destination whose start (its creation time,
 or --backfill-since) is before an event's received time sends it, as it would a collected
@@ -49,7 +51,12 @@ type importSummary struct {
 	Site     string `json:"site"`
 	Read     int    `json:"read"`
 	Inserted int    `json:"inserted"`
-	Skipped  int    `json:"skipped"`
+	// Skipped counts the events the store had already.
+	Skipped int `json:"skipped"`
+	// Suppressed counts the events of people erased on request who asked
+	// not to be tracked again: a backup taken before the erasure must not
+	// bring them back.
+	Suppressed int `json:"suppressed"`
 }
 
 func runImport(ctx context.Context, e *env, args []string) int {
@@ -90,7 +97,12 @@ func runImport(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	sum, err := importEvents(ctx, e, st, o.site, eventfile.NewReader(in, o.site))
+	suppressed, err := suppressedSet(ctx, st, o.site)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "trackstack import: %v\n", err)
+		return exitFailure
+	}
+	sum, err := importEvents(ctx, e, st, suppressed, eventfile.NewReader(in, o.site))
 	out, _ := json.Marshal(sum)
 	fmt.Fprintln(e.stdout, string(out))
 	if err != nil {
@@ -118,11 +130,26 @@ func (o *importFlags) open(e *env) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// importEvents inserts the reader's events in batches. On error, the
-// summary counts what the batches before it stored.
-func importEvents(ctx context.Context, e *env, st store.Store, site string, r *eventfile.Reader) (importSummary, error) {
-	sum := importSummary{Site: site}
-	p := newProgress(e.stderr, "imported", site, time.Now)
+// suppressedSet returns the site's suppressions, or an empty set for a
+// store that keeps none.
+func suppressedSet(ctx context.Context, st store.Store, site string) (*store.SuppressedSet, error) {
+	er, ok := st.(store.Erasure)
+	if !ok {
+		return store.NewSuppressedSet(nil), nil
+	}
+	list, err := er.Suppressions(ctx, site)
+	if err != nil {
+		return nil, fmt.Errorf("while reading the suppressed people of site %q: %w", site, err)
+	}
+	return store.NewSuppressedSet(list), nil
+}
+
+// importEvents inserts the reader's events in batches, leaving out those
+// of suppressed people. On error, the summary counts what the batches
+// before it stored.
+func importEvents(ctx context.Context, e *env, st store.Store, suppressed *store.SuppressedSet, r *eventfile.Reader) (importSummary, error) {
+	sum := importSummary{Site: r.Site()}
+	p := newProgress(e.stderr, "imported", r.Site(), time.Now)
 	batch := make([]event.Event, 0, importBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -130,7 +157,7 @@ func importEvents(ctx context.Context, e *env, st store.Store, site string, r *e
 		}
 		n, err := st.Insert(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("while storing the events of lines up to %d (%d events before them are stored; run the import again to finish): %w", r.Line(), sum.Inserted+sum.Skipped, err)
+			return fmt.Errorf("while storing the events of lines up to %d (the events before them are stored; run the import again to finish): %w", r.Line(), err)
 		}
 		sum.Inserted += n
 		sum.Skipped += len(batch) - n
@@ -147,9 +174,13 @@ func importEvents(ctx context.Context, e *env, st store.Store, site string, r *e
 			if ferr := flush(); ferr != nil {
 				return sum, ferr
 			}
-			return sum, fmt.Errorf("%w (the %d events before it are stored)", err, sum.Read)
+			return sum, fmt.Errorf("%w (the events before it are stored; fix it and import again)", err)
 		}
 		sum.Read++
+		if suppressed.Suppressed(&ev) {
+			sum.Suppressed++
+			continue
+		}
 		batch = append(batch, ev)
 		if len(batch) == cap(batch) {
 			if err := flush(); err != nil {
@@ -160,6 +191,6 @@ func importEvents(ctx context.Context, e *env, st store.Store, site string, r *e
 	if err := flush(); err != nil {
 		return sum, err
 	}
-	p.done(fmt.Sprintf(": %d new, %d already stored", sum.Inserted, sum.Skipped))
+	p.done(fmt.Sprintf(": %d new, %d already stored, %d of suppressed people left out", sum.Inserted, sum.Skipped, sum.Suppressed))
 	return sum, nil
 }
