@@ -32,15 +32,23 @@ const (
 	FormatCSV    = "csv"
 )
 
+// CheckFormat reports a format NewWriter does not know.
+func CheckFormat(format string) error {
+	if format != FormatNDJSON && format != FormatCSV {
+		return fmt.Errorf("format %q is not %s or %s", format, FormatNDJSON, FormatCSV)
+	}
+	return nil
+}
+
 // NewWriter returns a writer of format on w.
 func NewWriter(w io.Writer, format string) (Writer, error) {
-	switch format {
-	case FormatNDJSON:
-		return newNDJSONWriter(w), nil
-	case FormatCSV:
+	if err := CheckFormat(format); err != nil {
+		return nil, err
+	}
+	if format == FormatCSV {
 		return newCSVWriter(w)
 	}
-	return nil, fmt.Errorf("format %q is not %s or %s", format, FormatNDJSON, FormatCSV)
+	return newNDJSONWriter(w), nil
 }
 
 type ndjsonWriter struct {

@@ -53,7 +53,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		code, _ := f.usageError(err.Error())
 		return code
 	}
-	if _, err := eventfile.NewWriter(io.Discard, o.format); err != nil {
+	if err := eventfile.CheckFormat(o.format); err != nil {
 		code, _ := f.usageError("--format: " + err.Error())
 		return code
 	}
