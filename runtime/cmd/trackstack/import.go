@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/eventfile"
 	"github.com/trackstack/trackstack/runtime/store"
@@ -84,6 +85,11 @@ func runImport(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer in.Close()
+	return importInto(ctx, e, o, storage, in)
+}
+
+// importInto migrates the store and imports in into it.
+func importInto(ctx context.Context, e *env, o importFlags, storage config.Storage, in io.Reader) int {
 	st, err := openStorage(ctx, storage, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "trackstack import: cannot open the store: %v\n", err)
