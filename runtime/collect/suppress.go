@@ -19,16 +19,13 @@ import (
 // most this long after the erasure.
 const SuppressionRefresh = 30 * time.Second
 
-// suppressed is one site's suppression list, by kind and digest.
-type suppressed map[store.Suppression]struct{}
-
 // suppressor drops the events of suppressed people before they are
 // written, reporting them as stored: whoever sends them learns nothing of
 // the suppression. Sites with an empty list cost one map lookup.
 type suppressor struct {
 	next    ingest.EventWriter
 	sites   atomic.Pointer[[]string]
-	lists   atomic.Pointer[map[string]suppressed]
+	lists   atomic.Pointer[map[string]*store.SuppressedSet]
 	dropped *prometheus.CounterVec
 	stop    context.CancelFunc
 	done    sync.WaitGroup
@@ -44,7 +41,7 @@ func newSuppressor(next ingest.EventWriter, st store.Store, sites []string, reg 
 	if err := reg.Register(s.dropped); err != nil {
 		return nil, err
 	}
-	empty := map[string]suppressed{}
+	empty := map[string]*store.SuppressedSet{}
 	s.lists.Store(&empty)
 	s.setSites(sites)
 	er, ok := st.(store.Erasure)
@@ -76,7 +73,7 @@ func newSuppressor(next ingest.EventWriter, st store.Store, sites []string, reg 
 // the one it had.
 func (s *suppressor) load(ctx context.Context, er store.Erasure, log *slog.Logger) {
 	old, sites := *s.lists.Load(), *s.sites.Load()
-	next := make(map[string]suppressed, len(sites))
+	next := make(map[string]*store.SuppressedSet, len(sites))
 	for _, site := range sites {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		list, err := er.Suppressions(ctx, site)
@@ -86,11 +83,7 @@ func (s *suppressor) load(ctx context.Context, er store.Erasure, log *slog.Logge
 			next[site] = old[site]
 			continue
 		}
-		set := make(suppressed, len(list))
-		for _, x := range list {
-			set[x] = struct{}{}
-		}
-		next[site] = set
+		next[site] = store.NewSuppressedSet(list)
 	}
 	s.lists.Store(&next)
 }
@@ -101,7 +94,7 @@ func (s *suppressor) Write(ctx context.Context, events []event.Event) (int, erro
 	kept := events[:0:0]
 	dropped := 0
 	for i, e := range events {
-		if set := lists[e.Site]; len(set) > 0 && isSuppressed(set, e) {
+		if lists[e.Site].Suppressed(&e) {
 			if kept == nil {
 				kept = append(make([]event.Event, 0, len(events)), events[:i]...)
 			}
@@ -121,29 +114,6 @@ func (s *suppressor) Write(ctx context.Context, events []event.Event) (int, erro
 	}
 	n, err := s.next.Write(ctx, kept)
 	return n + dropped, err
-}
-
-func isSuppressed(set suppressed, e event.Event) bool {
-	for _, k := range []store.Suppression{
-		{Kind: store.KeyVisitorID, KeyHash: hashIf(e.VisitorID)},
-		{Kind: store.KeyUserID, KeyHash: hashIf(e.UserID)},
-		{Kind: store.KeyEmail, KeyHash: e.User.EmailSHA256},
-	} {
-		if k.KeyHash == "" {
-			continue
-		}
-		if _, ok := set[k]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-func hashIf(id string) string {
-	if id == "" {
-		return ""
-	}
-	return store.SuppressionHash(id)
 }
 
 // setSites sets the sites whose lists are read (from the next reread).

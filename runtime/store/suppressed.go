@@ -5,8 +5,8 @@ import "github.com/trackstack/trackstack/runtime/event"
 // SuppressedSet answers whether an event belongs to a suppressed person:
 // one of its visitor id, user id or email digest is on the site's
 // suppression list. Whatever brings events into the store from outside
-// checks it, so an erased person who asked not to be tracked again does
-// not come back.
+// (the collector, an import) checks it, so an erased person who asked not
+// to be tracked again does not come back.
 type SuppressedSet struct {
 	keys map[Suppression]bool
 }
@@ -20,12 +20,10 @@ func NewSuppressedSet(list []Suppression) *SuppressedSet {
 	return s
 }
 
-// Len is the number of suppressed keys.
-func (s *SuppressedSet) Len() int { return len(s.keys) }
-
-// Suppressed reports whether e carries a suppressed key.
+// Suppressed reports whether e carries a suppressed key. A nil set, as
+// for a site whose list was never read, suppresses nothing.
 func (s *SuppressedSet) Suppressed(e *event.Event) bool {
-	if len(s.keys) == 0 {
+	if s == nil || len(s.keys) == 0 {
 		return false
 	}
 	return e.VisitorID != "" && s.keys[Suppression{Kind: KeyVisitorID, KeyHash: SuppressionHash(e.VisitorID)}] ||

@@ -35,4 +35,7 @@ func TestSuppressedSet(t *testing.T) {
 	if NewSuppressedSet(nil).Suppressed(&event.Event{VisitorID: "v-gone"}) {
 		t.Error("an empty set suppresses")
 	}
+	if (*SuppressedSet)(nil).Suppressed(&event.Event{VisitorID: "v-gone"}) {
+		t.Error("a nil set suppresses")
+	}
 }
