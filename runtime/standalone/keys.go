@@ -28,11 +28,6 @@ const (
 	databaseFile      = "trackstack.db" // the SQLite database
 )
 
-// DatabasePath is where the SQLite database of the data directory dataDir
-// is, for the commands that work on a standalone store from outside it
-// (export, import).
-func DatabasePath(dataDir string) string { return filepath.Join(dataDir, databaseFile) }
-
 // SiteKeys are one site's keys.
 type SiteKeys struct {
 	Ingest, Signing, VisitorSalt []byte

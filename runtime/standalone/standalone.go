@@ -137,7 +137,7 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 		}
 	}()
 	listenHost := s.setURL()
-	storage := config.Storage{Driver: config.DriverSQLite, SQLitePath: DatabasePath(o.DataDir)}
+	storage := config.Storage{Driver: config.DriverSQLite, SQLitePath: filepath.Join(o.DataDir, databaseFile)}
 	var sites []ingest.Site
 	for i := range res.Sites {
 		site := &res.Sites[i]

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/service"
@@ -44,18 +43,18 @@ func (s *storeSource) storage(site string) (config.Storage, error) {
 		}
 		return rt.Storage, nil
 	}
-	res, err := standalone.LoadFiles(s.files)
+	sites, err := standalone.SiteConfigs(s.files, s.data)
 	if err != nil {
 		return config.Storage{}, err
 	}
 	var names []string
-	for _, ts := range res.Sites {
-		names = append(names, ts.Name)
+	for _, rt := range sites {
+		if rt.Site.Name == site {
+			return rt.Storage, nil
+		}
+		names = append(names, rt.Site.Name)
 	}
-	if !slices.Contains(names, site) {
-		return config.Storage{}, fmt.Errorf("--site %q is not a TrackingSite of the files (they have: %v)", site, names)
-	}
-	return config.Storage{Driver: config.DriverSQLite, SQLitePath: standalone.DatabasePath(s.data)}, nil
+	return config.Storage{}, fmt.Errorf("--site %q is not a TrackingSite of the files (they have: %v)", site, names)
 }
 
 // errNoDatabase means a command that only reads found no SQLite database
