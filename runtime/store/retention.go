@@ -44,6 +44,11 @@ type RetentionPlan struct {
 	DryRun bool
 	// BatchSize is the rows per transaction; 0 means DefaultRetentionBatch.
 	BatchSize int
+	// Duty is the share of the time a run spends in its transactions: after
+	// a batch that took d, it waits d*(1-Duty)/Duty, leaving a database
+	// with one writer (SQLite) to ingest the rest of the time. 0 is the
+	// store's default; 1 never waits.
+	Duty float64
 	// Progress, when set, is called after each batch with the step's name
 	// and the rows it has changed so far.
 	Progress func(step string, rows int64)

@@ -120,11 +120,15 @@ func expire(ctx context.Context, ops RetentionOps, plan RetentionPlan) (Retentio
 		return total, err
 	}
 	for {
+		start := time.Now()
 		refs, err := ops.Refs(ctx, plan.Site, time.Time{}, plan.DeleteBefore, EventRef{}, RefsAll, plan.BatchSize)
 		if err != nil || len(refs) == 0 {
 			return total, err
 		}
 		r, err := ops.DeleteEvents(ctx, plan.Site, refs, 0)
+		if err == nil {
+			err = plan.rest(ctx, time.Since(start))
+		}
 		total.EventsDeleted += r.EventsDeleted
 		total.KeysDeleted += r.KeysDeleted
 		total.DeliveriesDeleted += r.DeliveriesDeleted
@@ -173,6 +177,7 @@ func walkStep(ctx context.Context, ops RetentionOps, plan RetentionPlan, step st
 	var n int64
 	after := EventRef{ReceivedAt: from, Seq: -1 << 62}
 	for {
+		start := time.Now()
 		refs, err := ops.Refs(ctx, plan.Site, from, cutoff, after, which, plan.BatchSize)
 		if err != nil {
 			return n, err
@@ -184,6 +189,9 @@ func walkStep(ctx context.Context, ops RetentionOps, plan RetentionPlan, step st
 		change := choose(refs)
 		if len(change) > 0 && !plan.DryRun {
 			if err := apply(ctx, plan.Site, change); err != nil {
+				return n, err
+			}
+			if err := plan.rest(ctx, time.Since(start)); err != nil {
 				return n, err
 			}
 		}
@@ -271,4 +279,17 @@ func suppressionsOf(req ErasureRequest, visitors, users []string) []Suppression 
 		out = append(out, Suppression{Kind: req.KeyKind, KeyHash: SuppressionHash(req.Key)})
 	}
 	return out
+}
+
+// rest waits after a batch that took d, as the plan's Duty asks.
+func (plan RetentionPlan) rest(ctx context.Context, d time.Duration) error {
+	if plan.Duty <= 0 || plan.Duty >= 1 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(float64(d) * (1 - plan.Duty) / plan.Duty)):
+		return nil
+	}
 }

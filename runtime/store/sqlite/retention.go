@@ -18,9 +18,19 @@ var (
 
 // ApplyRetention runs one site's retention plan in batches; see
 // store.Retention. One file holds every day, so nothing is dropped whole.
+// Unless the plan says otherwise, it rests between batches as long as
+// each took (retentionDuty).
 func (s *Store) ApplyRetention(ctx context.Context, plan store.RetentionPlan) (store.RetentionCounts, error) {
+	if plan.Duty == 0 {
+		plan.Duty = retentionDuty
+	}
 	return store.ApplyRetention(ctx, retentionOps{s}, plan)
 }
+
+// retentionDuty leaves the single writer to ingest half of the time while
+// retention runs: measured on 1M events, ingest fell from about 20,000 to
+// 3,500 events/s with retention writing back to back.
+const retentionDuty = 0.5
 
 // retentionOps are the SQLite statements of retention and erasure.
 type retentionOps struct{ s *Store }
