@@ -19,7 +19,9 @@ CREATE TABLE erasures (
     key          TEXT,
     suppress     INTEGER NOT NULL,
     completed_at INTEGER,
-    rows_removed INTEGER
+    rows_removed INTEGER,
+    span_from    INTEGER,
+    span_to      INTEGER
 );
 
 CREATE INDEX erasures_site_idx ON erasures (site, id);
