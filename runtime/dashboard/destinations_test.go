@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +55,13 @@ func TestDeliveryHealthAndReplay(t *testing.T) {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("%d %s\nwant it to contain %s", code, body, want)
 		}
+	}
+	(&Pages{API: api}).Register(mux)
+	_, page := get(t, mux, "/sites/shop/destinations?from=2026-11-19&to=2026-11-19")
+	day := time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC).Unix()
+	chart := fmt.Sprintf(`data-target="chart-hook">{"x":[%d],"series":[{"label":"Sent","color":"#137a3a","values":[1]},{"label":"Failed","color":"#b42318","values":[1]},`, day)
+	if !strings.Contains(page, chart) {
+		t.Errorf("the destinations page lacks the per-day chart %s\n%s", chart, page)
 	}
 	post := func(path string, form url.Values) (int, string) {
 		rec := httptest.NewRecorder()

@@ -76,6 +76,8 @@ type pageData struct {
 	Replays []replayForm
 	// Erasure is the erasures page's request form (nil on other pages).
 	Erasure *erasureForm
+	// Charts are a report page's charts (delivery per day).
+	Charts []chart
 	// Person is the journeys page's search (nil on other pages).
 	Person     map[string]string
 	Form       formValues
@@ -290,6 +292,44 @@ func attributionChoices(r *http.Request, site string) []navLink {
 	return out
 }
 
+// chart is one chart of a report page: its data, drawn by chart.js.
+type chart struct {
+	ID, Title string
+	JSON      template.JS
+}
+
+// chartData is what chart.js draws: x as Unix seconds, and each series.
+type chartData struct {
+	X      []int64       `json:"x"`
+	Series []chartSeries `json:"series"`
+}
+
+type chartSeries struct {
+	Label  string  `json:"label"`
+	Color  string  `json:"color"`
+	Values []int64 `json:"values"`
+}
+
+// deliveryChart charts a destination's records per day.
+func deliveryChart(h DestinationHealth) (chart, error) {
+	var c chartData
+	sent, failed, skipped, pending := []int64{}, []int64{}, []int64{}, []int64{}
+	for _, d := range h.Days {
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			return chart{}, err
+		}
+		c.X = append(c.X, day.Unix())
+		sent, failed, skipped, pending = append(sent, d.Sent), append(failed, d.Failed), append(skipped, d.Skipped), append(pending, d.Pending)
+	}
+	c.Series = []chartSeries{{"Sent", "#137a3a", sent}, {"Failed", "#b42318", failed}, {"Skipped", "#8a94a6", skipped}, {"Pending", "#2454d6", pending}}
+	js, err := json.Marshal(c)
+	if err != nil {
+		return chart{}, err
+	}
+	return chart{ID: "chart-" + h.Name, Title: "Deliveries to " + h.Name + " per day", JSON: template.JS(js)}, nil
+}
+
 // erasureForm is the form that requests an erasure. Requested is the id
 // of the request just made, if any.
 type erasureForm struct {
@@ -326,6 +366,11 @@ func (p *Pages) fillDestinations(r *http.Request, d *pageData, prm params) error
 			days = append(days, []string{dd.Day, itoa(dd.Sent), itoa(dd.Failed), itoa(dd.Pending), itoa(dd.Skipped),
 				strconv.FormatFloat(dd.AcceptedShare*100, 'f', 1, 64) + " %"})
 		}
+		c, err := deliveryChart(h)
+		if err != nil {
+			return err
+		}
+		d.Charts = append(d.Charts, c)
 		d.Tables = append(d.Tables, table{ID: "days-" + h.Name, Title: "Accepted by " + h.Name + ", per day",
 			Head: []string{"day (UTC)", "sent", "failed", "pending", "skipped", "accepted"}, Rows: days})
 		if n := h.Counts[store.DeliveryFailed]; n > 0 {
