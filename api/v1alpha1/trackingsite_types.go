@@ -247,6 +247,12 @@ type PrivacySpec struct {
 	// +kubebuilder:default=truncate
 	// +optional
 	IPAnonymization string `json:"ipAnonymization,omitempty"`
+
+	// StitchByEmail lets customer journeys join the visitors and users
+	// whose events carry the same hashed email, as well as those sharing a
+	// user id. Off by default: only ids the site set join journeys.
+	// +optional
+	StitchByEmail bool `json:"stitchByEmail,omitempty"`
 }
 
 // IP anonymization settings.

@@ -138,6 +138,8 @@ type Autocapture struct {
 type Privacy struct {
 	// IPAnonymization is none, truncate or full.
 	IPAnonymization string `json:"ipAnonymization"`
+	// StitchByEmail joins journeys by hashed email too.
+	StitchByEmail bool `json:"stitchByEmail,omitempty"`
 }
 
 // Limits are a collector replica's rate limits, every default resolved.

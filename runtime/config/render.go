@@ -55,7 +55,7 @@ func Render(site *v1alpha1.TrackingSite, dests []v1alpha1.Destination, policies 
 			},
 			Pixels: *s.Tracker.Pixels.DeepCopy(),
 		},
-		Privacy:   Privacy{IPAnonymization: orDefault(s.Privacy.IPAnonymization, v1alpha1.IPAnonymizationTruncate)},
+		Privacy:   Privacy{IPAnonymization: orDefault(s.Privacy.IPAnonymization, v1alpha1.IPAnonymizationTruncate), StitchByEmail: s.Privacy.StitchByEmail},
 		Limits:    renderLimits(s.Collector.Limits),
 		Dashboard: renderDashboard(s.Dashboard, opts.OIDCDir),
 	}

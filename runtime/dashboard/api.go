@@ -32,7 +32,9 @@ type API struct {
 	// Retention says which sites have a RetentionPolicy: their erasures
 	// wait for its next run unless asked to run at once.
 	Retention map[string]bool
-	Log       *slog.Logger
+	// StitchByEmail says which sites join journeys by hashed email too.
+	StitchByEmail map[string]bool
+	Log           *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
 	"github.com/trackstack/trackstack/runtime/store/sqlite"
@@ -187,5 +189,33 @@ func TestJourneysReport(t *testing.T) {
 	}
 	if code, body := get(t, h, "/sites/shop/journeys?visitor_id=v1"); code != 200 || !strings.Contains(body, `name="email"`) || !strings.Contains(body, "/pricing") {
 		t.Errorf("journeys page: %d", code)
+	}
+}
+
+// TestJourneysStitchByEmail: a site that allows it joins visitors by the
+// email digest their events share; others do not.
+func TestJourneysStitchByEmail(t *testing.T) {
+	st := fixtureStore(t)
+	at := fixtureNow.Add(-time.Hour)
+	digest, _ := enrich.EmailDigest("jo@example.com")
+	var evs []event.Event
+	for i, v := range []string{"v-phone", "v-laptop"} {
+		e := event.Event{Site: "shop", EventID: fmt.Sprintf("signup-%d", i), Type: event.TypeConversion, Name: "lead", Source: event.SourceBrowser,
+			VisitorID: v, Timestamp: at, ReceivedAt: at}
+		e.User.EmailSHA256 = digest
+		evs = append(evs, e)
+	}
+	if _, err := st.Insert(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	for _, stitch := range []bool{false, true} {
+		api := &API{Store: st, Now: func() time.Time { return fixtureNow }, Goals: map[string][]store.Goal{"shop": nil},
+			StitchByEmail: map[string]bool{"shop": stitch}}
+		mux := http.NewServeMux()
+		api.Register(mux)
+		_, body := get(t, mux, "/api/v1/sites/shop/journeys?visitor_id=v-phone")
+		if want := map[bool]int{false: 1, true: 2}[stitch]; strings.Count(body, `"at":`) != want {
+			t.Errorf("stitch by email %v: %s; want %d steps", stitch, body, want)
+		}
 	}
 }

@@ -59,6 +59,7 @@ func (a *API) journey(ctx context.Context, p params) (any, [][]string, error) {
 	if !isLookup {
 		return nil, nil, errNoJourneys
 	}
+	key.StitchByEmail = a.StitchByEmail[p.q.Site]
 	evs, err := jl.Journey(ctx, p.q.Site, key, p.limit*10)
 	if errors.Is(err, store.ErrJourneyKey) {
 		return nil, nil, badParam(err)

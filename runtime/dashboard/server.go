@@ -35,6 +35,8 @@ type Site struct {
 	// HasRetentionPolicy says a retention run carries out the site's
 	// erasure requests; without one they run when requested.
 	HasRetentionPolicy bool
+	// StitchByEmail joins journeys by hashed email too.
+	StitchByEmail bool
 }
 
 // SiteOf is the dashboard's view of a site's runtime configuration: its
@@ -44,7 +46,8 @@ func SiteOf(rt *config.Runtime) Site {
 	for i, g := range rt.Goals {
 		goals[i] = store.Goal{Name: g.Name, Event: g.Event, Path: g.Path}
 	}
-	return Site{Name: rt.Site.Name, Goals: goals, Destinations: rt.DestinationNames(), HasRetentionPolicy: len(rt.Retention) > 0}
+	return Site{Name: rt.Site.Name, Goals: goals, Destinations: rt.DestinationNames(), HasRetentionPolicy: len(rt.Retention) > 0,
+		StitchByEmail: rt.Privacy.StitchByEmail}
 }
 
 // Options are a dashboard's dependencies.
@@ -71,14 +74,15 @@ func New(o Options) http.Handler {
 	goals := map[string][]store.Goal{}
 	demo := map[string]bool{}
 	dests := map[string][]string{}
-	policies := map[string]bool{}
+	policies, byEmail := map[string]bool{}, map[string]bool{}
 	for _, s := range o.Sites {
+		byEmail[s.Name] = s.StitchByEmail
 		goals[s.Name] = s.Goals
 		demo[s.Name] = s.Demo
 		dests[s.Name] = s.Destinations
 		policies[s.Name] = s.HasRetentionPolicy
 	}
-	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Destinations: dests, Retention: policies, Log: o.Logger, Now: o.Now}
+	api := &API{Store: o.Store, Audit: o.Audit, Goals: goals, Destinations: dests, Retention: policies, StitchByEmail: byEmail, Log: o.Logger, Now: o.Now}
 	inner := http.NewServeMux()
 	api.Register(inner)
 	(&Pages{API: api, Demo: demo}).Register(inner)

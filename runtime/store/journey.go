@@ -17,6 +17,10 @@ type JourneyKey struct {
 	UserID      string
 	EmailSHA256 string
 	OrderID     string
+	// StitchByEmail also joins the visitors and users whose events carry
+	// an email digest of the person's events (the site's
+	// privacy.stitchByEmail); it is not a key of its own.
+	StitchByEmail bool
 }
 
 // JourneyLookup finds a person's events.
@@ -24,8 +28,10 @@ type JourneyLookup interface {
 	// Journey returns the events of the person key names, oldest first,
 	// at most limit: the events of every visitor id and user id the
 	// matching events carry, and of every visitor that used one of those
-	// user ids (the same person on another device). It never matches on
-	// anything but these ids: no fingerprinting.
+	// user ids (the same person on another device); with StitchByEmail,
+	// also of every visitor and user whose events carry one of the
+	// matching events' email digests. It never matches on anything but
+	// these ids: no fingerprinting.
 	Journey(ctx context.Context, site string, key JourneyKey, limit int) ([]event.Event, error)
 }
 
@@ -41,9 +47,13 @@ func (d *AnalyticsDialect) JourneySQL(site string, key JourneyKey, limit int) (s
 	if err != nil {
 		return "", nil, err
 	}
+	byEmail := ""
+	if key.StitchByEmail {
+		byEmail = ` OR (e.user_data ->> 'em') IN (SELECT m FROM emails)`
+	}
 	sql := cte + `
 SELECT ` + EventColumns + ` FROM events e
-WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users))
+WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users)` + byEmail + `)
 ORDER BY e.received_at, e.seq
 LIMIT ` + strconv.Itoa(limit)
 	return sql, p.Args, nil
@@ -87,14 +97,28 @@ func (d *AnalyticsDialect) personCTE(p *Params, siteP string, key JourneyKey) (c
 	if n != 1 {
 		return "", "", ErrJourneyKey
 	}
+	// Stitching by email adds the ids of the events that share an email
+	// digest with the matching ones; without it, emails is empty.
+	emailUsers, emailVisitors, emails := "", "", `SELECT CAST(NULL AS TEXT) AS m WHERE 1 = 0`
+	if key.StitchByEmail {
+		emails = `SELECT DISTINCT em AS m FROM seed WHERE em IS NOT NULL`
+		emailUsers = `
+    UNION
+    SELECT e.user_id FROM events e WHERE e.site = ` + siteP + ` AND (e.user_data ->> 'em') IN (SELECT m FROM emails) AND e.user_id IS NOT NULL`
+		emailVisitors = `
+    UNION
+    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND (e.user_data ->> 'em') IN (SELECT m FROM emails) AND e.visitor_id IS NOT NULL`
+	}
 	cte = `WITH seed AS (
-    SELECT e.visitor_id, e.user_id FROM events e WHERE e.site = ` + siteP + ` AND ` + cond + `
+    SELECT e.visitor_id, e.user_id, (e.user_data ->> 'em') AS em FROM events e WHERE e.site = ` + siteP + ` AND ` + cond + `
+), emails AS (
+    ` + emails + `
 ), users AS (
-    SELECT DISTINCT user_id AS u FROM seed WHERE user_id IS NOT NULL
+    SELECT DISTINCT user_id AS u FROM seed WHERE user_id IS NOT NULL` + emailUsers + `
 ), visitors AS (
     SELECT visitor_id AS v FROM seed WHERE visitor_id IS NOT NULL
     UNION
-    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND e.user_id IN (SELECT u FROM users) AND e.visitor_id IS NOT NULL
+    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND e.user_id IN (SELECT u FROM users) AND e.visitor_id IS NOT NULL` + emailVisitors + `
 )`
 	return cte, cond, nil
 }

@@ -62,7 +62,25 @@ func testJourney(t *testing.T, fresh func(t *testing.T) store.Store) {
 	if got := ids(store.JourneyKey{VisitorID: "nobody"}); got != "" {
 		t.Errorf("unknown visitor: %q, want nothing", got)
 	}
-	for _, bad := range []store.JourneyKey{{}, {VisitorID: "phone", UserID: "u-9"}} {
+	// A tablet never signed in, but its newsletter sign-up carries the
+	// same email digest as the purchase: only stitching by email joins it,
+	// both ways.
+	tablet := ev("shop", "d6", "tablet", "", 90)
+	tablet.User.EmailSHA256 = hash
+	mustInsert(t, s, []event.Event{tablet, ev("shop", "d7", "tablet", "", 95)}, 2)
+	if got := ids(store.JourneyKey{VisitorID: "phone"}); got != "d1 d2 d3 d4" {
+		t.Errorf("phone without email stitching: %q, want d1 d2 d3 d4", got)
+	}
+	if got := ids(store.JourneyKey{VisitorID: "laptop", StitchByEmail: true}); got != "d1 d2 d3 d4 d6 d7" {
+		t.Errorf("laptop with email stitching: %q, want d1 d2 d3 d4 d6 d7", got)
+	}
+	if got := ids(store.JourneyKey{VisitorID: "tablet", StitchByEmail: true}); got != "d1 d2 d3 d4 d6 d7" {
+		t.Errorf("tablet with email stitching: %q, want d1 d2 d3 d4 d6 d7 (the email gives user u-9, whose devices join)", got)
+	}
+	if got := ids(store.JourneyKey{VisitorID: "stranger", StitchByEmail: true}); got != "d5" {
+		t.Errorf("stranger with email stitching: %q, want d5", got)
+	}
+	for _, bad := range []store.JourneyKey{{}, {StitchByEmail: true}, {VisitorID: "phone", UserID: "u-9"}} {
 		if _, err := j.Journey(context.Background(), "shop", bad, 10); !errors.Is(err, store.ErrJourneyKey) {
 			t.Errorf("key %+v: %v, want ErrJourneyKey", bad, err)
 		}
