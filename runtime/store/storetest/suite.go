@@ -224,6 +224,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	runDeliveries(t, fresh, now)
 	runAudit(t, fresh, now)
+	runPurge(t, fresh, now)
 	runAnalytics(t, fresh)
 	runRetention(t, fresh)
 }
