@@ -1,5 +1,5 @@
 // Command trackstack is the trackstack runtime: one binary whose subcommands
-// are the processes the operator runs (collect, dashboard, forward, migrate, retention),
+// are the processes the operator runs (collect, dashboard, forward, migrate, retention, purge),
 // the standalone stack that runs them all in one process without a cluster, and the
 // export and import of a site's events. Run `trackstack help` for the list.
 //
@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"import":     {"restore an NDJSON export into a site's store, skipping events already stored", runImport},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
 		"retention":  {"apply one RetentionPolicy once: delete, anonymize, carry out erasures", runRetention},
+		"purge":      {"delete every row a site has in the store (closing a site) and exit", runPurge},
 		"standalone": {"run the whole stack in one process on SQLite, from YAML files", runStandalone},
 		"version":    {"print the version", runVersion},
 	}

@@ -36,6 +36,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"retention", "--help"}, []string{"-policy", "-dry-run", "-now", "-f ", "-data", "-config", "-skip-migrations", "TRACKSTACK_POLICY"}},
 		{[]string{"export", "--help"}, []string{"-site", "-visitor-id", "-user-id", "-from", "-to", "-format", "-o ", "-config", "-root", "-f files", "-data", "0600"}},
 		{[]string{"import", "--help"}, []string{"-site", "-i ", "-config", "-root", "-f files", "-data", "-skip-migrations", "event_id"}},
+		{[]string{"purge", "--help"}, []string{"-site", "-confirm-site", "-config", "-root", "-data", "-f ", "durationSeconds"}},
 		{[]string{"version", "--help"}, []string{"Usage: trackstack version"}},
 		{[]string{"help", "collect"}, []string{"Usage: trackstack collect"}},
 	} {
@@ -55,7 +56,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	code, out, _ := runCmd(context.Background(), nil, "help")
-	for _, sub := range []string{"collect", "export", "forward", "import", "migrate", "standalone", "version", "Exit codes"} {
+	for _, sub := range []string{"collect", "export", "forward", "import", "migrate", "purge", "standalone", "version", "Exit codes"} {
 		if code != exitOK || !strings.Contains(out, sub) {
 			t.Errorf("trackstack help (exit %d) lacks %s:\n%s", code, sub, out)
 		}
