@@ -43,6 +43,7 @@ const (
 	stateStalled
 	stateFailed
 	stateDegraded
+	stateDeleting
 )
 
 func ready(reason, msg string) outcome       { return outcome{stateReady, reason, msg} }
@@ -50,6 +51,7 @@ func progressing(reason, msg string) outcome { return outcome{stateProgressing, 
 func stalled(reason, msg string) outcome     { return outcome{stateStalled, reason, msg} }
 func failed(reason, msg string) outcome      { return outcome{stateFailed, reason, msg} }
 func degraded(reason, msg string) outcome    { return outcome{stateDegraded, reason, msg} }
+func purging(msg string) outcome             { return outcome{stateDeleting, v1alpha1.ReasonPurging, msg} }
 
 // conditionShape is what an outcome state writes, in the kstatus sense:
 // Current needs Ready=True and neither Reconciling nor Stalled;
@@ -80,6 +82,9 @@ var shapes = [...]conditionShape{
 	// Our objects are fine but one the object depends on is not (a
 	// Destination of a site, the last retention Job).
 	stateDegraded: {ready: metav1.ConditionFalse, event: corev1.EventTypeWarning},
+	// Being deleted and held by a finalizer while the operator works
+	// through the steps (a purge): no longer serving, nobody needs to act.
+	stateDeleting: {ready: metav1.ConditionFalse, reconciling: true, event: corev1.EventTypeNormal},
 }
 
 // personNeeded is a failure only a person can fix. reason is the condition

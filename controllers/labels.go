@@ -15,6 +15,10 @@ const (
 	LabelDestination = "trackstack.dev/destination"
 	// LabelRetentionPolicy names the RetentionPolicy a CronJob (and its Jobs) runs.
 	LabelRetentionPolicy = "trackstack.dev/retention-policy"
+	// LabelSiteUID is the UID of the TrackingSite a purge Job was made for:
+	// the Job outlives its site (it has no owner reference), so a Job left by
+	// an earlier site of the same name is told apart from the current one's.
+	LabelSiteUID = "trackstack.dev/site-uid"
 
 	// ManagedBy is the value of LabelManagedBy on our objects; the operator's
 	// caches only see objects carrying it.
@@ -27,6 +31,7 @@ const (
 	ComponentDashboard = "dashboard"
 	ComponentForwarder = "forwarder"
 	ComponentRetention = "retention"
+	ComponentPurge     = "purge"
 	ComponentKeys      = "keys"
 	ComponentConfig    = "config"
 )

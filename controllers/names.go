@@ -8,6 +8,7 @@ func keysSecretName(site string) string       { return site + "-keys" }
 func collectorName(site string) string        { return site + "-collector" }
 func dashboardName(site string) string        { return site + "-dashboard" }
 func forwarderName(site, dest string) string  { return site + "-fwd-" + dest }
+func purgeName(site string) string            { return site + "-purge" }
 func retentionName(site, policy string) string {
 	return site + "-retention-" + policy
 }

@@ -30,8 +30,9 @@ import (
 // only config/rbac/role.yaml (generated from the markers) and checks a site
 // with a Destination and a RetentionPolicy still becomes Ready, then drives
 // the operator to delete every kind of child it deletes (HPA, PDB, Ingress,
-// forwarder Deployment, CronJob): the role is enough, and the test fails if
-// a marker, delete verbs included, is missing.
+// forwarder Deployment, CronJob) and to close the site (finalizer, purge
+// Job and its ConfigMap, the site's pods read): the role is enough, and the
+// test fails if a marker, delete verbs included, is missing.
 func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
 	requireEnvtest(t)
 	g := NewWithT(t)
@@ -71,6 +72,7 @@ func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
 	site := newSite(t, ns, "rbac", func(s *v1alpha1.TrackingSite) {
 		s.Spec.Dashboard.Host = "stats.rbac.example"
 		s.Spec.Collector.Autoscaling = &v1alpha1.AutoscalingSpec{MaxReplicas: 3}
+		s.Spec.DeletionPolicy = v1alpha1.DeletionPolicyDelete
 	})
 	dest := metaDestination(ns, "meta", "rbac", "meta-capi")
 	g.Expect(k8sClient.Create(ctx, dest)).To(Succeed())
@@ -109,10 +111,19 @@ func TestOperatorRunsWithGeneratedRBAC(t *testing.T) {
 	// Without their site, the Destination's controller deletes the
 	// forwarder and the RetentionPolicy's the CronJob (the site's own
 	// children are left to the garbage collector, which envtest lacks).
+	// The site's controller stops the collector and dashboard and runs the
+	// purge Job, whose success releases the site.
 	g.Expect(k8sClient.Delete(ctx, site)).To(Succeed())
 	for _, c := range children[3:] {
 		waitDeletedByOperator(t, ns, c.name, c.obj, forbidden)
 	}
+	for _, name := range []string{"rbac-collector", "rbac-dashboard"} {
+		waitDeletedByOperator(t, ns, name, &appsv1.Deployment{}, forbidden)
+	}
+	job := getObj(t, ns, "rbac-purge", &batchv1.Job{})
+	assertPurgeConfig(t, job)
+	finishJob(t, job, batchv1.JobComplete, metav1.Now())
+	waitDeletedByOperator(t, ns, "rbac", &v1alpha1.TrackingSite{}, forbidden)
 }
 
 // waitDeletedByOperator waits until the operator has deleted an object, and

@@ -57,3 +57,15 @@ func DashboardPodSpec(site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSp
 func RetentionPodSpec(policy *v1alpha1.RetentionPolicy, site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
 	return buildRetentionCronJob(retentionInputs{policy: policy, site: site, opts: opts}).Spec.JobTemplate.Spec.Template.Spec
 }
+
+// PurgePodSpec returns the pod spec of the site's purge Job (the Job
+// <site>-purge that runs `trackstack purge` when a TrackingSite with
+// deletionPolicy: Delete is deleted) as the operator creates it. It mounts
+// the ConfigMap <site>-purge, which holds what RenderSiteObjects renders as
+// the runtime ConfigMap's data.
+func PurgePodSpec(site *v1alpha1.TrackingSite, opts Options) *corev1ac.PodSpecApplyConfiguration {
+	return buildPurgeJob(siteInputs{site: site, opts: opts}).Spec.Template.Spec
+}
+
+// PurgeConfigMapName is the name of the ConfigMap a site's purge Job reads.
+func PurgeConfigMapName(site string) string { return purgeName(site) }

@@ -78,23 +78,6 @@ func retentionJob(t *testing.T, ns, name string, cj *batchv1.CronJob, p *v1alpha
 		Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
 	}
 	g.Expect(k8sClient.Create(ctx, job)).To(Succeed())
-	start := metav1.NewTime(at.Add(-30 * time.Second))
-	job.Status.StartTime = &start
-	switch result {
-	case batchv1.JobComplete:
-		job.Status.CompletionTime = &at
-		job.Status.Succeeded = 1
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: at},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: at},
-		}
-	case batchv1.JobFailed:
-		job.Status.Failed = 3
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: at},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: at},
-		}
-	}
-	g.Expect(k8sClient.Status().Update(ctx, job)).To(Succeed())
+	finishJob(t, job, result, at)
 	return job
 }

@@ -30,6 +30,7 @@ func CacheOptions(namespaces []string) cache.Options {
 			&networkingv1.Ingress{}:                  ours,
 			&batchv1.CronJob{}:                       ours,
 			&batchv1.Job{}:                           ours,
+			&corev1.Pod{}:                            ours,
 		},
 	}
 	if len(namespaces) > 0 {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -40,7 +41,7 @@ type TrackingSiteReconciler struct {
 
 // RBAC, least privilege: server-side apply needs create and patch (never
 // update); delete only for children that come and go with the spec.
-// +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites,verbs=get;list;watch
+// +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=trackstack.dev,resources=trackingsites/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=configmaps;services,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch
@@ -49,9 +50,18 @@ type TrackingSiteReconciler struct {
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// Closing a site with deletionPolicy: Delete: the purge Job (and its
+// ConfigMap, above), and the site's pods, only read, to wait for its
+// writers to stop. patch on trackingsites above sets the finalizer.
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=delete
 
-// Reconcile reads like a table of contents: fetch, defer the status patch,
-// honour suspend, then run the sub-steps in order, stopping at the first error.
+// Reconcile reads like a table of contents: fetch, handle deletion, keep the
+// purge finalizer in line with spec.deletionPolicy, defer the status patch,
+// honour suspend, then run the sub-steps in order, stopping at the first
+// error. The finalizer comes before suspend: it is a promise about deletion,
+// which a suspended site keeps too.
 func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	site := &v1alpha1.TrackingSite{}
 	if err := r.Get(ctx, req.NamespacedName, site); err != nil {
@@ -59,6 +69,12 @@ func (r *TrackingSiteReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			r.Metrics.forget("TrackingSite", req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !site.DeletionTimestamp.IsZero() {
+		return r.reconcileDeletion(ctx, site)
+	}
+	if err := r.syncFinalizer(ctx, site); err != nil {
+		return ctrl.Result{}, err
 	}
 	if site.Spec.Suspend {
 		log.FromContext(ctx).V(1).Info("suspended; leaving children as they are")
@@ -119,6 +135,9 @@ func (r *TrackingSiteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.sitesForSecret), builder.OnlyMetadata).
 		Watches(&v1alpha1.Destination{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
 		Watches(&v1alpha1.RetentionPolicy{}, handler.EnqueueRequestsFromMapFunc(siteOfReferrer)).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(r.sitesOfPurgeObjects)).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.sitesOfPurgeObjects), builder.WithPredicates(onlyDeletes)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.sitesOfPurgeObjects), builder.OnlyMetadata, builder.WithPredicates(onlyDeletes)).
 		Named("trackingsite").
 		WithOptions(r.Options.controllerOptions()).
 		Complete(r)

@@ -56,6 +56,16 @@ const (
 	ReasonForwarderNotReady = "ForwarderNotReady"
 	// ReasonJobFailed means the last retention Job failed.
 	ReasonJobFailed = "JobFailed"
+	// ReasonPurging is the reason of Ready=False (with Reconciling=True) on a
+	// TrackingSite with deletionPolicy: Delete that is being deleted: the
+	// operator stops the pods writing the site's data, then runs the Job
+	// <site>-purge that deletes the data; the message says which step it is at.
+	ReasonPurging = "Purging"
+	// ReasonPurgeFailed means the Job <site>-purge failed (the message has the
+	// Job's reason); the TrackingSite stays, held by its finalizer, with
+	// Stalled=True. Deleting the Job makes the operator run a new one; the
+	// failed Job also expires a day after it finished, which retries too.
+	ReasonPurgeFailed = "PurgeFailed"
 )
 
 // ObjectStatus is the part of every status the operator maintains the same way.

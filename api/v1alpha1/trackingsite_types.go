@@ -46,10 +46,15 @@ type TrackingSiteSpec struct {
 	// +optional
 	Dashboard DashboardSpec `json:"dashboard,omitempty"`
 
-	// DeletionPolicy says what happens to the site's stored events when the
-	// TrackingSite is deleted: Retain keeps them (default), Delete purges them.
-	// This version of the operator does not purge yet: events are retained
-	// either way until the retention runtime ships.
+	// DeletionPolicy says what happens to the site's stored data when the
+	// TrackingSite is deleted: Retain keeps it (default), Delete purges it.
+	// With Delete the site carries the finalizer trackstack.dev/purge-data;
+	// on deletion the operator stops the site's collector, dashboard and
+	// forwarders, runs the Job <site>-purge (`trackstack purge`) that deletes
+	// every row of the site from the store, and releases the finalizer once
+	// the Job succeeded. Ready=False with reason Purging while it runs,
+	// PurgeFailed (Stalled=True) when the Job failed: delete the Job to run it
+	// again. Setting Retain removes the finalizer, also during a deletion.
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
