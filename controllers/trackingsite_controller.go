@@ -51,10 +51,12 @@ type TrackingSiteReconciler struct {
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // Closing a site with deletionPolicy: Delete: the purge Job (and its
-// ConfigMap, above), and the site's pods, only read, to wait for its
-// writers to stop. patch on trackingsites above sets the finalizer.
+// ConfigMap, above), the site's pods, only read, to wait for its writers
+// to stop, and its Namespace, read to tell whether it is being deleted.
+// patch on trackingsites above sets the finalizer.
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=delete
 
 // Reconcile reads like a table of contents: fetch, handle deletion, keep the

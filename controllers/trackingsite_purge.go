@@ -34,6 +34,10 @@ import (
 //
 // A failed Job is PurgeFailed (Stalled) until someone deletes it, or it
 // expires a day after it finished: then a new Job runs.
+//
+// In a namespace being deleted no Job can start and the storage Secret is
+// going too: the finalizer is released without a purge (the operator's log
+// says so), since holding it would keep the namespace from ever going.
 
 // writerComponents are the components whose pods write a site's rows.
 var writerComponents = []string{ComponentCollector, ComponentDashboard, ComponentForwarder}
@@ -86,6 +90,7 @@ func (r *TrackingSiteReconciler) reconcileDeletion(ctx context.Context, site *v1
 		}
 	}()
 	stepErr, retErr = runSteps(ctx, []func(context.Context) error{
+		run.checkNamespace,
 		run.checkStorage,
 		run.stopWriters,
 		run.runJob,
@@ -108,8 +113,31 @@ func (run *purgeRun) key(name string) types.NamespacedName {
 	return types.NamespacedName{Namespace: run.site.Namespace, Name: name}
 }
 
+// checkNamespace gives up the purge in a namespace being deleted. The
+// Namespace is read uncached: one read per pass of a site being deleted.
+func (run *purgeRun) checkNamespace(ctx context.Context) error {
+	ns := &corev1.Namespace{}
+	if err := run.r.APIReader.Get(ctx, types.NamespacedName{Name: run.site.Namespace}, ns); err != nil {
+		return fmt.Errorf("reading Namespace %s: %w", run.site.Namespace, err)
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	if err := run.r.setFinalizer(ctx, run.site, false); err != nil {
+		return err
+	}
+	run.released = true
+	// Logged, not an Event: a namespace being deleted takes no new objects.
+	log.FromContext(ctx).Info("namespace is being deleted, so the purge Job cannot run: the site's data stays in the store; run `trackstack purge` to delete it",
+		"namespace", run.site.Namespace, "site", run.site.Name)
+	return nil
+}
+
 // checkStorage checks the storage Secret the purge Job mounts.
 func (run *purgeRun) checkStorage(ctx context.Context) error {
+	if run.released {
+		return nil
+	}
 	ref := run.site.Spec.Storage.Postgres.SecretRef
 	if _, err := checkSecretKeys(ctx, run.r.APIReader, run.site.Namespace, ref.Name, []string{storageKey(run.site)}); err != nil {
 		return fmt.Errorf("storage, needed to purge the site's data: %w", err)
@@ -120,6 +148,9 @@ func (run *purgeRun) checkStorage(ctx context.Context) error {
 // stopWriters deletes the collector and dashboard and waits until no pod
 // writing the site's rows (forwarders included) is left.
 func (run *purgeRun) stopWriters(ctx context.Context) error {
+	if run.released {
+		return nil
+	}
 	for _, name := range []string{collectorName(run.site.Name), dashboardName(run.site.Name)} {
 		if _, err := deleteChild(ctx, run.r.Client, run.site, run.key(name), &appsv1.Deployment{}); err != nil {
 			return fmt.Errorf("deleting Deployment %s: %w", name, err)
@@ -166,7 +197,7 @@ func (run *purgeRun) writers(ctx context.Context) ([]string, error) {
 
 // runJob starts the purge Job, or follows the one running.
 func (run *purgeRun) runJob(ctx context.Context) error {
-	if run.waiting != "" {
+	if run.waiting != "" || run.released {
 		return nil
 	}
 	job, err := run.currentJob(ctx)

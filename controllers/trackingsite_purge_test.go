@@ -252,3 +252,22 @@ func finishJob(t *testing.T, job *batchv1.Job, result batchv1.JobConditionType, 
 	}
 	NewWithT(t).Expect(k8sClient.Status().Update(context.Background(), job)).To(Succeed())
 }
+
+// TestTrackingSitePurgeInADeletedNamespace: in a namespace being deleted no
+// Job can start, so the site is let go without a purge instead of holding
+// the namespace forever. (envtest has no namespace controller: the
+// namespace stays Terminating and the test deletes the site itself, as
+// that controller would.)
+func TestTrackingSitePurgeInADeletedNamespace(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, true)
+	createSecret(t, ns, "pg", map[string]string{"uri": "postgres://db"})
+	site := newSite(t, ns, "stranded", func(s *v1alpha1.TrackingSite) { s.Spec.DeletionPolicy = v1alpha1.DeletionPolicyDelete })
+	waitCondition(t, site, v1alpha1.ReadyCondition, metav1.ConditionTrue, "")
+
+	g.Expect(k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, site)).To(Succeed())
+	waitGone(t, ns, "stranded", &v1alpha1.TrackingSite{})
+	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "stranded-purge"}, &batchv1.Job{}))).To(BeTrue())
+}
