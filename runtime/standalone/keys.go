@@ -28,10 +28,6 @@ const (
 	databaseFile      = "trackstack.db" // the SQLite database
 )
 
-// DatabasePath is the SQLite database of the data directory dataDir, for
-// commands that work on a standalone stack's data without running it.
-func DatabasePath(dataDir string) string { return filepath.Join(dataDir, databaseFile) }
-
 // SiteKeys are one site's keys.
 type SiteKeys struct {
 	Ingest, Signing, VisitorSalt []byte
