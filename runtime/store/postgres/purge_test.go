@@ -28,11 +28,11 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	pgExec(t, conn, `CREATE TABLE rollups_daily (site text NOT NULL, day date NOT NULL, n bigint NOT NULL, PRIMARY KEY (site, day))`)
+	pgExec(t, conn, `CREATE TABLE later_rollups (site text NOT NULL, day date NOT NULL, n bigint NOT NULL, PRIMARY KEY (site, day))`)
 	pgExec(t, conn, `CREATE TABLE unrelated (name text)`)
 	for _, site := range []string{"closing", "staying"} {
 		for i := 1; i <= 3; i++ {
-			pgExec(t, conn, `INSERT INTO rollups_daily VALUES ($1, $2, 1)`, site, fmt.Sprintf("2026-11-0%d", i))
+			pgExec(t, conn, `INSERT INTO later_rollups VALUES ($1, $2, 1)`, site, fmt.Sprintf("2026-11-0%d", i))
 		}
 	}
 	pgExec(t, conn, `INSERT INTO unrelated VALUES ('closing')`)
@@ -65,7 +65,7 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{"events": int64(many + ownRows), "event_ids": int64(many + ownRows), "rollups_daily": 3}
+	want := map[string]int64{"events": int64(many + ownRows), "event_ids": int64(many + ownRows), "later_rollups": 3}
 	for table, n := range want {
 		if got[table] != n {
 			t.Errorf("removed from %s: %d, want %d (all: %v)", table, got[table], n, got)
@@ -88,7 +88,7 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left["events"] != 1 || left["event_ids"] != 1 || left["rollups_daily"] != 3 {
+	if left["events"] != 1 || left["event_ids"] != 1 || left["later_rollups"] != 3 {
 		t.Errorf("the other site's rows: %v", left)
 	}
 }

@@ -27,8 +27,8 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	}
 	defer db.Close()
 	for _, q := range []string{
-		`CREATE TABLE rollups_daily (site TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL)`,
-		`CREATE TABLE suppressions (site TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (site, digest)) WITHOUT ROWID`,
+		`CREATE TABLE later_rollups (site TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL)`,
+		`CREATE TABLE later_keyed (site TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (site, digest)) WITHOUT ROWID`,
 		`CREATE TABLE unrelated (name TEXT)`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -37,8 +37,8 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	}
 	for _, site := range []string{"closing", "staying"} {
 		for i := range 3 {
-			mustExec(t, db, `INSERT INTO rollups_daily VALUES (?, ?, 1)`, site, fmt.Sprint("2026-11-0", i))
-			mustExec(t, db, `INSERT INTO suppressions VALUES (?, ?)`, site, fmt.Sprint("d", i))
+			mustExec(t, db, `INSERT INTO later_rollups VALUES (?, ?, 1)`, site, fmt.Sprint("2026-11-0", i))
+			mustExec(t, db, `INSERT INTO later_keyed VALUES (?, ?)`, site, fmt.Sprint("d", i))
 		}
 	}
 	mustExec(t, db, `INSERT INTO unrelated VALUES ('closing')`)
@@ -61,7 +61,7 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{"events": int64(many), "rollups_daily": 3, "suppressions": 3, "deliveries": 0, "forward_cursors": 0, "audit_log": 0}
+	want := map[string]int64{"events": int64(many), "later_rollups": 3, "later_keyed": 3, "deliveries": 0, "forward_cursors": 0, "audit_log": 0}
 	for table, n := range want {
 		if got[table] != n {
 			t.Errorf("removed from %s: %d, want %d (all: %v)", table, got[table], n, got)
@@ -77,7 +77,7 @@ func TestPurgeFindsTablesAddedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left["events"] != 1 || left["rollups_daily"] != 3 || left["suppressions"] != 3 {
+	if left["events"] != 1 || left["later_rollups"] != 3 || left["later_keyed"] != 3 {
 		t.Errorf("the other site's rows: %v", left)
 	}
 }
