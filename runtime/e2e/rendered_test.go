@@ -63,8 +63,8 @@ type renderedPod struct {
 }
 
 // renderedPods renders every pod of renderedSite with the operator's own
-// builders: collector, dashboard, a forwarder per Destination type and the
-// retention CronJob's Job.
+// builders: collector, dashboard, a forwarder per Destination type, the
+// retention CronJob's Job and the Job that purges a deleted site.
 func renderedPods(t *testing.T, dsn string) []renderedPod {
 	t.Helper()
 	site, dests, policies := renderedSite()
@@ -73,6 +73,7 @@ func renderedPods(t *testing.T, dsn string) []renderedPod {
 		t.Fatal(err)
 	}
 	objects := siteObjects(site, cmData, keys, dsn)
+	objects[controllers.PurgeConfigMapName(site.Name)] = objects[controllers.RuntimeConfigMapName(site.Name)]
 	for _, d := range dests {
 		creds := map[string][]byte{}
 		for _, k := range v1alpha1.CredentialKeys[d.Spec.Type] {
@@ -85,6 +86,7 @@ func renderedPods(t *testing.T, dsn string) []renderedPod {
 		{"collector", controllers.CollectorPodSpec(site, opts), objects},
 		{"dashboard", controllers.DashboardPodSpec(site, opts), objects},
 		{"retention", controllers.RetentionPodSpec(&policies[0], site, opts), objects},
+		{"purge", controllers.PurgePodSpec(site, opts), objects},
 	}
 	for i := range dests {
 		pods = append(pods, renderedPod{"forwarder " + dests[i].Spec.Type, controllers.ForwarderPodSpec(&dests[i], site, opts), objects})
