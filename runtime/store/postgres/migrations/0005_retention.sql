@@ -32,11 +32,6 @@ CREATE TABLE erasures (
     suppress     boolean     NOT NULL,
     completed_at timestamptz,
     rows_removed bigint,
-    -- The received_at range of the person's events, noted before any is
-    -- deleted, so that a run that dies after deleting still knows which
-    -- hours of the rollups to recompute.
-    span_from    timestamptz,
-    span_to      timestamptz,
     PRIMARY KEY (site, id)
 );
 

@@ -19,9 +19,7 @@ CREATE TABLE erasures (
     key          TEXT,
     suppress     INTEGER NOT NULL,
     completed_at INTEGER,
-    rows_removed INTEGER,
-    span_from    INTEGER,
-    span_to      INTEGER
+    rows_removed INTEGER
 );
 
 CREATE INDEX erasures_site_idx ON erasures (site, id);
