@@ -24,11 +24,23 @@ type AnalyticsDialect struct {
 	// Seconds formats an expression for the seconds from the occurred_at
 	// value of its second argument to that of its first.
 	Seconds func(later, earlier string) string
-	// Buckets returns how a series assigns events to the buckets that
-	// start at starts (the last ends at end): the FROM list (with events
-	// e), the group (the 0-based bucket number) and conditions to AND with
-	// the others ("" for none). Its arguments go to p.
-	Buckets func(p *Params, starts []time.Time, end time.Time) (from, group, cond string)
+	// Buckets returns how a series assigns rows to the buckets that start
+	// at starts (the last ends at end) by the time at: the FROM list (with
+	// table, "events e" or a rollup table), the group (the 0-based bucket
+	// number) and conditions to AND with the others ("" for none). Its
+	// arguments go to p.
+	Buckets func(p *Params, starts []time.Time, end time.Time, table, at string) (from, group, cond string)
+	// Hour is an expression for the start of the UTC hour of e.received_at.
+	Hour string
+	// Micros formats an expression for a time expression as integer
+	// microseconds since the Unix epoch.
+	Micros func(time string) string
+	// Late is the condition that event e was stored after the rollup
+	// watermark w was taken (see rollups.go).
+	Late func(p *Params, w int64) string
+	// Watermark is a statement returning the watermark of the rollups it
+	// runs beside: every event stored by then is not Late.
+	Watermark string
 	// Collate follows a text expression in ORDER BY to order by bytes, as
 	// both stores must.
 	Collate string
@@ -145,7 +157,7 @@ func (d *AnalyticsDialect) TotalsSQL(q Query) (string, []any) {
 // the group being the bucket's number in starts.
 func (d *AnalyticsDialect) SeriesSQL(q Query, starts []time.Time, end time.Time) (string, []any) {
 	p := &Params{d: d}
-	from, group, cond := d.Buckets(p, starts, end)
+	from, group, cond := d.Buckets(p, starts, end, "events e", "e.received_at")
 	if cond != "" {
 		cond += " AND "
 	}

@@ -21,9 +21,14 @@ type QueryFunc func(ctx context.Context, sql string, args []any, row func(scan f
 // without a session id is a session of its own; sessions, bounces and
 // durations of a series bucket or a filtered report count only the
 // events in it; goals run one statement each.
+//
+// With Snapshot set, Totals and Series read rollups where they are
+// complete (see rollups.go) and raw events elsewhere, with the same
+// results.
 type SQLAnalytics struct {
-	Dialect *AnalyticsDialect
-	Query   QueryFunc
+	Dialect  *AnalyticsDialect
+	Query    QueryFunc
+	Snapshot SnapshotFunc
 }
 
 // MaxBuckets bounds a series, so a year of hours fits but a typo in a
@@ -48,14 +53,20 @@ func (a SQLAnalytics) Totals(ctx context.Context, q Query) (Totals, error) {
 	if err := ValidateQuery(q); err != nil {
 		return Totals{}, err
 	}
-	sql, args := a.Dialect.TotalsSQL(q)
 	var t Totals
-	err := a.Query(ctx, sql, args, func(scan func(...any) error) error {
+	row := func(scan func(...any) error) error {
 		var g int64
 		var err error
 		t, err = scanTotals(scan, &g)
 		return err
-	})
+	}
+	var err error
+	if a.usesRollups(q) {
+		err = a.readRolled(ctx, q, nil, row)
+	} else {
+		sql, args := a.Dialect.TotalsSQL(q)
+		err = a.Query(ctx, sql, args, row)
+	}
 	if err != nil {
 		return Totals{}, fmt.Errorf("while reading totals of site %q: %w", q.Site, err)
 	}
@@ -93,8 +104,7 @@ func (a SQLAnalytics) Series(ctx context.Context, q Query, step time.Duration) (
 	if len(starts) == 0 {
 		return points, nil
 	}
-	sql, args := a.Dialect.SeriesSQL(q, starts, q.To)
-	err = a.Query(ctx, sql, args, func(scan func(...any) error) error {
+	row := func(scan func(...any) error) error {
 		var i int64
 		t, err := scanTotals(scan, &i)
 		if err != nil {
@@ -105,7 +115,13 @@ func (a SQLAnalytics) Series(ctx context.Context, q Query, step time.Duration) (
 		}
 		points[i].Totals = t
 		return nil
-	})
+	}
+	if a.usesRollups(q) {
+		err = a.readRolled(ctx, q, starts, row)
+	} else {
+		sql, args := a.Dialect.SeriesSQL(q, starts, q.To)
+		err = a.Query(ctx, sql, args, row)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("while reading the series of site %q: %w", q.Site, err)
 	}

@@ -32,31 +32,30 @@ var dialect = &store.AnalyticsDialect{
 	},
 	// width_bucket finds each event's bucket by binary search in the
 	// sorted starts: no join, one pass over the range.
-	Buckets: func(p *store.Params, starts []time.Time, _ time.Time) (from, group, cond string) {
-		return "events e", "width_bucket(e.received_at, " + p.Add(starts) + "::timestamptz[]) - 1", ""
+	Buckets: func(p *store.Params, starts []time.Time, _ time.Time, table, at string) (from, group, cond string) {
+		return table, "width_bucket(" + at + ", " + p.Add(starts) + "::timestamptz[]) - 1", ""
 	},
+	// The zone argument keeps the hour the UTC one whatever the session's
+	// TimeZone.
+	Hour:   `date_trunc('hour', e.received_at, 'UTC')`,
+	Micros: func(t string) string { return "(extract(epoch FROM " + t + ") * 1000000)::bigint" },
+	// Every transaction below the xmin of the snapshot that rolled up had
+	// ended by then, so its events were all rolled up; any event of a
+	// later transaction may not have been (feed.go relies on the same).
+	Late:      func(p *store.Params, w int64) string { return "e.txid >= " + p.Add(w) + "::bigint::text::xid8" },
+	Watermark: `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`,
 	// The database's collation may order by language; reports order
 	// values by bytes, as SQLite does.
 	Collate: ` COLLATE "C"`,
 }
 
 func (s *Store) analytics() store.SQLAnalytics {
-	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows}
+	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows, Snapshot: s.snapshot}
 }
 
 // queryRows runs sql and hands each row's Scan to row.
 func (s *Store) queryRows(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return classify(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return classify(err)
-		}
-	}
-	return classify(rows.Err())
+	return queryRows(ctx, s.pool, sql, args, row)
 }
 
 // Totals returns a site's numbers over a range; see store.Analytics.

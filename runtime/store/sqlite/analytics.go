@@ -54,7 +54,7 @@ var dialect = &store.AnalyticsDialect{
 	// The bucket list is one JSON argument of [lo, hi] pairs. The query
 	// CROSS JOINs it before events, which SQLite takes as the join order:
 	// each bucket then reads its range of the (site, received_at) index.
-	Buckets: func(p *store.Params, starts []time.Time, end time.Time) (from, group, cond string) {
+	Buckets: func(p *store.Params, starts []time.Time, end time.Time, table, at string) (from, group, cond string) {
 		pairs := make([][2]int64, len(starts))
 		for i, s := range starts {
 			hi := end
@@ -64,28 +64,24 @@ var dialect = &store.AnalyticsDialect{
 			pairs[i] = [2]int64{micros(s), micros(hi)}
 		}
 		text, _ := json.Marshal(pairs) // pairs of integers always encode
-		from = "(SELECT key AS i, value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(" + p.Add(string(text)) + ")) b CROSS JOIN events e"
-		return from, "b.i", "e.received_at >= b.lo AND e.received_at < b.hi"
+		from = "(SELECT key AS i, value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(" + p.Add(string(text)) + ")) b CROSS JOIN " + table
+		return from, "b.i", at + " >= b.lo AND " + at + " < b.hi"
 	},
+	Hour:   "(e.received_at - e.received_at % 3600000000)",
+	Micros: func(t string) string { return t },
+	// SQLite has one writer at a time and seq is AUTOINCREMENT: an event
+	// stored after the watermark was read has a larger seq.
+	Late:      func(p *store.Params, w int64) string { return "e.seq > " + p.Add(w) },
+	Watermark: "SELECT coalesce(max(seq), 0) FROM events",
 }
 
 func (s *Store) analytics() store.SQLAnalytics {
-	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows}
+	return store.SQLAnalytics{Dialect: dialect, Query: s.queryRows, Snapshot: s.snapshot}
 }
 
 // queryRows runs sql on a reader and hands each row's Scan to row.
 func (s *Store) queryRows(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
-	rows, err := s.reader.QueryContext(ctx, sql, args...)
-	if err != nil {
-		return classify(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return classify(err)
-		}
-	}
-	return classify(rows.Err())
+	return queryRows(ctx, s.reader, sql, args, row)
 }
 
 // Totals returns a site's numbers over a range; see store.Analytics.

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SnapshotFunc runs read with a QueryFunc whose statements all see one
+// snapshot of the database, so that the rollup state, the stale hours and
+// the rows a read combines agree with each other.
+type SnapshotFunc func(ctx context.Context, read func(query QueryFunc) error) error
+
+// rollupState is a site's progress: every UTC hour before rolledTo is
+// rolled up from the events that watermark includes. ok is false for a
+// site never rolled up.
+type rollupState struct {
+	rolledTo  time.Time
+	watermark int64
+	ok        bool
+}
+
+// readPlan says where a read takes each part of its range from: the
+// rollups of the whole hours [rolledFrom, rolledTo) but skip, and the raw
+// events of the spans in raw.
+type readPlan struct {
+	rolledFrom, rolledTo time.Time
+	skip                 []time.Time
+	raw                  [][2]time.Time
+}
+
+// usesRollups reports whether a query can read rollups: a store that
+// keeps them, and no page filter (pages are not rolled up).
+func (a SQLAnalytics) usesRollups(q Query) bool {
+	return a.Snapshot != nil && q.Filters.Page == ""
+}
+
+// readRolled runs a Totals (starts nil) or Series read of q in one
+// snapshot, from rollups where they are complete and raw events elsewhere,
+// and hands each result row (totalsSQL's shape) to row.
+func (a SQLAnalytics) readRolled(ctx context.Context, q Query, starts []time.Time, row func(scan func(...any) error) error) error {
+	d := a.Dialect
+	return a.Snapshot(ctx, func(query QueryFunc) error {
+		st, err := d.readRollupState(ctx, query, q.Site)
+		if err != nil {
+			return err
+		}
+		lo, hi := rollableHours(q, starts, st)
+		var stale []time.Time
+		if lo.Before(hi) {
+			if stale, err = d.readStaleHours(ctx, query, q.Site, st.watermark, lo, hi); err != nil {
+				return err
+			}
+		}
+		sql, args := d.rolledSQL(q, starts, planRead(q, lo, hi, stale))
+		return query(ctx, sql, args, row)
+	})
+}
+
+// rollableHours returns the whole hours [lo, hi) of q's range that are
+// rolled up and that a read by starts' buckets may take from rollups:
+// none (lo == hi) when a bucket starts inside an hour, as in zones whose
+// offset is not a whole number of hours.
+func rollableHours(q Query, starts []time.Time, st rollupState) (lo, hi time.Time) {
+	if !st.ok {
+		return q.From, q.From
+	}
+	lo, hi = ceilHour(q.From), floorHour(q.To)
+	if st.rolledTo.Before(hi) {
+		hi = st.rolledTo
+	}
+	if !lo.Before(hi) {
+		return q.From, q.From
+	}
+	for _, s := range starts {
+		if s.After(lo) && s.Before(hi) && !floorHour(s).Equal(s) {
+			return q.From, q.From
+		}
+	}
+	return lo, hi
+}
+
+// planRead reads the rollups of [lo, hi) but the stale hours (ascending),
+// and raw events in the rest of q's range: before lo, each run of stale
+// hours, and from hi.
+func planRead(q Query, lo, hi time.Time, stale []time.Time) readPlan {
+	if !lo.Before(hi) {
+		return readPlan{raw: [][2]time.Time{{q.From, q.To}}}
+	}
+	r := readPlan{rolledFrom: lo, rolledTo: hi, skip: stale}
+	if q.From.Before(lo) {
+		r.raw = append(r.raw, [2]time.Time{q.From, lo})
+	}
+	for _, h := range stale {
+		if n := len(r.raw); n > 0 && r.raw[n-1][1].Equal(h) {
+			r.raw[n-1][1] = h.Add(time.Hour)
+			continue
+		}
+		r.raw = append(r.raw, [2]time.Time{h, h.Add(time.Hour)})
+	}
+	if hi.Before(q.To) {
+		if n := len(r.raw); n > 0 && r.raw[n-1][1].Equal(hi) {
+			r.raw[n-1][1] = q.To
+		} else {
+			r.raw = append(r.raw, [2]time.Time{hi, q.To})
+		}
+	}
+	return r
+}
+
+// readRollupState reads a site's rollup state.
+func (d *AnalyticsDialect) readRollupState(ctx context.Context, query QueryFunc, site string) (rollupState, error) {
+	var st rollupState
+	sql, args := d.rollupStateSQL(site)
+	err := query(ctx, sql, args, func(scan func(...any) error) error {
+		var micros int64
+		if err := scan(&micros, &st.watermark); err != nil {
+			return err
+		}
+		st.rolledTo, st.ok = time.UnixMicro(micros).UTC(), true
+		return nil
+	})
+	if err != nil {
+		return rollupState{}, fmt.Errorf("while reading the rollup state of site %q: %w", site, err)
+	}
+	return st, nil
+}
+
+// readStaleHours lists, ascending, the hours in [lo, hi) that hold events
+// stored after watermark w.
+func (d *AnalyticsDialect) readStaleHours(ctx context.Context, query QueryFunc, site string, w int64, lo, hi time.Time) ([]time.Time, error) {
+	var hours []time.Time
+	sql, args := d.staleHoursSQL(site, w, lo, hi)
+	err := query(ctx, sql+" ORDER BY 1", args, func(scan func(...any) error) error {
+		var micros int64
+		if err := scan(&micros); err != nil {
+			return err
+		}
+		hours = append(hours, time.UnixMicro(micros).UTC())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while finding the stale rollup hours of site %q: %w", site, err)
+	}
+	return hours, nil
+}
