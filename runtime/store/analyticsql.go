@@ -38,6 +38,9 @@ type AnalyticsDialect struct {
 	// Late is the condition that event e was stored after the rollup
 	// watermark w was taken (see rollups.go).
 	Late func(p *Params, w int64) string
+	// LateEvents is the FROM item (events e) that finds Late events
+	// through the index on the watermark's column rather than by time.
+	LateEvents string
 	// Watermark is a statement returning the watermark of the rollups it
 	// runs beside: every event stored by then is not Late.
 	Watermark string

@@ -46,11 +46,17 @@ func (a SQLAnalytics) readRolled(ctx context.Context, q Query, starts []time.Tim
 			return err
 		}
 		lo, hi := rollableHours(q, starts, st)
-		var stale []time.Time
-		if lo.Before(hi) {
-			if stale, err = d.readStaleHours(ctx, query, q.Site, st.watermark, lo, hi); err != nil {
-				return err
+		if !lo.Before(hi) {
+			// Nothing to take from rollups: the plain statement.
+			sql, args := d.TotalsSQL(q)
+			if starts != nil {
+				sql, args = d.SeriesSQL(q, starts, q.To)
 			}
+			return query(ctx, sql, args, row)
+		}
+		stale, err := d.readStaleHours(ctx, query, q.Site, st.watermark, lo, hi)
+		if err != nil {
+			return err
 		}
 		sql, args := d.rolledSQL(q, starts, planRead(q, lo, hi, stale))
 		return query(ctx, sql, args, row)
@@ -80,13 +86,10 @@ func rollableHours(q Query, starts []time.Time, st rollupState) (lo, hi time.Tim
 	return lo, hi
 }
 
-// planRead reads the rollups of [lo, hi) but the stale hours (ascending),
-// and raw events in the rest of q's range: before lo, each run of stale
-// hours, and from hi.
+// planRead reads the rollups of [lo, hi) (not empty) but the stale hours
+// (ascending), and raw events in the rest of q's range: before lo, each
+// run of stale hours, and from hi.
 func planRead(q Query, lo, hi time.Time, stale []time.Time) readPlan {
-	if !lo.Before(hi) {
-		return readPlan{raw: [][2]time.Time{{q.From, q.To}}}
-	}
 	r := readPlan{rolledFrom: lo, rolledTo: hi, skip: stale}
 	if q.From.Before(lo) {
 		r.raw = append(r.raw, [2]time.Time{q.From, lo})

@@ -73,9 +73,11 @@ func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo
 
 // mergeSQL aggregates the union of pieces per group, as totalsSQL does
 // events: a session's rows are summed, and its duration runs from the
-// least first_at to the greatest last_at of its rows.
+// least first_at to the greatest last_at of its rows. The union is read
+// twice rather than materialized: reading rollup rows again costs less
+// than writing them all to a temporary table first.
 func (d *AnalyticsDialect) mergeSQL(pieces []string) string {
-	return `WITH ev (` + pieceColumns + `) AS (
+	return `WITH ev (` + pieceColumns + `) AS NOT MATERIALIZED (
 ` + strings.Join(pieces, "\nUNION ALL\n") + `
 ), sess AS (
     SELECT g, sum(events) AS n, sum(pageviews) AS pv,
@@ -136,7 +138,7 @@ ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to, watermark = exc
 // (PostgreSQL: site, txid; SQLite: site, seq) without reading the others.
 func (d *AnalyticsDialect) staleHoursSQL(site string, w int64, lo, hi time.Time) (string, []any) {
 	p := &Params{d: d}
-	return `SELECT DISTINCT ` + d.Micros(d.Hour) + ` FROM events e
+	return `SELECT DISTINCT ` + d.Micros(d.Hour) + ` FROM ` + d.LateEvents + `
 WHERE e.site = ` + p.Add(site) + ` AND ` + d.Late(p, w) + `
   AND e.received_at >= ` + p.Add(d.Time(lo)) + ` AND e.received_at < ` + p.Add(d.Time(hi)), p.Args
 }

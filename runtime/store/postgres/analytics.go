@@ -42,8 +42,11 @@ var dialect = &store.AnalyticsDialect{
 	// Every transaction below the xmin of the snapshot that rolled up had
 	// ended by then, so its events were all rolled up; any event of a
 	// later transaction may not have been (feed.go relies on the same).
-	Late:      func(p *store.Params, w int64) string { return "e.txid >= " + p.Add(w) + "::bigint::text::xid8" },
-	Watermark: `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`,
+	Late: func(p *store.Params, w int64) string { return "e.txid >= " + p.Add(w) + "::bigint::text::xid8" },
+	// The planner picks (site, txid, seq) itself: it probes the index for
+	// txids past its statistics.
+	LateEvents: "events e",
+	Watermark:  `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`,
 	// The database's collation may order by language; reports order
 	// values by bytes, as SQLite does.
 	Collate: ` COLLATE "C"`,
