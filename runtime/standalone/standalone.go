@@ -251,6 +251,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Sites are the rendered runtime configurations, in file order.
 func (s *Server) Sites() []*config.Runtime { return s.sites }
 
+// siteNames are the sites' names, in file order.
+func (s *Server) siteNames() []string {
+	names := make([]string, len(s.sites))
+	for i, rt := range s.sites {
+		names[i] = rt.Site.Name
+	}
+	return names
+}
+
 // Keys are the keys in effect.
 func (s *Server) Keys() *Keys { return s.keys }
 
@@ -270,14 +279,21 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Wait()
 		close(forwarded)
 	}()
+	rolled := make(chan struct{})
+	go func() {
+		service.RollUp(fctx, s.store, s.siteNames(), service.RollUpEvery, s.log)
+		close(rolled)
+	}()
 	err := service.Serve(ctx, s.ln, s.handler, service.ServeOptions{
 		Logger: s.log, Drain: s.collector.Drain, ShutdownTimeout: s.opts.ShutdownTimeout,
 	})
 	s.ln = nil // Serve closed it
 	// The forwarders stop after the collector has answered every request,
-	// each recording what its batch in flight achieved.
+	// each recording what its batch in flight achieved; the dashboard's
+	// rollups stop with them, before the store closes.
 	stopForwarders()
 	<-forwarded
+	<-rolled
 	return errors.Join(err, s.Close())
 }
 

@@ -146,6 +146,16 @@ func serveDashboard(ctx context.Context, log *slog.Logger, o dashboardFlags, rt 
 			migrated.Store(true)
 		}
 	}
+	// The rollups need the migrated schema; they stop before the store
+	// closes.
+	rolled := make(chan struct{})
+	go func() {
+		defer close(rolled)
+		if migrated.Load() {
+			service.RollUp(sctx, st, []string{rt.Site.Name}, service.RollUpEvery, log)
+		}
+	}()
+	defer func() { cancel(); <-rolled }()
 	if err := <-served; err != nil {
 		log.Error("server", "err", fmt.Errorf("serving: %w", err))
 		code = exitFailure
