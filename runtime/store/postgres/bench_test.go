@@ -97,8 +97,9 @@ func BenchmarkInsertParallel(b *testing.B) {
 }
 
 // BenchmarkTotals measures Totals and Series by day over 30 days of 10M
-// events (storetest.BenchEventsVar sets another count). The tables are
-// analyzed after the fill, as autovacuum would have by then.
+// events, from raw events and with rollups (storetest.BenchEventsVar sets
+// another count). The tables are analyzed after the fill and after the
+// roll-up, as autovacuum would have by then.
 func BenchmarkTotals(b *testing.B) {
 	dsn := pg.NewDatabase(b)
 	s := openDSN(b, dsn)
@@ -110,7 +111,7 @@ func BenchmarkTotals(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "ANALYZE events"); err != nil {
+		if _, err := conn.Exec(ctx, "ANALYZE events, rollup_sessions"); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -49,7 +49,8 @@ func BenchmarkInsert(b *testing.B) {
 }
 
 // BenchmarkTotals measures Totals and Series by day over 30 days of 1M
-// events (storetest.BenchEventsVar sets another count).
+// events, from raw events and with rollups (storetest.BenchEventsVar sets
+// another count).
 func BenchmarkTotals(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "events.db"))
 	defer s.Close()
