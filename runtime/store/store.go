@@ -2,6 +2,13 @@
 // postgres (clusters) and sqlite (standalone); batch merges concurrent
 // writers into few transactions; storetest holds the conformance suite every
 // implementation passes.
+//
+// Both SQL stores keep hourly rollups that Totals and Series read where
+// they are complete, with the same answers as the raw events (rollups.go).
+// Reads see late events by themselves; deletions they cannot see, so code
+// that deletes events (retention, erasure, a site's purge) calls
+// Rollups.RefreshRollups for the hours it deleted from, and retries it
+// until it succeeds.
 package store
 
 import (

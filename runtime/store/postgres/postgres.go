@@ -24,6 +24,10 @@
 //     (txid, seq), and the received_at it started from.
 //   - deliveries: one record per event and destination (status, attempts,
 //     the next attempt), with a partial index of the pending ones.
+//   - rollup_sessions and rollup_state: the hourly rollups of Totals and
+//     Series (store/rollups.go): per site, UTC hour, session, visitor and
+//     filterable dimension, the session's counts there; and per site the
+//     hour rolled up to and the txid watermark the rolled hours include.
 //   - ensure_event_partition(day): creates a day's partition when missing,
 //     moving that day's rows out of the default partition. Migrate creates
 //     yesterday to the day after tomorrow; Insert creates a day (and the
@@ -33,7 +37,7 @@
 // the tables by site unchanged.
 //
 // Retention drops whole partitions (and deletes event_ids rows by
-// received_at). Forwarders read the feed in (txid, seq) order below the
+// received_at), then refreshes the rollups of those hours. Forwarders read the feed in (txid, seq) order below the
 // snapshot's xmin (feed.go), which no commit order can overtake.
 package postgres
 
