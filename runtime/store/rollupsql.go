@@ -75,7 +75,9 @@ func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo
 // events: a session's rows are summed, and its duration runs from the
 // least first_at to the greatest last_at of its rows. The union is read
 // twice rather than materialized: reading rollup rows again costs less
-// than writing them all to a temporary table first.
+// than writing them all to a temporary table first. Visitors are counted
+// from a DISTINCT, which PostgreSQL may hash, where count(DISTINCT)
+// always sorts.
 func (d *AnalyticsDialect) mergeSQL(pieces []string) string {
 	return `WITH ev (` + pieceColumns + `) AS NOT MATERIALIZED (
 ` + strings.Join(pieces, "\nUNION ALL\n") + `
@@ -89,14 +91,18 @@ func (d *AnalyticsDialect) mergeSQL(pieces []string) string {
         sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END) AS bounces,
         sum(secs) AS secs
     FROM sess GROUP BY g
+), by_visitor AS (
+    SELECT g, count(*) AS visitors
+    FROM (SELECT DISTINCT g, visitor_id FROM ev WHERE visitor_id IS NOT NULL) v
+    GROUP BY g
 ), by_event AS (
-    SELECT g, count(DISTINCT visitor_id) AS visitors,
-        sum(pageviews) AS pageviews, sum(conversions) AS conversions,
+    SELECT g, sum(pageviews) AS pageviews, sum(conversions) AS conversions,
         coalesce(sum(revenue), 0) AS revenue
     FROM ev GROUP BY g
 )
-SELECT by_event.g, visitors, pageviews, conversions, revenue, sessions, bounces, secs
-FROM by_event JOIN by_session ON by_session.g = by_event.g`
+SELECT by_event.g, coalesce(visitors, 0), pageviews, conversions, revenue, sessions, bounces, secs
+FROM by_event JOIN by_session ON by_session.g = by_event.g
+LEFT JOIN by_visitor ON by_visitor.g = by_event.g`
 }
 
 // rolledSQL is the statement of a read planned by r, in the shape of
