@@ -1,0 +1,57 @@
+package store
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestPlanRead(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 10, h, m, 0, 0, time.UTC) }
+	span := func(a, b time.Time) [2]time.Time { return [2]time.Time{a, b} }
+	rolledTo := func(h int) rollupState { return rollupState{rolledTo: at(h, 0), ok: true} }
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	tests := []struct {
+		name   string
+		q      Query
+		starts []time.Time
+		st     rollupState
+		stale  []time.Time
+		want   readPlan
+	}{
+		{"never rolled up", Query{From: at(8, 0), To: at(12, 0)}, nil, rollupState{},
+			nil, readPlan{raw: [][2]time.Time{span(at(8, 0), at(12, 0))}}},
+		{"all rolled up", Query{From: at(8, 0), To: at(12, 0)}, nil, rolledTo(20),
+			nil, readPlan{rolledFrom: at(8, 0), rolledTo: at(12, 0)}},
+		// The partial hours at both ends, and from rolled_to on, are raw.
+		{"edges and open hours", Query{From: at(8, 30), To: at(14, 15)}, nil, rolledTo(13),
+			nil, readPlan{rolledFrom: at(9, 0), rolledTo: at(13, 0), raw: [][2]time.Time{span(at(8, 30), at(9, 0)), span(at(13, 0), at(14, 15))}}},
+		// Stale hours are skipped and read raw, joined to adjacent spans.
+		{"stale hours", Query{From: at(8, 30), To: at(14, 0)}, nil, rolledTo(13),
+			[]time.Time{at(9, 0), at(11, 0), at(12, 0)},
+			readPlan{rolledFrom: at(9, 0), rolledTo: at(13, 0), skip: []time.Time{at(9, 0), at(11, 0), at(12, 0)},
+				raw: [][2]time.Time{span(at(8, 30), at(10, 0)), span(at(11, 0), at(14, 0))}}},
+		{"within one hour", Query{From: at(8, 10), To: at(8, 50)}, nil, rolledTo(13),
+			nil, readPlan{raw: [][2]time.Time{span(at(8, 10), at(8, 50))}}},
+		{"rolled up to before the range", Query{From: at(8, 0), To: at(12, 0)}, nil, rolledTo(6),
+			nil, readPlan{raw: [][2]time.Time{span(at(8, 0), at(12, 0))}}},
+		{"day buckets on whole hours", Query{From: at(8, 0), To: at(12, 0)}, []time.Time{at(8, 0), at(10, 0)}, rolledTo(20),
+			nil, readPlan{rolledFrom: at(8, 0), rolledTo: at(12, 0)}},
+		{"buckets inside hours", Query{From: at(8, 0), To: at(12, 0)}, []time.Time{at(7, 30).In(kolkata), at(8, 30).In(kolkata)}, rolledTo(20),
+			nil, readPlan{raw: [][2]time.Time{span(at(8, 0), at(12, 0))}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lo, hi := rollableHours(tt.q, tt.starts, tt.st)
+			var got readPlan
+			if lo.Before(hi) {
+				got = planRead(tt.q, lo, hi, tt.stale)
+			} else {
+				got = readPlan{raw: [][2]time.Time{span(tt.q.From, tt.q.To)}}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("plan =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
