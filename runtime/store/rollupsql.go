@@ -72,9 +72,11 @@ func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo
 }
 
 // mergeSQL aggregates the union of pieces per group, as totalsSQL does
-// events: a session's rows are summed, and its duration runs from the
-// least first_at to the greatest last_at of its rows. The union is read
-// twice rather than materialized: reading rollup rows again costs less
+// events: a session's rows are summed (its sums add up to the group's),
+// and its duration runs from the least first_at to the greatest last_at
+// of its rows. A session's counts are cast back to integer so that
+// PostgreSQL sums them as bigint, not numeric. The union is read twice, for sessions and for visitors,
+// rather than materialized: reading narrow rollup rows again costs less
 // than writing them all to a temporary table first. Visitors are counted
 // from a DISTINCT, which PostgreSQL may hash, where count(DISTINCT)
 // always sorts.
@@ -82,27 +84,25 @@ func (d *AnalyticsDialect) mergeSQL(pieces []string) string {
 	return `WITH ev (` + pieceColumns + `) AS NOT MATERIALIZED (
 ` + strings.Join(pieces, "\nUNION ALL\n") + `
 ), sess AS (
-    SELECT g, sum(events) AS n, sum(pageviews) AS pv,
+    SELECT g, CAST(sum(events) AS integer) AS n, CAST(sum(pageviews) AS integer) AS pv,
+        CAST(sum(conversions) AS integer) AS conversions,
+        sum(revenue) AS revenue,
         ` + d.Seconds("max(last_at)", "min(first_at)") + ` AS secs
     FROM ev
     GROUP BY g, session_id, lone
 ), by_session AS (
     SELECT g, count(*) AS sessions,
         sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END) AS bounces,
-        sum(secs) AS secs
+        sum(secs) AS secs, sum(pv) AS pageviews, sum(conversions) AS conversions,
+        coalesce(sum(revenue), 0) AS revenue
     FROM sess GROUP BY g
 ), by_visitor AS (
     SELECT g, count(*) AS visitors
     FROM (SELECT DISTINCT g, visitor_id FROM ev WHERE visitor_id IS NOT NULL) v
     GROUP BY g
-), by_event AS (
-    SELECT g, sum(pageviews) AS pageviews, sum(conversions) AS conversions,
-        coalesce(sum(revenue), 0) AS revenue
-    FROM ev GROUP BY g
 )
-SELECT by_event.g, coalesce(visitors, 0), pageviews, conversions, revenue, sessions, bounces, secs
-FROM by_event JOIN by_session ON by_session.g = by_event.g
-LEFT JOIN by_visitor ON by_visitor.g = by_event.g`
+SELECT by_session.g, coalesce(visitors, 0), pageviews, conversions, revenue, sessions, bounces, secs
+FROM by_session LEFT JOIN by_visitor ON by_visitor.g = by_session.g`
 }
 
 // rolledSQL is the statement of a read planned by r, in the shape of
