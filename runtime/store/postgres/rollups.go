@@ -21,11 +21,18 @@ var (
 // hash of the site's name): "tsru" in ASCII.
 const rollupLockClass = 0x74737275
 
+// readWorkMem is the work_mem of a rollup read: its hash of a month's
+// sessions would spill to disk at the default 4MB.
+const readWorkMem = "64MB"
+
 // snapshot runs read in a read-only REPEATABLE READ transaction, so every
 // statement of a rollup read sees the same snapshot.
 func (s *Store) snapshot(ctx context.Context, read func(store.QueryFunc) error) error {
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	err := pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('work_mem', $1, true)", readWorkMem); err != nil {
+			return err
+		}
 		return read(func(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
 			return queryRows(ctx, tx, sql, args, row)
 		})
