@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -148,4 +149,42 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// RefreshHoursOnce re-rolls, in tx, the rolled hours of site that held
+// events received at the given times: the events tx has just deleted.
+// Retention and erasure call it in the transaction that deletes, so the
+// rollups never count a deleted event, nor keep its ids, past the commit.
+func (d *AnalyticsDialect) RefreshHoursOnce(ctx context.Context, tx RollupTx, site string, received []time.Time) error {
+	st, err := d.readRollupState(ctx, tx.Query, site)
+	if err != nil || !st.ok {
+		return err
+	}
+	for _, run := range hourRuns(received, st.rolledTo) {
+		if err := d.rollUp(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hourRuns returns the runs of consecutive whole UTC hours that hold the
+// times, before end, ascending.
+func hourRuns(times []time.Time, end time.Time) [][2]time.Time {
+	hours := make([]time.Time, 0, len(times))
+	for _, t := range times {
+		if h := floorHour(t); h.Before(end) {
+			hours = append(hours, h)
+		}
+	}
+	slices.SortFunc(hours, func(a, b time.Time) int { return a.Compare(b) })
+	var runs [][2]time.Time
+	for _, h := range hours {
+		if n := len(runs); n > 0 && !runs[n-1][1].Before(h) {
+			runs[n-1][1] = h.Add(time.Hour)
+			continue
+		}
+		runs = append(runs, [2]time.Time{h, h.Add(time.Hour)})
+	}
+	return runs
 }

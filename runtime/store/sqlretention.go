@@ -59,6 +59,10 @@ type RetentionOps interface {
 	// PersonRefs returns every event of the person the key names, and the
 	// visitor ids and user ids the person had.
 	PersonRefs(ctx context.Context, site string, key JourneyKey) (refs []EventRef, visitors, users []string, err error)
+	// Rollups refreshes the rollups of hours whose events went otherwise
+	// than by DeleteEvents (which refreshes them itself): dropped
+	// partitions.
+	Rollups
 }
 
 // markMargin is how far before its mark a step starts again: an event
@@ -122,8 +126,14 @@ func expire(ctx context.Context, ops RetentionOps, plan RetentionPlan) (Retentio
 	for {
 		start := time.Now()
 		refs, err := ops.Refs(ctx, plan.Site, time.Time{}, plan.DeleteBefore, EventRef{}, RefsAll, plan.BatchSize)
-		if err != nil || len(refs) == 0 {
+		if err != nil {
 			return total, err
+		}
+		if len(refs) == 0 {
+			// Dropped partitions leave rollup rows behind; every run
+			// clears what is left before the cut-off, so a run killed
+			// after a drop is made good by the next.
+			return total, ops.RefreshRollups(ctx, plan.Site, time.Unix(0, 0).UTC(), plan.DeleteBefore)
 		}
 		r, err := ops.DeleteEvents(ctx, plan.Site, refs, 0)
 		if err == nil {

@@ -94,9 +94,37 @@ func (o retentionOps) DeleteEvents(ctx context.Context, site string, refs []stor
 	}
 	seqs, _, lo, hi := refArrays(refs)
 	var req int64
-	err := o.s.pool.QueryRow(ctx, deleteEventsSQL, site, lo, hi, seqs, erasureID).
-		Scan(&r.EventsDeleted, &r.KeysDeleted, &r.DeliveriesDeleted, &req)
-	return r, classify(err)
+	// The rollups of the events' hours are refreshed in the same
+	// transaction (store.Rollups), under the site's rollup lock.
+	err := pgx.BeginFunc(ctx, o.s.pool, func(tx pgx.Tx) error {
+		if err := lockRollupsTx(ctx, tx, site); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, deleteEventsSQL, site, lo, hi, seqs, erasureID).
+			Scan(&r.EventsDeleted, &r.KeysDeleted, &r.DeliveriesDeleted, &req)
+		if err != nil {
+			return err
+		}
+		return dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, receivedTimes(refs))
+	})
+	if err != nil {
+		return store.ErasureResult{}, classify(err)
+	}
+	return r, nil
+}
+
+// receivedTimes lists the refs' received_at.
+func receivedTimes(refs []store.EventRef) []time.Time {
+	out := make([]time.Time, len(refs))
+	for i, r := range refs {
+		out[i] = r.ReceivedAt
+	}
+	return out
+}
+
+// RefreshRollups refreshes rollups; see store.Rollups.
+func (o retentionOps) RefreshRollups(ctx context.Context, site string, from, to time.Time) error {
+	return o.s.RefreshRollups(ctx, site, from, to)
 }
 
 // SetIPs stores anonymized IPs; see store.RetentionOps.

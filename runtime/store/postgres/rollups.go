@@ -94,17 +94,29 @@ func (s *Store) RefreshRollups(ctx context.Context, site string, from, to time.T
 // taken after the site's lock, is the one the watermark describes.
 func (s *Store) rollupTx(ctx context.Context, conn *pgxpool.Conn, fn func(store.RollupTx) error) error {
 	err := pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		return fn(store.RollupTx{
-			Exec: func(ctx context.Context, sql string, args []any) error {
-				_, err := tx.Exec(ctx, sql, args...)
-				return classify(err)
-			},
-			Query: func(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
-				return queryRows(ctx, tx, sql, args, row)
-			},
-		})
+		return fn(rollupTxOf(tx))
 	})
 	return classify(err)
+}
+
+// rollupTxOf runs a refresh's statements in tx.
+func rollupTxOf(tx pgx.Tx) store.RollupTx {
+	return store.RollupTx{
+		Exec: func(ctx context.Context, sql string, args []any) error {
+			_, err := tx.Exec(ctx, sql, args...)
+			return classify(err)
+		},
+		Query: func(ctx context.Context, sql string, args []any, row func(scan func(...any) error) error) error {
+			return queryRows(ctx, tx, sql, args, row)
+		},
+	}
+}
+
+// lockRollupsTx takes the site's rollup lock until tx ends, so that no
+// roll-up runs between a deletion and the refresh of its hours.
+func lockRollupsTx(ctx context.Context, tx pgx.Tx, site string) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", rollupLockClass, site)
+	return err
 }
 
 // withRollupLock runs fn on a connection holding the site's rollup lock:

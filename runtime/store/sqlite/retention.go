@@ -127,6 +127,15 @@ func (o retentionOps) DeleteEvents(ctx context.Context, site string, refs []stor
 			}
 			r.DeliveriesDeleted, _ = res.RowsAffected()
 		}
+		// The rollups of the events' hours are refreshed in the same
+		// transaction (store.Rollups).
+		times := make([]time.Time, len(refs))
+		for i, ref := range refs {
+			times[i] = ref.ReceivedAt
+		}
+		if err := dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, times); err != nil {
+			return err
+		}
 		if erasureID == 0 {
 			return nil
 		}
@@ -151,6 +160,11 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return classify(err)
 	}
 	return classify(tx.Commit())
+}
+
+// RefreshRollups refreshes rollups; see store.Rollups.
+func (o retentionOps) RefreshRollups(ctx context.Context, site string, from, to time.Time) error {
+	return o.s.RefreshRollups(ctx, site, from, to)
 }
 
 // SetIPs stores anonymized IPs; see store.RetentionOps.

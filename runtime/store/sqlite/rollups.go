@@ -88,7 +88,15 @@ func (s *Store) rollupTx(ctx context.Context, fn func(store.RollupTx) error) err
 		return classify(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit: nothing to undo
-	err = fn(store.RollupTx{
+	if err := fn(rollupTxOf(tx)); err != nil {
+		return err
+	}
+	return classify(tx.Commit())
+}
+
+// rollupTxOf runs a refresh's statements in tx.
+func rollupTxOf(tx *sql.Tx) store.RollupTx {
+	return store.RollupTx{
 		Exec: func(ctx context.Context, query string, args []any) error {
 			_, err := tx.ExecContext(ctx, query, args...)
 			return classify(err)
@@ -96,9 +104,5 @@ func (s *Store) rollupTx(ctx context.Context, fn func(store.RollupTx) error) err
 		Query: func(ctx context.Context, query string, args []any, row func(scan func(...any) error) error) error {
 			return queryRows(ctx, tx, query, args, row)
 		},
-	})
-	if err != nil {
-		return err
 	}
-	return classify(tx.Commit())
 }

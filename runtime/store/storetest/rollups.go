@@ -65,6 +65,7 @@ func RunRollups(t *testing.T, open func(t *testing.T) (store.Store, DeleteEvents
 	t.Run("SessionAcrossTheBoundary", func(t *testing.T) { s, _ := fresh(t); testAcrossBoundary(t, s) })
 	t.Run("DeletionNeedsRefresh", func(t *testing.T) { testDeletion(t, fresh) })
 	t.Run("RefreshBadInput", func(t *testing.T) { s, _ := fresh(t); testRefreshBadInput(t, s) })
+	t.Run("RetentionAndErasure", func(t *testing.T) { s, _ := fresh(t); testRetentionRollups(t, s) })
 }
 
 // rolling is a store whose Insert rolls up the sites it stores events of
@@ -267,4 +268,41 @@ func testRefreshBadInput(t *testing.T, s store.Store) {
 			t.Errorf("RefreshRollups with %s succeeded", name)
 		}
 	}
+}
+
+// testRetentionRollups checks that retention and erasure, the store's own
+// deletions, leave the rolled hours as the events that remain.
+func testRetentionRollups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r, ok := s.(interface {
+		store.Retention
+		store.Erasure
+	})
+	if !ok {
+		t.Fatalf("%T does not implement store.Retention and store.Erasure", s)
+	}
+	mustInsert(t, s, analyticsFixture(), 28)
+	rollUp(t, s, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), analyticsFixture()...)
+	day := store.Query{Site: "shop", From: analyticsDay, To: analyticsDay.Add(24 * time.Hour)}
+
+	// Everything received before 12:00 goes: left are S4 (c1..c3,
+	// 1800 s), c4 and S2 (bounces) and b5.
+	if _, err := r.ApplyRetention(ctx, store.RetentionPlan{Site: "shop", DeleteBefore: analyticsDay.Add(12 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	assertTotals(t, s, day, store.Totals{Visitors: 3, Sessions: 4, Pageviews: 3, BounceRate: 0.5, VisitSecs: 450, Conversions: 2, Revenue: 20})
+
+	// Erasing visitor C leaves S2 (a bounce) and b5.
+	id, err := r.RequestErasure(ctx, store.ErasureRequest{Site: "shop", RequestedAt: analyticsDay.Add(48 * time.Hour),
+		RequestedBy: "admin", KeyKind: store.KeyVisitorID, Key: "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RunErasure(ctx, "shop", id, analyticsDay.Add(48*time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	assertTotals(t, s, day, store.Totals{Visitors: 2, Sessions: 2, Pageviews: 1, BounceRate: 0.5})
+	// The other site is untouched.
+	assertTotals(t, s, store.Query{Site: "other", From: day.From, To: day.To},
+		store.Totals{Visitors: 3, Sessions: 6, Pageviews: 7, BounceRate: 2.0 / 6, VisitSecs: 2670.0 / 6, Conversions: 4, Revenue: 2997})
 }
