@@ -44,6 +44,9 @@ audit record: when, by whom, what kind of key, how many events.
 # Rollups
 
 Whatever the dashboard pre-aggregates is derived from the events and kept
-consistent by the store where the events are deleted (store.Rollups).
+consistent by the store where the events are deleted (store.Rollups):
+deleting events re-rolls their hours in the same transaction, and an
+expiry run ends by refreshing the rollups before its cut-off, which also
+covers dropped partitions (docs/rollups.md).
 */
 package retention

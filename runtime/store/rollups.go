@@ -55,12 +55,12 @@ import (
 // made stale, then advances the watermark. It never runs on the insert
 // path, so ingest pays nothing for rollups.
 //
-// Deleting events (retention, erasure, a site's purge) is the one change
-// reads cannot see by themselves: a deleted event leaves no trace beyond
-// the watermark. Whoever deletes events must call RefreshRollups for the
-// hours of what it deleted, and retry it until it succeeds; until then
-// the rolled hours still count the deleted events and rollup_sessions
-// still holds their visitor and session ids. See Rollups.
+// Deleting events is the one change reads cannot see by themselves: a
+// deleted event leaves no trace beyond the watermark. Retention and
+// erasure delete through RetentionOps.DeleteEvents, which re-rolls the
+// hours it deleted from in the same transaction (RefreshHoursOnce);
+// other deletions call RefreshRollups for the hours of what they
+// deleted, and retry it until it succeeds. See Rollups.
 
 // Rollups keeps pre-aggregated analytics consistent with the raw events.
 //
