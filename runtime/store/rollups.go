@@ -64,12 +64,13 @@ import (
 
 // Rollups keeps pre-aggregated analytics consistent with the raw events.
 //
-// Retention calls it after deleting events in a range, erasure after
-// deleting one visitor's events (with the range of those events' received
-// times), and a site's purge with the whole history. Until it has returned
-// nil the deleted events still count in rolled hours and their visitor and
-// session ids remain in the rollups, so a caller retries it as it retries
-// the deletion itself.
+// Code that deletes events calls it for the range of the deleted events'
+// received times: retention at the end of each expiry (covering dropped
+// partitions), a site's purge with the whole history. Retention's and
+// erasure's DeleteEvents do the same inside their own transaction. Until
+// it has returned nil the deleted events still count in rolled hours and
+// their visitor and session ids remain in the rollups, so a caller
+// retries it as it retries the deletion itself.
 type Rollups interface {
 	// RefreshRollups recomputes the site's rollups of every hour overlapping
 	// [from, to) from the raw events that remain, removing rollup rows of
