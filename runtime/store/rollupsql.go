@@ -43,7 +43,8 @@ func (d *AnalyticsDialect) rawPiece(p *Params, q Query, bucket bucketFunc, lo, h
 }
 
 // rollupPiece selects the rollup rows of the hours in [lo, hi) but skip
-// that match q's filters (never a page: see rollups.go).
+// that match q's filters (never a page: see rollups.go), as rows of
+// pieceColumns and shared.
 func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo, hi time.Time, skip []time.Time) string {
 	from, group, cond := bucket("rollup_sessions r", "r.hour")
 	var b strings.Builder
@@ -66,39 +67,62 @@ func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo
 			fmt.Fprintf(&b, " AND %s = %s", c.column, p.Add(c.value))
 		}
 	}
-	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at
+	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at, r.shared
     FROM ` + from + `
     WHERE ` + b.String()
 }
 
-// mergeSQL aggregates the union of pieces per group, as totalsSQL does
-// events: a session's rows are summed (its sums add up to the group's),
-// and its duration runs from the least first_at to the greatest last_at
-// of its rows. A session's counts are cast back to integer so that
-// PostgreSQL sums them as bigint, not numeric. The union is read twice, for sessions and for visitors,
-// rather than materialized: reading narrow rollup rows again costs less
-// than writing them all to a temporary table first. Visitors are counted
-// from a DISTINCT, which PostgreSQL may hash, where count(DISTINCT)
-// always sorts.
-func (d *AnalyticsDialect) mergeSQL(pieces []string) string {
-	return `WITH ev (` + pieceColumns + `) AS NOT MATERIALIZED (
-` + strings.Join(pieces, "\nUNION ALL\n") + `
+// mergeSQL aggregates the rollup rows of rolled and the events of raw
+// per group, as totalsSQL does events alone.
+//
+// A rollup row not shared (see markSharedSQL) is the whole of its session
+// in the rollups; unless raw holds more of that session, the row alone is
+// the session's part of the range, and adds to the group's sessions,
+// bounces and seconds as it is. Every other session is merged from its
+// rows and events: their sums, and its duration from the least first_at
+// to the greatest last_at. This keeps the hash of sessions to the few
+// that span hours (or dimension values), where it was most of a read.
+// Visitors are the distinct visitor ids of both. A session's counts are
+// cast back to integer so that PostgreSQL sums them as bigint.
+//
+// The raw events are materialized (they are few, and read four times);
+// rollup rows are read again rather than written to a temporary table.
+func (d *AnalyticsDialect) mergeSQL(rolled string, raw []string) string {
+	return `WITH raw (` + pieceColumns + `) AS MATERIALIZED (
+` + strings.Join(raw, "\nUNION ALL\n") + `
+), rolled (` + pieceColumns + `, shared) AS NOT MATERIALIZED (
+` + rolled + `
+), ev AS NOT MATERIALIZED (
+    SELECT ` + pieceColumns + ` FROM rolled
+    WHERE shared <> 0 OR session_id IN (SELECT session_id FROM raw)
+    UNION ALL
+    SELECT ` + pieceColumns + ` FROM raw
+), one AS NOT MATERIALIZED (
+    SELECT g, events, pageviews, conversions, revenue, first_at, last_at FROM rolled
+    WHERE shared = 0 AND (session_id IS NULL OR session_id NOT IN (SELECT session_id FROM raw WHERE session_id IS NOT NULL))
 ), sess AS (
     SELECT g, CAST(sum(events) AS integer) AS n, CAST(sum(pageviews) AS integer) AS pv,
-        CAST(sum(conversions) AS integer) AS conversions,
-        sum(revenue) AS revenue,
+        CAST(sum(conversions) AS integer) AS conversions, sum(revenue) AS revenue,
         ` + d.Seconds("max(last_at)", "min(first_at)") + ` AS secs
     FROM ev
     GROUP BY g, session_id, lone
-), by_session AS (
-    SELECT g, count(*) AS sessions,
-        sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END) AS bounces,
-        sum(secs) AS secs, sum(pv) AS pageviews, sum(conversions) AS conversions,
-        coalesce(sum(revenue), 0) AS revenue
+), parts AS (
+    SELECT g, count(*) AS sessions, sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END) AS bounces,
+        sum(secs) AS secs, sum(pv) AS pageviews, sum(conversions) AS conversions, sum(revenue) AS revenue
     FROM sess GROUP BY g
+    UNION ALL
+    SELECT g, count(*), sum(CASE WHEN events = 1 AND pageviews = 1 THEN 1 ELSE 0 END),
+        sum(` + d.Seconds("last_at", "first_at") + `), sum(pageviews), sum(conversions), sum(revenue)
+    FROM one GROUP BY g
+), by_session AS (
+    SELECT g, sum(sessions) AS sessions, sum(bounces) AS bounces, sum(secs) AS secs,
+        sum(pageviews) AS pageviews, sum(conversions) AS conversions, coalesce(sum(revenue), 0) AS revenue
+    FROM parts GROUP BY g
 ), by_visitor AS (
     SELECT g, count(*) AS visitors
-    FROM (SELECT DISTINCT g, visitor_id FROM ev WHERE visitor_id IS NOT NULL) v
+    FROM (SELECT g, visitor_id FROM rolled WHERE visitor_id IS NOT NULL
+          UNION
+          SELECT g, visitor_id FROM raw WHERE visitor_id IS NOT NULL) v
     GROUP BY g
 )
 SELECT by_session.g, coalesce(visitors, 0), pageviews, conversions, revenue, sessions, bounces, secs
@@ -106,7 +130,9 @@ FROM by_session LEFT JOIN by_visitor ON by_visitor.g = by_session.g`
 }
 
 // rolledSQL is the statement of a read planned by r, in the shape of
-// totalsSQL: per bucket of starts (one group 0 when starts is nil).
+// totalsSQL: per bucket of starts (one group 0 when starts is nil). The
+// plan has rolled hours; raw always has a piece, empty when the plan
+// reads no events.
 func (d *AnalyticsDialect) rolledSQL(q Query, starts []time.Time, r readPlan) (string, []any) {
 	p := &Params{d: d}
 	bucket := func(table, at string) (string, string, string) {
@@ -115,14 +141,31 @@ func (d *AnalyticsDialect) rolledSQL(q Query, starts []time.Time, r readPlan) (s
 		}
 		return d.Buckets(p, starts, q.To, table, at)
 	}
-	var pieces []string
-	if r.rolledFrom.Before(r.rolledTo) {
-		pieces = append(pieces, d.rollupPiece(p, q, bucket, r.rolledFrom, r.rolledTo, r.skip))
-	}
+	rolled := d.rollupPiece(p, q, bucket, r.rolledFrom, r.rolledTo, r.skip)
+	raw := []string{d.rawPiece(p, q, bucket, q.To, q.To)}
 	for _, span := range r.raw {
-		pieces = append(pieces, d.rawPiece(p, q, bucket, span[0], span[1]))
+		raw = append(raw, d.rawPiece(p, q, bucket, span[0], span[1]))
 	}
-	return d.mergeSQL(pieces), p.Args
+	return d.mergeSQL(rolled, raw), p.Args
+}
+
+// markSharedSQL marks shared the rollup rows of every session that has
+// more than one row, after the rows of [lo, hi) were rolled up (anew).
+// A row not shared is then the only one of its session, which reads rely
+// on; a row marked shared needlessly (its other rows deleted since) is
+// merged at read time like the others, so marks are never taken back.
+// An event without a session id is always a session of its own.
+func (d *AnalyticsDialect) markSharedSQL(site string, lo, hi time.Time) (string, []any) {
+	p := &Params{d: d}
+	s := p.Add(site)
+	return `UPDATE rollup_sessions SET shared = 1
+WHERE site = ` + s + ` AND shared = 0 AND session_id IN (
+    SELECT o.session_id FROM rollup_sessions o
+    WHERE o.site = ` + s + ` AND o.session_id IN (
+        SELECT n.session_id FROM rollup_sessions n
+        WHERE n.site = ` + s + ` AND n.hour >= ` + p.Add(d.Time(lo)) + ` AND n.hour < ` + p.Add(d.Time(hi)) + `
+          AND n.session_id IS NOT NULL)
+    GROUP BY o.session_id HAVING count(*) > 1)`, p.Args
 }
 
 // rollupStateSQL reads a site's rolled_to (microseconds) and watermark.

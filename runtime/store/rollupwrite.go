@@ -113,6 +113,10 @@ func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string,
 	if err := tx.Exec(ctx, sql, args); err != nil {
 		return fmt.Errorf("while rolling up site %q from %v: %w", site, lo, err)
 	}
+	sql, args = d.markSharedSQL(site, lo, hi)
+	if err := tx.Exec(ctx, sql, args); err != nil {
+		return fmt.Errorf("while marking the sessions of site %q from %v that span rows: %w", site, lo, err)
+	}
 	return nil
 }
 

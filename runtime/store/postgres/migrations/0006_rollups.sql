@@ -25,11 +25,17 @@ CREATE TABLE rollup_sessions (
     conversions integer          NOT NULL,
     revenue     double precision,
     first_at    timestamptz      NOT NULL,
-    last_at     timestamptz      NOT NULL
+    last_at     timestamptz      NOT NULL,
+    -- 1 when the session may have other rows (another hour or dimension
+    -- value); a row with 0 is its session's only one, which reads count
+    -- without merging.
+    shared      smallint         NOT NULL DEFAULT 0
 );
 
 -- Reads and refreshes take a site's hours in a range.
 CREATE INDEX rollup_sessions_site_hour_idx ON rollup_sessions (site, hour);
+-- Rolling up finds the other rows of each session it rolled up.
+CREATE INDEX rollup_sessions_site_session_idx ON rollup_sessions (site, session_id) WHERE session_id IS NOT NULL;
 
 CREATE TABLE rollup_state (
     site      text        PRIMARY KEY,

@@ -18,10 +18,13 @@ CREATE TABLE rollup_sessions (
     conversions INTEGER NOT NULL,
     revenue     REAL,
     first_at    INTEGER NOT NULL,
-    last_at     INTEGER NOT NULL
+    last_at     INTEGER NOT NULL,
+    -- 1 when the session may have other rows; 0: its only row.
+    shared      INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE INDEX rollup_sessions_site_hour_idx ON rollup_sessions (site, hour);
+CREATE INDEX rollup_sessions_site_session_idx ON rollup_sessions (site, session_id) WHERE session_id IS NOT NULL;
 
 CREATE TABLE rollup_state (
     site      TEXT    PRIMARY KEY,
