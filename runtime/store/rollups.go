@@ -21,7 +21,9 @@ import (
 //   - Sessions, bounces and durations do not (a session can span hours),
 //     so they are merged per session at read time: a session's rows in
 //     the range are summed and its min and max occurred_at taken, which
-//     is what the raw statement computes from its events.
+//     is what the raw statement computes from its events. Most sessions
+//     have one row; the rows of the others are marked shared when rolled
+//     up, and a read counts an unshared row directly (markSharedSQL).
 //   - Distinct visitors cannot be summed from hourly counts either; every
 //     row carries its visitor id, and a range counts the distinct ids of
 //     its rows. This is exact for any set of hours, at the price of one
