@@ -68,8 +68,9 @@ import (
 //
 // Code that deletes events calls it for the range of the deleted events'
 // received times: retention at the end of each expiry (covering dropped
-// partitions), a site's purge with the whole history. Retention's and
-// erasure's DeleteEvents do the same inside their own transaction. Until
+// partitions). Retention's and erasure's DeleteEvents do the same inside
+// their own transaction; a site's purge deletes the rollup rows with every
+// other row of the site. Until
 // it has returned nil the deleted events still count in rolled hours and
 // their visitor and session ids remain in the rollups, so a caller
 // retries it as it retries the deletion itself.
