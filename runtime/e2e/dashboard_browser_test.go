@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -114,11 +115,22 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime", "audit", "destinations"} {
-		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
+	// A pending erasure request, so the erasures page lists one.
+	req, _ := http.NewRequest("POST", s.URL()+"/api/v1/sites/demo/erasures", strings.NewReader(`{"visitor_id": "nobody-at-all"}`))
+	req.SetBasicAuth("admin", password)
+	req.Header.Set("Content-Type", "application/json")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("requesting an erasure: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	for _, page := range []string{"pages", "sources", "channels", "campaigns", "devices", "goals", "realtime", "audit", "erasures", "destinations"} {
+		// The report's table has the page's name as its id; a chart's
+		// legend is a table too.
+		if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.ID(page))); err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
-		cells := eval[[][]string](t, tab, `[...document.querySelector("table").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
+		cells := eval[[][]string](t, tab, `[...document.getElementById("`+page+`").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
 		csv := apiText(t, s.URL()+"/api/v1/sites/demo/"+page+"?format=csv", password)
 		lines := strings.Split(strings.TrimSpace(csv), "\n")[1:]
 		if page != "realtime" && len(cells) != len(lines) {
@@ -130,6 +142,10 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 		screenshot(t, tab, page)
+	}
+	// uPlot drew each destination's per-day chart.
+	if n := eval[int](t, tab, `document.querySelectorAll("div.chart canvas").length`); n == 0 {
+		t.Error("the destinations page drew no delivery chart")
 	}
 	checkAttributionPage(t, tab, base, s.URL()+"/api/v1/sites/demo", password)
 	checkJourneyPage(t, tab, base, s.URL()+"/api/v1/sites/demo", password)
@@ -149,10 +165,21 @@ func checkJourneyPage(t *testing.T, tab *browsertest.Tab, base, api, password st
 	visitor := recent[0].VisitorID
 	if err := chromedp.Do(tab.Ctx, chromedp.Navigate(base+"journeys"), chromedp.WaitVisible(chromedp.CSS(`input[name="visitor_id"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="visitor_id"]`), visitor), chromedp.Submit(chromedp.CSS(`input[name="visitor_id"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
+	); err != nil {
 		t.Fatal(err)
 	}
-	cells := eval[[][]string](t, tab, `[...document.querySelector("table").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
+	// The page shows an empty journeys table before the search too: wait
+	// for the answer's page (evaluating fails while it loads).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		loaded, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[bool](`location.search.includes("visitor_id=") && document.readyState === "complete" && !!document.getElementById("journeys")`))
+		if err == nil && loaded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the journey search never loaded: %v", err)
+		}
+	}
+	cells := eval[[][]string](t, tab, `[...document.getElementById("journeys").tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))`)
 	lines := strings.Split(strings.TrimSpace(apiText(t, api+"/journeys?format=csv&visitor_id="+visitor, password)), "\n")[1:]
 	if len(lines) == 0 || len(cells) != len(lines) {
 		t.Fatalf("the journey of %s shows %d rows, the API has %d", visitor, len(cells), len(lines))
