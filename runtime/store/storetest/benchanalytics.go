@@ -116,6 +116,7 @@ func fill(b *testing.B, s store.Store, n int, from, to time.Time) {
 		if i%50 == 7 {
 			v := float64(i%200) + 0.5
 			e.Type, e.Name, e.Value = event.TypeConversion, "purchase", &v
+			e.UserID = "u" + strconv.Itoa(session%visitors)
 		}
 		batch = append(batch, e)
 		if len(batch) == batchSize || i == n-1 {
@@ -126,6 +127,22 @@ func fill(b *testing.B, s store.Store, n int, from, to time.Time) {
 		}
 	}
 }
+
+// FillSessions stores n events over benchDays days from BenchFrom as the
+// analytics benchmarks do (see fill): for benchmarks of other packages
+// over the same data. Purchases carry a user id per visitor.
+func FillSessions(b *testing.B, s store.Store, n int) (from, to time.Time) {
+	from = BenchFrom
+	to = from.AddDate(0, 0, benchDays)
+	fill(b, s, n, from, to)
+	return from, to
+}
+
+// BenchFrom is where the benchmarks' data starts.
+var BenchFrom = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// Measure times each call and reports the p50 and p95 in milliseconds.
+func Measure(b *testing.B, call func() error) { measure(b, call) }
 
 // measure times each call and reports the p50 and p95 in milliseconds.
 func measure(b *testing.B, call func() error) {
