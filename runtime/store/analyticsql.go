@@ -47,6 +47,9 @@ type AnalyticsDialect struct {
 	// Collate follows a text expression in ORDER BY to order by bytes, as
 	// both stores must.
 	Collate string
+	// InSetAsArray writes "expr is one of a subquery's rows" as
+	// expr = ANY(ARRAY(subquery)) (PostgreSQL) rather than IN.
+	InSetAsArray bool
 }
 
 // Params collects a statement's arguments, naming each by its placeholder.

@@ -49,11 +49,11 @@ func (d *AnalyticsDialect) JourneySQL(site string, key JourneyKey, limit int) (s
 	}
 	byEmail := ""
 	if key.StitchByEmail {
-		byEmail = ` OR (e.user_data ->> 'em') IN (SELECT m FROM emails)`
+		byEmail = ` OR ` + d.inSet("(e.user_data ->> 'em')", "SELECT m FROM emails")
 	}
 	sql := cte + `
 SELECT ` + EventColumns + ` FROM events e
-WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users)` + byEmail + `)
+WHERE e.site = ` + siteP + ` AND (` + d.inSet("e.visitor_id", "SELECT v FROM visitors") + ` OR ` + d.inSet("e.user_id", "SELECT u FROM users") + byEmail + `)
 ORDER BY e.received_at, e.seq
 LIMIT ` + strconv.Itoa(limit)
 	return sql, p.Args, nil
@@ -74,7 +74,7 @@ func (d *AnalyticsDialect) PersonSQL(site string, key JourneyKey) (string, []any
 	}
 	sql := cte + `
 SELECT e.received_at, e.seq, e.event_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM events e
-WHERE e.site = ` + siteP + ` AND (e.visitor_id IN (SELECT v FROM visitors) OR e.user_id IN (SELECT u FROM users) OR ` + cond + `)
+WHERE e.site = ` + siteP + ` AND (` + d.inSet("e.visitor_id", "SELECT v FROM visitors") + ` OR ` + d.inSet("e.user_id", "SELECT u FROM users") + ` OR ` + cond + `)
 UNION ALL SELECT NULL, NULL, NULL, 'v', v FROM visitors
 UNION ALL SELECT NULL, NULL, NULL, 'u', u FROM users`
 	return sql, p.Args, nil
@@ -104,10 +104,10 @@ func (d *AnalyticsDialect) personCTE(p *Params, siteP string, key JourneyKey) (c
 		emails = `SELECT DISTINCT em AS m FROM seed WHERE em IS NOT NULL`
 		emailUsers = `
     UNION
-    SELECT e.user_id FROM events e WHERE e.site = ` + siteP + ` AND (e.user_data ->> 'em') IN (SELECT m FROM emails) AND e.user_id IS NOT NULL`
+    SELECT e.user_id FROM events e WHERE e.site = ` + siteP + ` AND ` + d.inSet("(e.user_data ->> 'em')", "SELECT m FROM emails") + ` AND e.user_id IS NOT NULL`
 		emailVisitors = `
     UNION
-    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND (e.user_data ->> 'em') IN (SELECT m FROM emails) AND e.visitor_id IS NOT NULL`
+    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND ` + d.inSet("(e.user_data ->> 'em')", "SELECT m FROM emails") + ` AND e.visitor_id IS NOT NULL`
 	}
 	cte = `WITH seed AS (
     SELECT e.visitor_id, e.user_id, (e.user_data ->> 'em') AS em FROM events e WHERE e.site = ` + siteP + ` AND ` + cond + `
@@ -118,7 +118,7 @@ func (d *AnalyticsDialect) personCTE(p *Params, siteP string, key JourneyKey) (c
 ), visitors AS (
     SELECT visitor_id AS v FROM seed WHERE visitor_id IS NOT NULL
     UNION
-    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND e.user_id IN (SELECT u FROM users) AND e.visitor_id IS NOT NULL` + emailVisitors + `
+    SELECT e.visitor_id FROM events e WHERE e.site = ` + siteP + ` AND ` + d.inSet("e.user_id", "SELECT u FROM users") + ` AND e.visitor_id IS NOT NULL` + emailVisitors + `
 )`
 	return cte, cond, nil
 }
@@ -168,4 +168,15 @@ func (a SQLAnalytics) Journey(ctx context.Context, site string, key JourneyKey, 
 		return nil, fmt.Errorf("while reading a journey of site %q: %w", site, err)
 	}
 	return out, nil
+}
+
+// inSet is a condition that expr is one of the rows of query (one column,
+// a few rows: one person's ids). PostgreSQL evaluates ARRAY(query) once;
+// as "expr IN (query)" inside an OR it planned a scan of the query per
+// event, which took 22 s for a journey among 1M events.
+func (d *AnalyticsDialect) inSet(expr, query string) string {
+	if d.InSetAsArray {
+		return expr + " = ANY(ARRAY(" + query + "))"
+	}
+	return expr + " IN (" + query + ")"
 }

@@ -22,8 +22,9 @@ const schemePrefix = `[A-Za-z][A-Za-z0-9+.-]*://`
 // are cut with regular expressions equivalent to store.URLPath and
 // store.URLHost (the conformance suite checks both stores alike).
 var dialect = &store.AnalyticsDialect{
-	Param: func(n int) string { return "$" + strconv.Itoa(n) },
-	Time:  func(t time.Time) any { return t },
+	InSetAsArray: true,
+	Param:        func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:         func(t time.Time) any { return t },
 	Page: `CASE WHEN e.url IS NULL THEN NULL ELSE coalesce(nullif(substring(e.url from '^(?:` +
 		schemePrefix + `[^/?#]*)?([^?#]*)'), ''), '/') END`,
 	RefHost: `nullif(substring(e.referrer from '^` + schemePrefix + `([^/?#]*)'), '')`,
