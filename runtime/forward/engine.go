@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
@@ -58,10 +57,6 @@ type Options struct {
 	// AuthRetry is how long a destination whose credentials were rejected
 	// waits before it tries again (default 1m).
 	AuthRetry time.Duration
-	// Lease is how far ahead a fresh record's NextAttemptAt is set while the
-	// engine sends it from memory, so Due does not return it meanwhile
-	// (default 10m). A run that dies leaves it leased; the next reclaims it.
-	Lease time.Duration
 }
 
 func (o *Options) defaults() {
@@ -81,7 +76,6 @@ func (o *Options) defaults() {
 	def(&o.BackoffBase, 2*time.Second)
 	def(&o.BackoffMax, 4*time.Hour)
 	def(&o.AuthRetry, time.Minute)
-	def(&o.Lease, 10*time.Minute)
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
@@ -109,12 +103,23 @@ type Engine struct {
 	// feedDone is closed after the first pass over the feed caught up.
 	feedDone  chan struct{}
 	closeOnce sync.Once
-	// fresh carries the deliveries the feed loop tracked to the send loop,
-	// which sends them from memory: reading them back would cost the
-	// database as much again. held is what the send loop took from it and
-	// has not sent yet (the send loop's alone).
-	fresh chan []store.PendingDelivery
-	held  []store.PendingDelivery
+	// pages carries what the feed loop read to the send loop, which sends
+	// it from memory: tracking it first and reading it back would cost the
+	// database as much again.
+	pages chan *page
+	// gen counts the times the send loop found the cursor moved under it
+	// (a backfill): pages fed before that are dropped, and the feed loop
+	// reads on from the cursor.
+	gen atomic.Uint64
+	// next is where the feed loop reads on, read at gen nextGen (the feed
+	// loop's alone; nil: at the cursor).
+	next    *store.FeedPosition
+	nextGen uint64
+	// queue holds the pages the send loop took and has not settled, in
+	// feed order, and held their deliveries it has not sent yet (the send
+	// loop's alone).
+	queue []*page
+	held  []freshDelivery
 }
 
 // New checks the options and returns an Engine.
@@ -129,7 +134,7 @@ func New(o Options) (*Engine, error) {
 	}
 	o.defaults()
 	log := o.Logger.With("site", o.Site, "destination", o.Destination)
-	return &Engine{o: o, log: log, feedDone: make(chan struct{}), fresh: make(chan []store.PendingDelivery, 4)}, nil
+	return &Engine{o: o, log: log, feedDone: make(chan struct{}), pages: make(chan *page, 4)}, nil
 }
 
 // Ready returns why the engine is not ready: the platform rejects the
@@ -181,72 +186,9 @@ func (e *Engine) feedLoop(ctx context.Context) {
 	}
 }
 
-// feedOnce reads one page of the feed and tracks it: pending records for
-// the events the mapping takes, skipped ones for those lacking consent.
-// The pending ones it tracked anew go to the send loop, leased.
-func (e *Engine) feedOnce(ctx context.Context) (int, error) {
-	evs, pos, err := e.o.Store.Feed(ctx, e.o.Site, e.o.Destination, e.o.FeedLimit)
-	if err != nil || len(evs) == 0 {
-		return 0, err
-	}
-	var (
-		records []store.Delivery
-		taken   = map[string]int{} // event id → index in evs
-		skipped = 0
-		lease   = e.o.Now().Add(e.o.Lease)
-	)
-	for i := range evs {
-		ev := &evs[i]
-		name, ok := e.o.Mapping.SendAs(ev)
-		if !ok {
-			continue
-		}
-		rec := store.Delivery{EventID: ev.EventID, SendAs: name, Status: store.DeliveryPending,
-			ReceivedAt: ev.ReceivedAt, Source: ev.Source, NextAttemptAt: lease}
-		if why := e.o.Mapping.ConsentMissing(ev); why != "" {
-			rec.Status, rec.Reason = store.DeliverySkipped, why
-			skipped++
-		}
-		records = append(records, rec)
-		taken[ev.EventID] = i
-	}
-	tracked, err := e.o.Store.Track(ctx, e.o.Site, e.o.Destination, records, pos)
-	if err != nil {
-		return 0, err
-	}
-	e.count(store.DeliverySkipped, reasonConsent, skipped)
-	if len(records) > 0 {
-		e.log.Debug("tracked events", "read", len(evs), "taken", len(records), "skipped", skipped, "new", len(tracked))
-	}
-	e.handOver(ctx, records, tracked, evs, taken)
-	return len(evs), nil
-}
-
-// handOver gives the send loop the pending deliveries Track created or
-// replaced, with their events. It waits while the send loop is behind, so
-// memory stays bounded; what it holds when ctx ends stays leased.
-func (e *Engine) handOver(ctx context.Context, records []store.Delivery, tracked []string, evs []event.Event, taken map[string]int) {
-	isNew := make(map[string]bool, len(tracked))
-	for _, id := range tracked {
-		isNew[id] = true
-	}
-	var out []store.PendingDelivery
-	for _, r := range records {
-		if r.Status == store.DeliveryPending && isNew[r.EventID] {
-			out = append(out, store.PendingDelivery{Delivery: r, Event: evs[taken[r.EventID]]})
-		}
-	}
-	if len(out) == 0 {
-		return
-	}
-	select {
-	case e.fresh <- out:
-	case <-ctx.Done():
-	}
-}
-
 // reclaim makes the records a previous run leased and never sent due, so
-// they go out now. It retries while the store fails.
+// they go out now: forwarders that tracked fresh deliveries before sending
+// them left such leases when they died. It retries while the store fails.
 func (e *Engine) reclaim(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := e.o.Store.Reclaim(ctx, e.o.Site, e.o.Destination, e.o.Now())

@@ -314,29 +314,69 @@ func (f *fixture) newEngine(t *testing.T, p Platform) *Engine {
 	return eng
 }
 
-// TestEngineRestartSendsWhatTheDeadRunHeld: a run that tracked events and
-// died before sending them leaves them leased; the next run reclaims and
-// sends them, once.
+// TestEngineRestartSendsWhatTheDeadRunHeld: a run that fed events and died
+// before the platform answered for them wrote nothing about them and left
+// the cursor before them, so the next run feeds them again and sends them,
+// once each.
 func TestEngineRestartSendsWhatTheDeadRunHeld(t *testing.T) {
+	ctx := context.Background()
 	p := &scripted{max: 10}
 	f := newFixture(t, p, nil)
 	ids := f.insert(t, "purchase", 3)
-	if _, err := f.eng.feedOnce(context.Background()); err != nil {
+	if _, err := f.eng.feedOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// The first run dies here, holding the three in memory.
-	again := f.newEngine(t, p)
-	if n, _ := again.sendRound(context.Background()); n != 0 {
-		t.Fatalf("leased deliveries were due before reclaiming (%d sent)", n)
+	if recs := f.records(t); len(recs) != 0 {
+		t.Fatalf("the run wrote %d records before the platform answered", len(recs))
 	}
-	again.reclaim(context.Background())
-	if n, err := again.sendRound(context.Background()); err != nil || n != 3 {
-		t.Fatalf("after reclaiming the restarted run sent %d (%v), want 3", n, err)
+	again := f.newEngine(t, p)
+	again.reclaim(ctx)
+	if _, err := again.feedOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := again.sendRound(ctx); err != nil || n != 3 {
+		t.Fatalf("the restarted run sent %d (%v), want 3", n, err)
 	}
 	sent := p.sent()
 	for _, id := range ids {
 		if sent[id] != 1 {
 			t.Errorf("%s sent %d times, want once", id, sent[id])
+		}
+	}
+}
+
+// TestEngineReclaimsLeasesOfATrackingRun: forwarders used to track fresh
+// deliveries as pending, leased, before sending them; one that died left
+// them leased. A new run makes them due and sends them.
+func TestEngineReclaimsLeasesOfATrackingRun(t *testing.T) {
+	ctx := context.Background()
+	p := &scripted{max: 10}
+	f := newFixture(t, p, nil)
+	ids := f.insert(t, "purchase", 3)
+	evs, pos, err := f.st.Feed(ctx, "shop", "ads", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leased []store.Delivery
+	for _, e := range evs {
+		leased = append(leased, store.Delivery{EventID: e.EventID, SendAs: "Purchase", Status: store.DeliveryPending,
+			ReceivedAt: e.ReceivedAt, Source: e.Source, NextAttemptAt: f.clock.t.Add(10 * time.Minute)})
+	}
+	if _, err := f.st.Track(ctx, "shop", "ads", leased, pos); err != nil {
+		t.Fatal(err)
+	}
+	again := f.newEngine(t, p)
+	if n, _ := again.sendRound(ctx); n != 0 {
+		t.Fatalf("leased deliveries were due before reclaiming (%d sent)", n)
+	}
+	again.reclaim(ctx)
+	if n, err := again.sendRound(ctx); err != nil || n != 3 {
+		t.Fatalf("after reclaiming the new run sent %d (%v), want 3", n, err)
+	}
+	for _, id := range ids {
+		if r := f.records(t)[id]; r.Status != store.DeliverySent {
+			t.Errorf("%s: %+v, want sent", id, r)
 		}
 	}
 }

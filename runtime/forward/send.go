@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -27,10 +28,11 @@ func (e *Engine) sendLoop(ctx context.Context) {
 // sendRound sends up to Concurrency full batches: fresh deliveries from
 // the feed loop (from memory) first, then due ones from the store
 // (retries, and what a previous run left). Batches take the platform's
-// size, Concurrency requests at a time, and every outcome is recorded. A
-// partial batch of fresh deliveries waits until its oldest event is
-// MaxWait old, so quiet sites still send promptly and busy ones send full
-// batches. It returns how many deliveries it sent.
+// size, Concurrency requests at a time. A partial batch of fresh
+// deliveries waits until its oldest event is MaxWait old, so quiet sites
+// still send promptly and busy ones send full batches. The outcomes of due
+// deliveries are recorded; those of fresh ones are settled with their
+// pages. It returns how many deliveries it sent.
 func (e *Engine) sendRound(ctx context.Context) (int, error) {
 	size := e.o.Platform.MaxBatch()
 	now := e.o.Now()
@@ -38,7 +40,7 @@ func (e *Engine) sendRound(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	limit := size * e.o.Concurrency
-	e.takeFresh(limit)
+	e.takePages(limit)
 	round := e.held[:min(len(e.held), limit)]
 	var due []store.PendingDelivery
 	if len(round) < limit {
@@ -47,55 +49,62 @@ func (e *Engine) sendRound(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	if len(due) == 0 && (len(round) == 0 || len(round) < size && now.Sub(round[0].Delivery.ReceivedAt) < e.o.MaxWait) {
-		return 0, nil
+	if len(due) == 0 && (len(round) == 0 || len(round) < size && now.Sub(round[0].delivery().Delivery.ReceivedAt) < e.o.MaxWait) {
+		// Pages with nothing to send still move the cursor.
+		return 0, e.settle(ctx)
 	}
 	e.held = e.held[len(round):]
-	all := append(append([]store.PendingDelivery(nil), round...), due...)
-	var batches [][]store.PendingDelivery
-	for len(all) > 0 {
-		n := min(size, len(all))
-		batches = append(batches, all[:n])
-		all = all[n:]
+	all := make([]store.PendingDelivery, 0, len(round)+len(due))
+	for _, f := range round {
+		all = append(all, *f.delivery())
 	}
-	records := make([][]store.Delivery, len(batches))
+	out := e.sendAll(ctx, append(all, due...))
+	for i, f := range round {
+		f.page.records = append(f.page.records, out[i])
+		f.page.unsent--
+	}
+	// A failed settle keeps the pages to settle next round; a failed
+	// record leaves the due deliveries pending, to be sent again.
+	if err := errors.Join(e.recordDue(ctx, out[len(round):]), e.settle(ctx)); err != nil {
+		return 0, err
+	}
+	return len(out), nil
+}
+
+// sendAll sends deliveries in batches of the platform's size, Concurrency
+// at a time, and returns their records with the outcomes, in order.
+func (e *Engine) sendAll(ctx context.Context, all []store.PendingDelivery) []store.Delivery {
+	size := e.o.Platform.MaxBatch()
+	out := make([]store.Delivery, len(all))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.o.Concurrency)
-	for i, b := range batches {
+	for start := 0; start < len(all); start += size {
+		end := min(start+size, len(all))
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			records[i] = e.sendBatch(ctx, b)
+			copy(out[start:end], e.sendBatch(ctx, all[start:end]))
 		}()
 	}
 	wg.Wait()
-	var out []store.Delivery
-	for _, r := range records {
-		out = append(out, r...)
-	}
-	// Record even when ctx ended mid-round: what the platform confirmed
-	// must not be sent again after a restart.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := e.o.Store.Record(rctx, e.o.Site, e.o.Destination, out); err != nil {
-		return 0, err
-	}
-	e.forgetRawIPs(rctx, out)
-	return len(out), nil
+	return out
 }
 
-// takeFresh moves what the feed loop handed over into held, until held has
-// limit deliveries or nothing more waits.
-func (e *Engine) takeFresh(limit int) {
-	for len(e.held) < limit {
-		select {
-		case b := <-e.fresh:
-			e.held = append(e.held, b...)
-		default:
-			return
-		}
+// recordDue records the outcomes of due deliveries, even when ctx ended
+// mid-round: what the platform confirmed must not be sent again after a
+// restart.
+func (e *Engine) recordDue(ctx context.Context, records []store.Delivery) error {
+	if len(records) == 0 {
+		return nil
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.o.Store.Record(rctx, e.o.Site, e.o.Destination, records); err != nil {
+		return err
+	}
+	e.forgetRawIPs(rctx, records)
+	return nil
 }
 
 // sendBatch sends one batch and returns its records with the outcomes.

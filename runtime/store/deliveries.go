@@ -20,6 +20,12 @@ const (
 // ErrNoCursor means the destination has no cursor yet: OpenCursor first.
 var ErrNoCursor = errors.New("destination has no cursor")
 
+// ErrCursorMoved means Settle found the cursor elsewhere than where the
+// forwarder left it (a backfill reset it meanwhile): the records were
+// stored, the cursor was left where it is, and the forwarder must read
+// the feed again from there.
+var ErrCursorMoved = errors.New("destination's cursor moved meanwhile")
+
 // Delivery is one event's delivery record at one destination.
 type Delivery struct {
 	Site        string
@@ -57,11 +63,18 @@ type PendingDelivery struct {
 }
 
 // FeedPosition is a destination's place in its site's events. It is opaque
-// to callers: they get it from Feed and hand it back to Track.
+// to callers: they get it from Feed and hand it back to Track, FeedFrom
+// or Settle.
 type FeedPosition struct {
 	// A and B are the implementation's ordering key (PostgreSQL: the
 	// inserting transaction's id and seq; SQLite: 0 and the row's seq).
 	A, B int64
+}
+
+// CursorMove moves a destination's cursor from one position to the next,
+// only if it still is at From.
+type CursorMove struct {
+	From, To FeedPosition
 }
 
 // DeliveryStats summarizes a destination's undelivered events.
@@ -100,6 +113,25 @@ type Deliveries interface {
 	// their RawIPSealed), and the position after the last one (the
 	// cursor's own when none).
 	Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, FeedPosition, error)
+	// FeedFrom is Feed from pos, a position an earlier Feed or FeedFrom
+	// returned, instead of the cursor's: a forwarder reads the next page
+	// while it still sends the one before, whose records, and the cursor
+	// move past it, it has not settled yet.
+	FeedFrom(ctx context.Context, site, destination string, pos FeedPosition, limit int) ([]event.Event, FeedPosition, error)
+	// Recorded returns which of eventIDs have a record at the destination,
+	// each with the source of the event it was made for: a forwarder sends
+	// a fed event that has one only when it supersedes the browser event
+	// the record was made for.
+	Recorded(ctx context.Context, site, destination string, eventIDs []string) (map[string]event.Source, error)
+	// Settle stores the records of deliveries a forwarder decided, and
+	// mostly sent, straight from the feed, with any status, and moves the
+	// cursor as move says (nil: it stays), in one transaction. Records
+	// replace existing ones as Track's do; other existing ones stay. The
+	// cursor moves only if it is at move.From; otherwise the records are
+	// stored all the same and Settle returns ErrCursorMoved. Until the
+	// cursor moved past an event, a restarted forwarder feeds it again, so
+	// a forwarder settles an event only once the platform answered for it.
+	Settle(ctx context.Context, site, destination string, records []Delivery, move *CursorMove) error
 	// Track records deliveries (pending or skipped) and moves the cursor to
 	// pos, in one transaction. A record whose event already has one at this
 	// destination replaces it only when the event was superseded (a server

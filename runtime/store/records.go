@@ -19,9 +19,20 @@ var ErrInvalidDelivery = errors.New("invalid delivery record")
 // event id keeps its first record, as a repeated event does in Insert. A
 // zero NextAttemptAt becomes now.
 func NewRecords(records []Delivery, now time.Time) ([]Delivery, error) {
-	out, err := checkRecords(records, now, func(status string) bool {
+	return fedRecords(records, now, func(status string) bool {
 		return status == DeliveryPending || status == DeliverySkipped
 	})
+}
+
+// SettledRecords checks the records given to Settle as NewRecords does,
+// except that any of the Delivery* statuses is allowed: Settle records
+// outcomes of events sent straight from the feed.
+func SettledRecords(records []Delivery, now time.Time) ([]Delivery, error) {
+	return fedRecords(records, now, ValidDeliveryStatus)
+}
+
+func fedRecords(records []Delivery, now time.Time, statusOK func(string) bool) ([]Delivery, error) {
+	out, err := checkRecords(records, now, statusOK)
 	if err != nil {
 		return nil, err
 	}

@@ -86,22 +86,42 @@ func (s *Store) OpenCursor(ctx context.Context, site, destination string, since 
 // Feed returns the events after the destination's cursor; see
 // store.Deliveries.
 func (s *Store) Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, store.FeedPosition, error) {
+	pos, since, err := s.cursor(ctx, site, destination)
+	if err != nil || limit <= 0 {
+		return nil, pos, err
+	}
+	return s.feed(ctx, site, destination, pos, since, limit)
+}
+
+// FeedFrom returns the events after pos; see store.Deliveries.
+func (s *Store) FeedFrom(ctx context.Context, site, destination string, pos store.FeedPosition, limit int) ([]event.Event, store.FeedPosition, error) {
+	_, since, err := s.cursor(ctx, site, destination)
+	if err != nil || limit <= 0 {
+		return nil, pos, err
+	}
+	return s.feed(ctx, site, destination, pos, since, limit)
+}
+
+// cursor reads a destination's cursor: its position and since.
+func (s *Store) cursor(ctx context.Context, site, destination string) (store.FeedPosition, time.Time, error) {
 	var (
 		pos   store.FeedPosition
 		since time.Time
 	)
 	err := s.pool.QueryRow(ctx, cursorSQL, site, destination).Scan(&pos.A, &pos.B, &since)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
+		return pos, since, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
 	}
 	if err != nil {
-		return nil, pos, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
+		return pos, since, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
 	}
-	if limit <= 0 {
-		return nil, pos, nil
-	}
+	return pos, since, nil
+}
+
+// feed reads up to limit events after pos received since then.
+func (s *Store) feed(ctx context.Context, site, destination string, pos store.FeedPosition, since time.Time, limit int) ([]event.Event, store.FeedPosition, error) {
 	var out []event.Event
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, feedPlanSQL); err != nil {
 			return err
 		}
@@ -133,14 +153,18 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 // $4 the position).
 const moveCursorSQL = `UPDATE forward_cursors SET pos_a = $3, pos_b = $4 WHERE site = $1 AND destination = $2`
 
-// trackSQL stores new delivery records ($1 site, $2 destination, then one
+// advanceCursorSQL moves a cursor ($1 site, $2 destination) from one
+// position ($5, $6) to another ($3, $4), and only from there.
+const advanceCursorSQL = moveCursorSQL + ` AND pos_a = $5 AND pos_b = $6`
+
+// insertRecordsSQL stores delivery records ($1 site, $2 destination, then one
 // array per field), each with the source of the event it was made for: a
 // record made for a browser event is replaced when a server event
 // superseded it and is fed again; every other repeat keeps the record, so
 // nothing is sent twice. Rows are inserted in key order so that two
-// concurrent Tracks lock them in the same order. It reads no event: the
+// concurrent writers lock them in the same order. It reads no event: the
 // records carry what the feed gave.
-const trackSQL = `
+const insertRecordsSQL = `
 INSERT INTO deliveries AS d (site, destination, event_id, status, send_as, reason, attempts, response_id,
                              next_attempt_at, received_at, updated_at, source)
 SELECT $1, $2, r.event_id, r.status, r.send_as, r.reason, r.attempts, r.response_id,
@@ -153,7 +177,11 @@ ON CONFLICT (site, destination, event_id) DO UPDATE SET
     attempts = EXCLUDED.attempts, response_id = EXCLUDED.response_id,
     next_attempt_at = EXCLUDED.next_attempt_at, received_at = EXCLUDED.received_at,
     updated_at = EXCLUDED.updated_at, source = EXCLUDED.source
-    WHERE d.source = 'browser' AND EXCLUDED.source = 'server'
+    WHERE d.source = 'browser' AND EXCLUDED.source = 'server'`
+
+// trackSQL stores new delivery records as insertRecordsSQL does and
+// returns the ids of those it created or replaced.
+const trackSQL = insertRecordsSQL + `
 RETURNING event_id`
 
 // Track records deliveries and moves the cursor, in one transaction; see
@@ -190,6 +218,71 @@ func (s *Store) Track(ctx context.Context, site, destination string, records []s
 	return tracked, nil
 }
 
+// recordedSQL returns which of the event ids $3 have a record at a
+// destination ($1 site, $2 destination), with their source.
+const recordedSQL = `SELECT event_id, source FROM deliveries
+WHERE site = $1 AND destination = $2 AND event_id = ANY($3::text[])`
+
+// Recorded returns which events have a record; see store.Deliveries.
+func (s *Store) Recorded(ctx context.Context, site, destination string, eventIDs []string) (map[string]event.Source, error) {
+	out := map[string]event.Source{}
+	if len(eventIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, recordedSQL, site, destination, eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, source string
+		if err := rows.Scan(&id, &source); err != nil {
+			return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+		}
+		out[id] = event.Source(source)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+	}
+	return out, nil
+}
+
+// Settle stores records and moves the cursor, in one transaction; see
+// store.Deliveries.
+func (s *Store) Settle(ctx context.Context, site, destination string, records []store.Delivery, move *store.CursorMove) error {
+	recs, err := store.SettledRecords(records, s.now())
+	if err != nil {
+		return fmt.Errorf("while settling deliveries of %s/%s: %w", site, destination, err)
+	}
+	if len(recs) == 0 && move == nil {
+		return nil
+	}
+	cols := newDeliveryColumns(recs)
+	moved := true
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if move != nil {
+			tag, err := tx.Exec(ctx, advanceCursorSQL, site, destination, move.To.A, move.To.B, move.From.A, move.From.B)
+			if err != nil {
+				return err
+			}
+			moved = tag.RowsAffected() == 1
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, insertRecordsSQL, site, destination, cols.ids, cols.statuses, cols.sendAs, cols.reasons,
+			cols.attempts, cols.responseIDs, cols.next, cols.received, cols.sources)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("while settling %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+	}
+	if !moved {
+		return fmt.Errorf("while settling deliveries of %s/%s: %w", site, destination, store.ErrCursorMoved)
+	}
+	return nil
+}
+
 // deliveryColumns are records as one array per field, as the statements
 // that take many records at once bind them.
 type deliveryColumns struct {
@@ -199,7 +292,12 @@ type deliveryColumns struct {
 }
 
 func newDeliveryColumns(recs []store.Delivery) deliveryColumns {
-	var c deliveryColumns
+	n := len(recs)
+	c := deliveryColumns{
+		ids: make([]string, 0, n), statuses: make([]string, 0, n), sendAs: make([]string, 0, n),
+		reasons: make([]string, 0, n), responseIDs: make([]string, 0, n), sources: make([]string, 0, n),
+		attempts: make([]int32, 0, n), next: make([]time.Time, 0, n), received: make([]time.Time, 0, n),
+	}
 	for _, r := range recs {
 		c.ids = append(c.ids, r.EventID)
 		c.statuses = append(c.statuses, r.Status)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -73,6 +74,24 @@ ON CONFLICT (site, destination) DO UPDATE SET pos_a = excluded.pos_a, pos_b = ex
 // Feed returns the events after the destination's cursor; see
 // store.Deliveries.
 func (s *Store) Feed(ctx context.Context, site, destination string, limit int) ([]event.Event, store.FeedPosition, error) {
+	pos, since, err := s.cursor(ctx, site, destination)
+	if err != nil || limit <= 0 {
+		return nil, pos, err
+	}
+	return s.feed(ctx, site, destination, pos, since, limit)
+}
+
+// FeedFrom returns the events after pos; see store.Deliveries.
+func (s *Store) FeedFrom(ctx context.Context, site, destination string, pos store.FeedPosition, limit int) ([]event.Event, store.FeedPosition, error) {
+	_, since, err := s.cursor(ctx, site, destination)
+	if err != nil || limit <= 0 {
+		return nil, pos, err
+	}
+	return s.feed(ctx, site, destination, pos, since, limit)
+}
+
+// cursor reads a destination's cursor: its position and since (unix µs).
+func (s *Store) cursor(ctx context.Context, site, destination string) (store.FeedPosition, int64, error) {
 	var (
 		pos   store.FeedPosition
 		since int64
@@ -80,14 +99,16 @@ func (s *Store) Feed(ctx context.Context, site, destination string, limit int) (
 	err := s.reader.QueryRowContext(ctx, `SELECT pos_a, pos_b, since FROM forward_cursors WHERE site = ? AND destination = ?`,
 		site, destination).Scan(&pos.A, &pos.B, &since)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
+		return pos, 0, fmt.Errorf("while feeding %s/%s: %w", site, destination, store.ErrNoCursor)
 	}
 	if err != nil {
-		return nil, pos, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
+		return pos, 0, fmt.Errorf("while reading the cursor of %s/%s: %w", site, destination, classify(err))
 	}
-	if limit <= 0 {
-		return nil, pos, nil
-	}
+	return pos, since, nil
+}
+
+// feed reads up to limit events after pos received since then.
+func (s *Store) feed(ctx context.Context, site, destination string, pos store.FeedPosition, since int64, limit int) ([]event.Event, store.FeedPosition, error) {
 	rows, err := s.reader.QueryContext(ctx, feedSQL, site, pos.B, since, limit)
 	if err != nil {
 		return nil, pos, fmt.Errorf("while feeding %s/%s: %w", site, destination, classify(err))
@@ -160,6 +181,16 @@ func (s *Store) track(ctx context.Context, site, destination string, recs []stor
 	} else if n == 0 {
 		return nil, store.ErrNoCursor
 	}
+	tracked, err := insertRecords(ctx, tx, site, destination, recs, now)
+	if err != nil {
+		return nil, err
+	}
+	return tracked, tx.Commit()
+}
+
+// insertRecords stores records in tx with trackSQL and returns the ids of
+// those it created or replaced.
+func insertRecords(ctx context.Context, tx *sql.Tx, site, destination string, recs []store.Delivery, now time.Time) ([]string, error) {
 	stmt, err := tx.PrepareContext(ctx, trackSQL)
 	if err != nil {
 		return nil, err
@@ -178,5 +209,80 @@ func (s *Store) track(ctx context.Context, site, destination string, recs []stor
 			tracked = append(tracked, r.EventID)
 		}
 	}
-	return tracked, tx.Commit()
+	return tracked, nil
+}
+
+// Settle stores records and moves the cursor, in one transaction; see
+// store.Deliveries.
+func (s *Store) Settle(ctx context.Context, site, destination string, records []store.Delivery, move *store.CursorMove) error {
+	now := time.Now()
+	recs, err := store.SettledRecords(records, now)
+	if err != nil {
+		return fmt.Errorf("while settling deliveries of %s/%s: %w", site, destination, err)
+	}
+	if len(recs) == 0 && move == nil {
+		return nil
+	}
+	moved, err := s.settle(ctx, site, destination, recs, move, now)
+	if err != nil {
+		return fmt.Errorf("while settling %d deliveries of %s/%s: %w", len(recs), site, destination, classify(err))
+	}
+	if !moved {
+		return fmt.Errorf("while settling deliveries of %s/%s: %w", site, destination, store.ErrCursorMoved)
+	}
+	return nil
+}
+
+// settle stores recs and moves the cursor; it reports false when the
+// cursor was not at move.From, and so stayed.
+func (s *Store) settle(ctx context.Context, site, destination string, recs []store.Delivery, move *store.CursorMove, now time.Time) (bool, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	moved := true
+	if move != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE forward_cursors SET pos_a = ?, pos_b = ?
+WHERE site = ? AND destination = ? AND pos_a = ? AND pos_b = ?`,
+			move.To.A, move.To.B, site, destination, move.From.A, move.From.B)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, err
+		}
+		moved = n == 1
+	}
+	if _, err := insertRecords(ctx, tx, site, destination, recs, now); err != nil {
+		return false, err
+	}
+	return moved, tx.Commit()
+}
+
+// Recorded returns which events have a record; see store.Deliveries.
+func (s *Store) Recorded(ctx context.Context, site, destination string, eventIDs []string) (map[string]event.Source, error) {
+	out := map[string]event.Source{}
+	if len(eventIDs) == 0 {
+		return out, nil
+	}
+	ids, _ := json.Marshal(eventIDs)
+	rows, err := s.reader.QueryContext(ctx, `SELECT event_id, source FROM deliveries
+WHERE site = ?1 AND destination = ?2 AND event_id IN (SELECT value FROM json_each(?3))`, site, destination, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, source string
+		if err := rows.Scan(&id, &source); err != nil {
+			return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+		}
+		out[id] = event.Source(source)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("while looking up records of %s/%s: %w", site, destination, classify(err))
+	}
+	return out, nil
 }
