@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/event"
@@ -86,7 +87,7 @@ func (e *Engine) newPage(ctx context.Context, evs []event.Event, move store.Curs
 	if err != nil {
 		return nil, err
 	}
-	p := &page{gen: e.nextGen, move: move}
+	p := &page{gen: e.nextGen, move: move, send: make([]store.PendingDelivery, 0, len(ids))}
 	for i := range evs {
 		ev := &evs[i]
 		if names[i] == "" {
@@ -105,6 +106,7 @@ func (e *Engine) newPage(ctx context.Context, evs []event.Event, move store.Curs
 		p.send = append(p.send, store.PendingDelivery{Delivery: rec, Event: *ev})
 	}
 	p.unsent = len(p.send)
+	p.records = slices.Grow(p.records, p.unsent)
 	return p, nil
 }
 

@@ -130,9 +130,13 @@ func (s *Store) feed(ctx context.Context, site, destination string, pos store.Fe
 			return err
 		}
 		defer rows.Close()
+		// One scan target for every row: a page is thousands of rows,
+		// and each fresh one would cost two allocations of ~700 bytes.
+		var sc eventScan
+		dest := append(sc.dest(), &sc.e.RawIPSealed, &pos.A, &pos.B)
 		for rows.Next() {
-			var sc eventScan
-			if err := rows.Scan(append(sc.dest(), &sc.e.RawIPSealed, &pos.A, &pos.B)...); err != nil {
+			sc = eventScan{}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			e, err := sc.event()
