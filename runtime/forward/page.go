@@ -58,14 +58,16 @@ func (e *Engine) feedOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Once handed over, the page is the send loop's.
+	toSend, skipped := len(p.send), len(p.records)
 	select {
 	case e.pages <- p:
 		*e.next = pos
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	e.count(store.DeliverySkipped, reasonConsent, len(p.records))
-	e.log.Debug("fed events", "read", len(evs), "to_send", len(p.send), "skipped", len(p.records))
+	e.count(store.DeliverySkipped, reasonConsent, skipped)
+	e.log.Debug("fed events", "read", len(evs), "to_send", toSend, "skipped", skipped)
 	return len(evs), nil
 }
 
