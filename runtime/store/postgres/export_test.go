@@ -13,10 +13,11 @@ const MigrateLockKey = migrateLockKey
 // RecentEventsSQL is the statement Recent sends, for the plan test.
 const RecentEventsSQL = recentEventsSQL
 
-// The statements Feed and Due send, for the plan test.
+// The statements Feed, Recorded and Due send, for the plan test.
 const (
 	FeedSQL     = feedSQL
 	FeedPlanSQL = feedPlanSQL
+	RecordedSQL = recordedSQL
 	DueSQL      = dueSQL
 )
 

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,8 @@ func explain(t *testing.T, conn *pgx.Conn, sql string, args ...any) string {
 }
 
 // TestFeedAndDueUseIndexes checks that Feed reads the (site, txid, seq)
-// index in order, stopping at the snapshot's xmin; that Due reads the
+// index in order, stopping at the snapshot's xmin; that Recorded looks
+// records up by primary key; that Due reads the
 // partial index of pending records and finds each event through
 // (site, received_at, seq) in its day's partition, as ForgetRawIPs does;
 // and that OrderConversion reads the partial (site, order_id) index. It explains the
@@ -161,6 +163,10 @@ func TestFeedAndDueUseIndexes(t *testing.T) {
 	// a sequential scan of an empty table is what the planner rightly
 	// picks for it.
 	today := "events_p" + now.Format("20060102")
+	newIDs := make([]string, 2000)
+	for i := range newIDs {
+		newIDs[i] = fmt.Sprint("new-", i)
+	}
 	tests := []struct {
 		name, sql string
 		args      []any
@@ -169,6 +175,10 @@ func TestFeedAndDueUseIndexes(t *testing.T) {
 		{"Feed", postgres.FeedPlanSQL + "; EXPLAIN " + postgres.FeedSQL, []any{"shop", int64(1), int64(0), now.Add(-time.Hour), 100},
 			[]string{"Index Scan using " + today + "_site_txid_seq_idx", "pg_snapshot_xmin"},
 			[]string{"Seq Scan on " + today, "Sort  ("}},
+		// A page's worth of ids, most of them without a record.
+		{"Recorded", postgres.RecordedSQL, []any{"shop", "meta", newIDs},
+			[]string{"Nested Loop", "Index Scan using deliveries_"},
+			[]string{"Seq Scan on deliveries"}},
 		// The outer sort orders at most limit rows.
 		{"Due", postgres.DueSQL, []any{"shop", "meta", now.Add(time.Hour), 100},
 			[]string{"deliveries_due_idx", "Index Scan using " + today + "_site_received_at_seq_idx"},
