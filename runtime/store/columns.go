@@ -28,12 +28,16 @@ FROM events`
 // properties), as both SQL stores read them; nil means NULL.
 func DecodeJSONColumns(e *event.Event, clickIDs, user, props []byte) error {
 	if clickIDs != nil {
-		if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
+		if ids, ok := decodeClickIDs(clickIDs); ok && e.ClickIDs == nil {
+			e.ClickIDs = ids
+		} else if err := json.Unmarshal(clickIDs, &e.ClickIDs); err != nil {
 			return fmt.Errorf("while decoding click ids of event %q: %w", e.EventID, err)
 		}
 	}
 	if user != nil {
-		if err := json.Unmarshal(user, &e.User); err != nil {
+		if u, ok := decodeUser(user); ok && e.User.Empty() {
+			e.User = u
+		} else if err := json.Unmarshal(user, &e.User); err != nil {
 			return fmt.Errorf("while decoding user data of event %q: %w", e.EventID, err)
 		}
 	}
