@@ -54,11 +54,15 @@ func (e *Engine) sendRound(ctx context.Context) (int, error) {
 		return 0, e.settle(ctx)
 	}
 	e.held = e.held[len(round):]
-	all := make([]store.PendingDelivery, 0, len(round)+len(due))
+	// Pointers: a delivery carries its event, about a kilobyte to copy.
+	all := make([]*store.PendingDelivery, 0, len(round)+len(due))
 	for _, f := range round {
-		all = append(all, *f.delivery())
+		all = append(all, f.delivery())
 	}
-	out := e.sendAll(ctx, append(all, due...))
+	for i := range due {
+		all = append(all, &due[i])
+	}
+	out := e.sendAll(ctx, all)
 	for i, f := range round {
 		f.page.records = append(f.page.records, out[i])
 		f.page.unsent--
@@ -73,7 +77,7 @@ func (e *Engine) sendRound(ctx context.Context) (int, error) {
 
 // sendAll sends deliveries in batches of the platform's size, Concurrency
 // at a time, and returns their records with the outcomes, in order.
-func (e *Engine) sendAll(ctx context.Context, all []store.PendingDelivery) []store.Delivery {
+func (e *Engine) sendAll(ctx context.Context, all []*store.PendingDelivery) []store.Delivery {
 	size := e.o.Platform.MaxBatch()
 	out := make([]store.Delivery, len(all))
 	var wg sync.WaitGroup
@@ -108,10 +112,10 @@ func (e *Engine) recordDue(ctx context.Context, records []store.Delivery) error 
 }
 
 // sendBatch sends one batch and returns its records with the outcomes.
-func (e *Engine) sendBatch(ctx context.Context, batch []store.PendingDelivery) []store.Delivery {
+func (e *Engine) sendBatch(ctx context.Context, batch []*store.PendingDelivery) []store.Delivery {
 	items := make([]Item, len(batch))
 	for i := range batch {
-		items[i] = e.item(ctx, &batch[i])
+		items[i] = e.item(ctx, batch[i])
 	}
 	start := time.Now()
 	outcomes, err := e.o.Platform.Send(ctx, items)
@@ -163,7 +167,7 @@ func adjusts(e *event.Event) bool {
 }
 
 // batchFailed turns a whole-batch failure into a record per delivery.
-func (e *Engine) batchFailed(batch []store.PendingDelivery, fe *Error) []store.Delivery {
+func (e *Engine) batchFailed(batch []*store.PendingDelivery, fe *Error) []store.Delivery {
 	e.requestResult(fe.Kind.String())
 	records := make([]store.Delivery, len(batch))
 	switch fe.Kind {
