@@ -138,12 +138,15 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 
 // ingest sends one IngestEventsRequest and returns Google's requestId.
 func (p *Platform) ingest(ctx context.Context, events []*datamanager.Event) (string, error) {
-	body, err := json.Marshal(&datamanager.IngestEventsRequest{
+	// MarshalJSON, not json.Marshal: that would validate and compact the
+	// whole body once more after the generated encoder, a pass over every
+	// event of the batch.
+	body, err := (&datamanager.IngestEventsRequest{
 		Destinations: p.destinations,
 		Events:       events,
 		Encoding:     "HEX",
 		ValidateOnly: p.validateOnly,
-	})
+	}).MarshalJSON()
 	if err != nil {
 		return "", &forward.Error{Kind: forward.Permanent, Message: "encoding the request: " + err.Error()}
 	}
