@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/retention"
-	"github.com/trackstack/trackstack/runtime/service"
-	"github.com/trackstack/trackstack/runtime/standalone"
 )
 
 const retentionAbout = `Applies one RetentionPolicy of a site once and exits (the operator's CronJob runs it;
@@ -31,21 +28,18 @@ and progress on stderr; exits 1 when the run fails.
 
 // retentionFlags are the flags of retention.
 type retentionFlags struct {
-	config, root, policy, site, now, data string
-	files                                 stringList
-	dryRun, skipMigrations                bool
-	batchSize                             int
-	logLevel                              slog.Level
+	source                 storeSource
+	policy, site, now      string
+	dryRun, skipMigrations bool
+	batchSize              int
+	logLevel               slog.Level
 }
 
 func runRetention(ctx context.Context, e *env, args []string) int {
 	var o retentionFlags
 	f := newFlagSet(e, "retention", "trackstack retention --policy NAME [flags]", retentionAbout)
-	configFlag(f, &o.config)
-	rootFlag(f, &o.root)
+	storeSourceFlags(f, &o.source)
 	f.stringVar(&o.policy, "policy", "TRACKSTACK_POLICY", "", "the RetentionPolicy to apply (its name); required")
-	f.fs.Var(&o.files, "f", "standalone: the YAML files or directories the stack reads (instead of --config)")
-	f.stringVar(&o.data, "data", "TRACKSTACK_DATA", ".data", "standalone: the stack's data directory (with -f)")
 	f.stringVar(&o.site, "site", "", "", "standalone: the site whose policy it is, when several sites have a policy of that name")
 	f.boolVar(&o.dryRun, "dry-run", "", false, "report what the run would change, and change nothing")
 	f.stringVar(&o.now, "now", "", "", "judge ages as if it were this time (RFC 3339); default: the current time")
@@ -99,18 +93,9 @@ func parseNow(v string) (time.Time, error) {
 // findPolicy finds the site and the policy: in the runtime configuration,
 // or with -f among the standalone files' sites.
 func (o retentionFlags) findPolicy() (*config.Runtime, config.Retention, error) {
-	var sites []*config.Runtime
-	if len(o.files) == 0 {
-		rt, err := loadConfig(o.config, o.root)
-		if err != nil {
-			return nil, config.Retention{}, err
-		}
-		sites = []*config.Runtime{rt}
-	} else {
-		var err error
-		if sites, err = standalone.SiteConfigs(o.files, o.data); err != nil {
-			return nil, config.Retention{}, err
-		}
+	sites, err := o.source.sites()
+	if err != nil {
+		return nil, config.Retention{}, err
 	}
 	var found []*config.Runtime
 	var policy config.Retention
@@ -138,16 +123,9 @@ func (o retentionFlags) findPolicy() (*config.Runtime, config.Retention, error) 
 func applyPolicy(ctx context.Context, log *slog.Logger, o retentionFlags, rt *config.Runtime, policy config.Retention, now time.Time) (*retention.Summary, error) {
 	log = log.With("site", rt.Site.Name, "policy", policy.Name)
 	log.Info("starting", "version", versionString(), "driver", rt.Storage.Driver, "now", now, "dryRun", o.dryRun)
-	if rt.Storage.Driver == config.DriverSQLite {
-		// Opening a missing file would create an empty database and
-		// report that nothing needed deleting.
-		if _, err := os.Stat(rt.Storage.SQLitePath); err != nil {
-			err = fmt.Errorf("no database to apply retention to: %w", err)
-			log.Error("cannot run", "err", err)
-			return nil, err
-		}
-	}
-	st, err := service.OpenStore(ctx, rt.Storage)
+	// Opening a missing SQLite file would create an empty database and
+	// report that nothing needed deleting.
+	st, err := openStorage(ctx, rt.Storage, true)
 	if err != nil {
 		log.Error("cannot open the store", "err", err)
 		return nil, err

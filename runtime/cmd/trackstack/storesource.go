@@ -12,7 +12,8 @@ import (
 	"github.com/trackstack/trackstack/runtime/store"
 )
 
-// storeSource is where a one-off command (export, import) finds a site's
+// storeSource is where a one-off command (export, import, purge,
+// retention) finds a site's
 // store: the runtime configuration a pod mounts (--config, --root), or
 // standalone's YAML files and data directory (-f, --data).
 type storeSource struct {
@@ -33,17 +34,7 @@ func storeSourceFlags(f *flagSet, s *storeSource) {
 // must be, or with -f the data directory's database, the site being one of
 // the files' TrackingSites. A mismatch or a bad file is a usage error.
 func (s *storeSource) storage(site string) (config.Storage, error) {
-	if len(s.files) == 0 {
-		rt, err := loadConfig(s.config, s.root)
-		if err != nil {
-			return config.Storage{}, err
-		}
-		if rt.Site.Name != site {
-			return config.Storage{}, fmt.Errorf("--site %q is not the site of %s (%q)", site, s.config, rt.Site.Name)
-		}
-		return rt.Storage, nil
-	}
-	sites, err := standalone.SiteConfigs(s.files, s.data)
+	sites, err := s.sites()
 	if err != nil {
 		return config.Storage{}, err
 	}
@@ -54,7 +45,23 @@ func (s *storeSource) storage(site string) (config.Storage, error) {
 		}
 		names = append(names, rt.Site.Name)
 	}
+	if len(s.files) == 0 {
+		return config.Storage{}, fmt.Errorf("--site %q is not the site of %s (%q)", site, s.config, names[0])
+	}
 	return config.Storage{}, fmt.Errorf("--site %q is not a TrackingSite of the files (they have: %v)", site, names)
+}
+
+// sites returns the configuration's site, or with -f every site of the
+// files as standalone runs it from --data.
+func (s *storeSource) sites() ([]*config.Runtime, error) {
+	if len(s.files) == 0 {
+		rt, err := loadConfig(s.config, s.root)
+		if err != nil {
+			return nil, err
+		}
+		return []*config.Runtime{rt}, nil
+	}
+	return standalone.SiteConfigs(s.files, s.data)
 }
 
 // errNoDatabase means a command that only reads found no SQLite database
