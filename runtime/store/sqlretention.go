@@ -173,11 +173,13 @@ func keepAll(refs []EventRef) []EventRef { return refs }
 // It returns how many events it changed (or would change).
 func walkStep(ctx context.Context, ops RetentionOps, plan RetentionPlan, step string, cutoff time.Time, which int,
 	choose func([]EventRef) []EventRef, apply func(context.Context, string, []EventRef) error) (int64, error) {
-	from, ok, err := ops.Mark(ctx, plan.Site, step)
-	if err != nil {
+	mark := stepMark{ops: ops, plan: plan, step: step}
+	var err error
+	if mark.at, mark.set, err = ops.Mark(ctx, plan.Site, step); err != nil {
 		return 0, err
 	}
-	if ok {
+	from := mark.at
+	if mark.set {
 		from = from.Add(-markMargin)
 	}
 	// Events before DeleteBefore are gone (or, in a dry run, would be).
@@ -208,27 +210,38 @@ func walkStep(ctx context.Context, ops RetentionOps, plan RetentionPlan, step st
 		n += int64(len(change))
 		// Every event before this batch's last is done: a run killed
 		// later resumes here.
-		if err := advanceMark(ctx, ops, plan, step, after.ReceivedAt); err != nil {
+		if err := mark.advance(ctx, after.ReceivedAt); err != nil {
 			return n, err
 		}
 		if plan.Progress != nil {
 			plan.Progress(step, n)
 		}
 	}
-	return n, advanceMark(ctx, ops, plan, step, cutoff)
+	return n, mark.advance(ctx, cutoff)
 }
 
-// advanceMark moves a step's mark forward to t (never back, so a policy
-// that now keeps longer does not redo what an earlier one did); a dry run
-// moves nothing.
-func advanceMark(ctx context.Context, ops RetentionOps, plan RetentionPlan, step string, t time.Time) error {
-	if plan.DryRun {
+// stepMark is where a step has got to for a site, as read at the start
+// of its walk and moved as the walk goes.
+type stepMark struct {
+	ops  RetentionOps
+	plan RetentionPlan
+	step string
+	at   time.Time
+	set  bool
+}
+
+// advance moves the mark forward to t (never back, so a policy that now
+// keeps longer does not redo what an earlier one did); a dry run moves
+// nothing.
+func (m *stepMark) advance(ctx context.Context, t time.Time) error {
+	if m.plan.DryRun || (m.set && !m.at.Before(t)) {
 		return nil
 	}
-	if mark, ok, err := ops.Mark(ctx, plan.Site, step); err != nil || (ok && !mark.Before(t)) {
+	if err := m.ops.SetMark(ctx, m.plan.Site, m.step, t); err != nil {
 		return err
 	}
-	return ops.SetMark(ctx, plan.Site, step, t)
+	m.at, m.set = t, true
+	return nil
 }
 
 // RunErasureOn carries out a pending erasure request through ops and the
