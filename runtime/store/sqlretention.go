@@ -244,10 +244,45 @@ func (m *stepMark) advance(ctx context.Context, t time.Time) error {
 	return nil
 }
 
-// RunErasureOn carries out a pending erasure request through ops and the
-// store's request bookkeeping; see Erasure.RunErasure.
-func RunErasureOn(ctx context.Context, ops RetentionOps, req ErasureRequest, batch int, dryRun bool,
-	suppress func(ctx context.Context, s []Suppression) (int, error)) (ErasureResult, error) {
+// ErasureOps are the statements of a SQL store's erasure bookkeeping;
+// RunErasureOn builds Erasure.RunErasure on them.
+type ErasureOps interface {
+	RetentionOps
+	// ErasureRequest reads one request, with its key; ok is false when the
+	// site has no request with the id.
+	ErasureRequest(ctx context.Context, site string, id int64) (req ErasureRequest, ok bool, err error)
+	// Suppress adds suppression entries and returns how many were new.
+	Suppress(ctx context.Context, site string, list []Suppression) (int, error)
+	// CompleteErasure marks a request completed at now and drops its key.
+	CompleteErasure(ctx context.Context, site string, id int64, now time.Time) error
+}
+
+// RunErasureOn carries out the site's erasure request id through ops; see
+// Erasure.RunErasure.
+func RunErasureOn(ctx context.Context, ops ErasureOps, site string, id int64, now time.Time, dryRun bool) (ErasureResult, error) {
+	req, ok, err := ops.ErasureRequest(ctx, site, id)
+	if err != nil {
+		return ErasureResult{}, fmt.Errorf("while reading erasure %d of site %q: %w", id, site, err)
+	}
+	if !ok {
+		return ErasureResult{}, fmt.Errorf("erasure %d of site %q: %w", id, site, ErrErasureNotFound)
+	}
+	if !req.CompletedAt.IsZero() {
+		return ErasureResult{}, nil
+	}
+	res, err := erase(ctx, ops, req, dryRun)
+	if err != nil || dryRun {
+		return res, err
+	}
+	if err := ops.CompleteErasure(ctx, site, id, now); err != nil {
+		return res, fmt.Errorf("while completing erasure %d of site %q: %w", id, site, err)
+	}
+	return res, nil
+}
+
+// erase deletes the events of the person req names, suppressing them
+// first when asked.
+func erase(ctx context.Context, ops ErasureOps, req ErasureRequest, dryRun bool) (ErasureResult, error) {
 	key, err := req.JourneyKey()
 	if err != nil {
 		return ErasureResult{}, err
@@ -264,15 +299,12 @@ func RunErasureOn(ctx context.Context, ops RetentionOps, req ErasureRequest, bat
 	// Suppress first, so nothing the person does meanwhile outlives the
 	// erasure once ingest has reloaded the list.
 	if req.Suppress {
-		if res.Suppressed, err = suppress(ctx, suppressionsOf(req, visitors, users)); err != nil {
+		if res.Suppressed, err = ops.Suppress(ctx, req.Site, suppressionsOf(req, visitors, users)); err != nil {
 			return res, fmt.Errorf("while suppressing the person of erasure %d: %w", req.ID, err)
 		}
 	}
-	if batch <= 0 {
-		batch = DefaultRetentionBatch
-	}
 	for len(refs) > 0 {
-		n := min(batch, len(refs))
+		n := min(DefaultRetentionBatch, len(refs))
 		r, err := ops.DeleteEvents(ctx, req.Site, refs[:n], req.ID)
 		res.EventsDeleted += r.EventsDeleted
 		res.KeysDeleted += r.KeysDeleted

@@ -80,41 +80,39 @@ WHERE site = $1 ORDER BY id DESC LIMIT $2`, site, limit)
 
 // RunErasure carries out a request; see store.Erasure.
 func (s *Store) RunErasure(ctx context.Context, site string, id int64, now time.Time, dryRun bool) (store.ErasureResult, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+erasureColumns+` FROM erasures WHERE site = $1 AND id = $2`, site, id)
+	return store.RunErasureOn(ctx, retentionOps{s}, site, id, now, dryRun)
+}
+
+// ErasureRequest reads one request; see store.ErasureOps.
+func (o retentionOps) ErasureRequest(ctx context.Context, site string, id int64) (store.ErasureRequest, bool, error) {
+	rows, err := o.s.pool.Query(ctx, `SELECT `+erasureColumns+` FROM erasures WHERE site = $1 AND id = $2`, site, id)
 	if err != nil {
-		return store.ErasureResult{}, classify(err)
+		return store.ErasureRequest{}, false, classify(err)
 	}
 	req, err := pgx.CollectExactlyOneRow(rows, scanErasure(site))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.ErasureResult{}, fmt.Errorf("erasure %d of site %q: %w", id, site, store.ErrErasureNotFound)
+		return req, false, nil
 	}
-	if err != nil || !req.CompletedAt.IsZero() {
-		return store.ErasureResult{}, classify(err)
-	}
-	res, err := store.RunErasureOn(ctx, retentionOps{s}, req, 0, dryRun, s.suppress(site))
-	if err != nil || dryRun {
-		return res, err
-	}
-	_, err = s.pool.Exec(ctx, `UPDATE erasures SET completed_at = $3, key = NULL, rows_removed = coalesce(rows_removed, 0)
-WHERE site = $1 AND id = $2`, site, id, now.Truncate(time.Microsecond))
-	if err != nil {
-		return res, fmt.Errorf("while completing erasure %d of site %q: %w", id, site, classify(err))
-	}
-	return res, nil
+	return req, err == nil, classify(err)
 }
 
-// suppress adds suppression entries, returning how many were new.
-func (s *Store) suppress(site string) func(context.Context, []store.Suppression) (int, error) {
-	return func(ctx context.Context, list []store.Suppression) (int, error) {
-		kinds, hashes := make([]string, len(list)), make([]string, len(list))
-		for i, x := range list {
-			kinds[i], hashes[i] = x.Kind, x.KeyHash
-		}
-		tag, err := s.pool.Exec(ctx, `INSERT INTO suppressions (site, kind, key_hash, created_at)
+// CompleteErasure completes a request; see store.ErasureOps.
+func (o retentionOps) CompleteErasure(ctx context.Context, site string, id int64, now time.Time) error {
+	_, err := o.s.pool.Exec(ctx, `UPDATE erasures SET completed_at = $3, key = NULL, rows_removed = coalesce(rows_removed, 0)
+WHERE site = $1 AND id = $2`, site, id, now.Truncate(time.Microsecond))
+	return classify(err)
+}
+
+// Suppress adds suppression entries; see store.ErasureOps.
+func (o retentionOps) Suppress(ctx context.Context, site string, list []store.Suppression) (int, error) {
+	kinds, hashes := make([]string, len(list)), make([]string, len(list))
+	for i, x := range list {
+		kinds[i], hashes[i] = x.Kind, x.KeyHash
+	}
+	tag, err := o.s.pool.Exec(ctx, `INSERT INTO suppressions (site, kind, key_hash, created_at)
 SELECT $1, k, h, now() FROM unnest($2::text[], $3::text[]) AS v(k, h)
 ON CONFLICT DO NOTHING`, site, kinds, hashes)
-		return int(tag.RowsAffected()), classify(err)
-	}
+	return int(tag.RowsAffected()), classify(err)
 }
 
 // Suppressions lists a site's suppressed keys; see store.Erasure.

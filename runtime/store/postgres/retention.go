@@ -15,8 +15,8 @@ import (
 )
 
 var (
-	_ store.Retention    = (*Store)(nil)
-	_ store.RetentionOps = retentionOps{}
+	_ store.Retention  = (*Store)(nil)
+	_ store.ErasureOps = retentionOps{}
 )
 
 // ApplyRetention runs one site's retention plan; see store.Retention.

@@ -77,46 +77,41 @@ func (s *Store) ListErasures(ctx context.Context, site string, limit int) ([]sto
 
 // RunErasure carries out a request; see store.Erasure.
 func (s *Store) RunErasure(ctx context.Context, site string, id int64, now time.Time, dryRun bool) (store.ErasureResult, error) {
-	reqs, err := s.listErasures(ctx, site, `AND id = ?`, id)
-	if err != nil {
-		return store.ErasureResult{}, err
-	}
-	if len(reqs) == 0 {
-		return store.ErasureResult{}, fmt.Errorf("erasure %d of site %q: %w", id, site, store.ErrErasureNotFound)
-	}
-	if !reqs[0].CompletedAt.IsZero() {
-		return store.ErasureResult{}, nil
-	}
-	res, err := store.RunErasureOn(ctx, retentionOps{s}, reqs[0], 0, dryRun, s.suppress(site))
-	if err != nil || dryRun {
-		return res, err
-	}
-	_, err = s.writer.ExecContext(ctx, `UPDATE erasures SET completed_at = ?, key = NULL, rows_removed = coalesce(rows_removed, 0)
-WHERE site = ? AND id = ?`, micros(now), site, id)
-	if err != nil {
-		return res, fmt.Errorf("while completing erasure %d of site %q: %w", id, site, classify(err))
-	}
-	return res, nil
+	return store.RunErasureOn(ctx, retentionOps{s}, site, id, now, dryRun)
 }
 
-// suppress adds suppression entries, returning how many were new.
-func (s *Store) suppress(site string) func(context.Context, []store.Suppression) (int, error) {
-	return func(ctx context.Context, list []store.Suppression) (int, error) {
-		added := 0
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			for _, x := range list {
-				res, err := tx.ExecContext(ctx, `INSERT INTO suppressions (site, kind, key_hash, created_at) VALUES (?, ?, ?, ?)
-ON CONFLICT DO NOTHING`, site, x.Kind, x.KeyHash, micros(time.Now()))
-				if err != nil {
-					return err
-				}
-				n, _ := res.RowsAffected()
-				added += int(n)
-			}
-			return nil
-		})
-		return added, err
+// ErasureRequest reads one request; see store.ErasureOps.
+func (o retentionOps) ErasureRequest(ctx context.Context, site string, id int64) (store.ErasureRequest, bool, error) {
+	reqs, err := o.s.listErasures(ctx, site, `AND id = ?`, id)
+	if err != nil || len(reqs) == 0 {
+		return store.ErasureRequest{}, false, err
 	}
+	return reqs[0], true, nil
+}
+
+// CompleteErasure completes a request; see store.ErasureOps.
+func (o retentionOps) CompleteErasure(ctx context.Context, site string, id int64, now time.Time) error {
+	_, err := o.s.writer.ExecContext(ctx, `UPDATE erasures SET completed_at = ?, key = NULL, rows_removed = coalesce(rows_removed, 0)
+WHERE site = ? AND id = ?`, micros(now), site, id)
+	return classify(err)
+}
+
+// Suppress adds suppression entries; see store.ErasureOps.
+func (o retentionOps) Suppress(ctx context.Context, site string, list []store.Suppression) (int, error) {
+	added := 0
+	err := o.s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, x := range list {
+			res, err := tx.ExecContext(ctx, `INSERT INTO suppressions (site, kind, key_hash, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT DO NOTHING`, site, x.Kind, x.KeyHash, micros(time.Now()))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+		return nil
+	})
+	return added, err
 }
 
 // Suppressions lists a site's suppressed keys; see store.Erasure.

@@ -12,8 +12,8 @@ import (
 )
 
 var (
-	_ store.Retention    = (*Store)(nil)
-	_ store.RetentionOps = retentionOps{}
+	_ store.Retention  = (*Store)(nil)
+	_ store.ErasureOps = retentionOps{}
 )
 
 // ApplyRetention runs one site's retention plan in batches; see
