@@ -91,7 +91,9 @@ func (s *suppressor) load(ctx context.Context, er store.Erasure, log *slog.Logge
 // Write writes the events of people not suppressed.
 func (s *suppressor) Write(ctx context.Context, events []event.Event) (int, error) {
 	lists := *s.lists.Load()
-	kept := events[:0:0]
+	// kept stays nil until the first drop: a batch with nothing to drop
+	// is written as it came, without a copy.
+	var kept []event.Event
 	dropped := 0
 	for i, e := range events {
 		if lists[e.Site].Suppressed(&e) {
