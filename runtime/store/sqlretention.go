@@ -29,6 +29,24 @@ const (
 	RefsPII
 )
 
+// RefsFilter is the condition on events of Refs' which (RefsAll, RefsIP,
+// RefsPII), starting with AND, or "".
+func RefsFilter(which int) string {
+	switch which {
+	case RefsIP:
+		return ` AND (ip IS NOT NULL OR ip_sealed IS NOT NULL)`
+	case RefsPII:
+		return ` AND (` + PIIColumnsSet + `)`
+	}
+	return ""
+}
+
+// PIIColumnsSet is true for an event with matching data to clear.
+const PIIColumnsSet = `user_data IS NOT NULL OR user_id IS NOT NULL OR fbp IS NOT NULL OR fbc IS NOT NULL OR ga_client_id IS NOT NULL OR ip_sealed IS NOT NULL`
+
+// ClearPIIColumns is the SET list that clears an event's matching data.
+const ClearPIIColumns = `user_data = NULL, user_id = NULL, fbp = NULL, fbc = NULL, ga_client_id = NULL, ip_sealed = NULL`
+
 // RetentionOps are the statements of a SQL store that differ between
 // databases; SQLRetention builds retention and erasure on them.
 type RetentionOps interface {
