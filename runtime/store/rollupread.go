@@ -58,9 +58,41 @@ func (a SQLAnalytics) readRolled(ctx context.Context, q Query, starts []time.Tim
 		if err != nil {
 			return err
 		}
-		sql, args := d.rolledSQL(q, starts, planRead(q, lo, hi, stale))
-		return query(ctx, sql, args, row)
+		plan := planRead(q, lo, hi, stale)
+		bucket := func(p *Params) bucketFunc {
+			return func(table, at string) (string, string, string) {
+				if starts == nil {
+					return table, "0", ""
+				}
+				return d.Buckets(p, starts, q.To, table, at)
+			}
+		}
+		visitors, err := d.readVisitors(ctx, query, q, bucket, plan)
+		if err != nil {
+			return err
+		}
+		sql, args := d.rolledSQL(q, bucket, plan)
+		return query(ctx, sql, args, func(scan func(...any) error) error {
+			return row(withVisitors(scan, visitors))
+		})
 	})
+}
+
+// withVisitors wraps the Scan of a row of rolledSQL so that the visitors
+// column (0 there) gets the group's count from visitors.
+func withVisitors(scan func(...any) error, visitors map[int64]int64) func(...any) error {
+	return func(dest ...any) error {
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		g, ok := dest[0].(*int64)
+		n, ok2 := dest[1].(*int64)
+		if !ok || !ok2 {
+			return fmt.Errorf("scanning a rolled-up row into %T and %T, want *int64 for its group and visitors", dest[0], dest[1])
+		}
+		*n = visitors[*g]
+		return nil
+	}
 }
 
 // rollableHours returns the whole hours [lo, hi) of q's range that are

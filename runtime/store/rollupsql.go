@@ -42,11 +42,10 @@ func (d *AnalyticsDialect) rawPiece(p *Params, q Query, bucket bucketFunc, lo, h
     WHERE ` + cond + d.whereRange(p, q, lo, hi)
 }
 
-// rollupPiece selects the rollup rows of the hours in [lo, hi) but skip
-// that match q's filters (never a page: see rollups.go), as rows of
-// pieceColumns and shared.
-func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo, hi time.Time, skip []time.Time) string {
-	from, group, cond := bucket("rollup_sessions r", "r.hour")
+// rollupWhere is the condition on a rollup table r (rollup_sessions or
+// rollup_hours) of the hours in [lo, hi) but skip that match q's filters
+// (never a page: see rollups.go), after cond when cond is not empty.
+func (d *AnalyticsDialect) rollupWhere(p *Params, q Query, cond string, lo, hi time.Time, skip []time.Time) string {
 	var b strings.Builder
 	if cond != "" {
 		b.WriteString(cond + " AND ")
@@ -67,90 +66,126 @@ func (d *AnalyticsDialect) rollupPiece(p *Params, q Query, bucket bucketFunc, lo
 			fmt.Fprintf(&b, " AND %s = %s", c.column, p.Add(c.value))
 		}
 	}
-	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at, r.shared
-    FROM ` + from + `
-    WHERE ` + b.String()
+	return b.String()
 }
 
-// mergeSQL aggregates the rollup rows of rolled and the events of raw
-// per group, as totalsSQL does events alone.
+// sessionPiece selects, as rows of pieceColumns, the rollup_sessions rows
+// of the plan's rolled hours that match q and which (a condition on r).
+func (d *AnalyticsDialect) sessionPiece(p *Params, q Query, bucket bucketFunc, r readPlan, which string) string {
+	from, group, cond := bucket("rollup_sessions r", "r.hour")
+	if cond != "" {
+		which = cond + " AND " + which
+	}
+	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at
+    FROM ` + from + `
+    WHERE ` + d.rollupWhere(p, q, which, r.rolledFrom, r.rolledTo, r.skip)
+}
+
+// tierPiece sums per group the rollup_hours rows of the plan's rolled
+// hours that match q, in the columns of mergeSQL's parts.
+func (d *AnalyticsDialect) tierPiece(p *Params, q Query, bucket bucketFunc, r readPlan) string {
+	from, group, cond := bucket("rollup_hours r", "r.hour")
+	return `SELECT ` + group + ` AS g, sum(r.sessions), sum(r.bounces), sum(r.secs), sum(r.pageviews), sum(r.conversions), sum(r.revenue)
+    FROM ` + from + `
+    WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip) + `
+    GROUP BY g`
+}
+
+// visitorTierSQL selects the group and visitor bitmap of every
+// rollup_hours row of the plan's rolled hours that matches q.
+func (d *AnalyticsDialect) visitorTierSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
+	p := &Params{d: d}
+	from, group, cond := bucket(p)("rollup_hours r", "r.hour")
+	return `SELECT ` + group + `, r.visitors FROM ` + from + `
+WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip), p.Args
+}
+
+// rawVisitorsSQL selects the distinct groups and visitor ids of the
+// plan's raw events that match q, with each visitor's rollup number when
+// it has one.
+func (d *AnalyticsDialect) rawVisitorsSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
+	p := &Params{d: d}
+	raw := d.rawPieces(p, q, bucket(p), r)
+	return `WITH raw (` + pieceColumns + `) AS (
+` + raw + `
+)
+SELECT DISTINCT raw.g, raw.visitor_id, m.n FROM raw
+LEFT JOIN rollup_visitors m ON m.site = ` + p.Add(q.Site) + ` AND m.visitor_id = raw.visitor_id
+WHERE raw.visitor_id IS NOT NULL`, p.Args
+}
+
+// rawPieces selects the raw events of the plan that match q; never
+// empty SQL, though it may select nothing.
+func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r readPlan) string {
+	raw := []string{d.rawPiece(p, q, bucket, q.To, q.To)}
+	for _, span := range r.raw {
+		raw = append(raw, d.rawPiece(p, q, bucket, span[0], span[1]))
+	}
+	return strings.Join(raw, "\nUNION ALL\n")
+}
+
+// mergeSQL aggregates per group, in totalsSQL's shape but for visitors
+// (0: they come from the bitmaps, see readVisitors), the rollups of the
+// plan's rolled hours and the plan's raw events.
 //
-// A rollup row not shared (see markSharedSQL) is the whole of its session
-// in the rollups; unless raw holds more of that session, the row alone is
-// the session's part of the range, and adds to the group's sessions,
-// bounces and seconds as it is. Every other session is merged from its
-// rows and events: their sums, and its duration from the least first_at
-// to the greatest last_at. This keeps the hash of sessions to the few
-// that span hours (or dimension values), where it was most of a read.
-// Visitors are the distinct visitor ids of both. A session's counts are
-// cast back to integer so that PostgreSQL sums them as bigint.
-//
-// The raw events are materialized (they are few, and read four times);
-// rollup rows are read again rather than written to a temporary table.
-func (d *AnalyticsDialect) mergeSQL(rolled string, raw []string) string {
+// A rollup_sessions row not shared (see markSharedSQL) is the whole of its
+// session in the rollups, and rollup_hours holds the sums of those rows
+// per hour and dimension values: unless raw holds more of that session,
+// the row alone is the session's part of the range, and its hour's sums
+// count it as they are. Every other session is merged from its rows and
+// events: the shared rows, the unshared rows whose session raw holds more
+// of ("joined", whose part in the hourly sums is taken back out), and the
+// raw events; their sums, and its duration from the least first_at to the
+// greatest last_at. So only the few sessions spanning hours (or dimension
+// values) are merged per session. A session's counts are cast back to
+// integer so that PostgreSQL sums them as bigint.
+func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, r readPlan) string {
+	raw := d.rawPieces(p, q, bucket, r)
+	shared := d.sessionPiece(p, q, bucket, r, "r.shared <> 0")
+	joined := d.sessionPiece(p, q, bucket, r, "r.shared = 0 AND r.session_id IN (SELECT session_id FROM raw WHERE session_id IS NOT NULL)")
+	tier := d.tierPiece(p, q, bucket, r)
 	return `WITH raw (` + pieceColumns + `) AS MATERIALIZED (
-` + strings.Join(raw, "\nUNION ALL\n") + `
-), rolled (` + pieceColumns + `, shared) AS NOT MATERIALIZED (
-` + rolled + `
+` + raw + `
+), joined (` + pieceColumns + `) AS MATERIALIZED (
+` + joined + `
 ), ev AS NOT MATERIALIZED (
-    SELECT ` + pieceColumns + ` FROM rolled
-    WHERE shared <> 0 OR session_id IN (SELECT session_id FROM raw)
+` + shared + `
+    UNION ALL
+    SELECT ` + pieceColumns + ` FROM joined
     UNION ALL
     SELECT ` + pieceColumns + ` FROM raw
-), one AS NOT MATERIALIZED (
-    SELECT g, events, pageviews, conversions, revenue, first_at, last_at FROM rolled
-    WHERE shared = 0 AND (session_id IS NULL OR session_id NOT IN (SELECT session_id FROM raw WHERE session_id IS NOT NULL))
 ), sess AS (
     SELECT g, CAST(sum(events) AS integer) AS n, CAST(sum(pageviews) AS integer) AS pv,
         CAST(sum(conversions) AS integer) AS conversions, sum(revenue) AS revenue,
         ` + d.Seconds("max(last_at)", "min(first_at)") + ` AS secs
     FROM ev
     GROUP BY g, session_id, lone
-), parts AS (
-    SELECT g, count(*) AS sessions, sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END) AS bounces,
-        sum(secs) AS secs, sum(pv) AS pageviews, sum(conversions) AS conversions, sum(revenue) AS revenue
+), parts (g, sessions, bounces, secs, pageviews, conversions, revenue) AS (
+    SELECT g, count(*), sum(CASE WHEN n = 1 AND pv = 1 THEN 1 ELSE 0 END),
+        sum(secs), sum(pv), sum(conversions), sum(revenue)
     FROM sess GROUP BY g
     UNION ALL
-    SELECT g, count(*), sum(CASE WHEN events = 1 AND pageviews = 1 THEN 1 ELSE 0 END),
-        sum(` + d.Seconds("last_at", "first_at") + `), sum(pageviews), sum(conversions), sum(revenue)
-    FROM one GROUP BY g
-), by_session AS (
-    SELECT g, sum(sessions) AS sessions, sum(bounces) AS bounces, sum(secs) AS secs,
-        sum(pageviews) AS pageviews, sum(conversions) AS conversions, coalesce(sum(revenue), 0) AS revenue
-    FROM parts GROUP BY g
-), by_visitor AS (
-    SELECT g, count(*) AS visitors
-    FROM (SELECT g, visitor_id FROM rolled WHERE visitor_id IS NOT NULL
-          UNION
-          SELECT g, visitor_id FROM raw WHERE visitor_id IS NOT NULL) v
-    GROUP BY g
+    SELECT g, -count(*), -sum(CASE WHEN events = 1 AND pageviews = 1 THEN 1 ELSE 0 END),
+        -sum(` + d.Seconds("last_at", "first_at") + `), -sum(pageviews), -sum(conversions), -sum(revenue)
+    FROM joined GROUP BY g
+    UNION ALL
+` + tier + `
 )
-SELECT by_session.g, coalesce(visitors, 0), pageviews, conversions, revenue, sessions, bounces, secs
-FROM by_session LEFT JOIN by_visitor ON by_visitor.g = by_session.g`
+SELECT g, 0, sum(pageviews), sum(conversions), coalesce(sum(revenue), 0), sum(sessions), sum(bounces), sum(secs)
+FROM parts GROUP BY g`
 }
 
 // rolledSQL is the statement of a read planned by r, in the shape of
-// totalsSQL: per bucket of starts (one group 0 when starts is nil). The
-// plan has rolled hours; raw always has a piece, empty when the plan
-// reads no events.
-func (d *AnalyticsDialect) rolledSQL(q Query, starts []time.Time, r readPlan) (string, []any) {
+// totalsSQL but for visitors: per bucket of starts (one group 0 when
+// starts is nil).
+func (d *AnalyticsDialect) rolledSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
 	p := &Params{d: d}
-	bucket := func(table, at string) (string, string, string) {
-		if starts == nil {
-			return table, "0", ""
-		}
-		return d.Buckets(p, starts, q.To, table, at)
-	}
-	rolled := d.rollupPiece(p, q, bucket, r.rolledFrom, r.rolledTo, r.skip)
-	raw := []string{d.rawPiece(p, q, bucket, q.To, q.To)}
-	for _, span := range r.raw {
-		raw = append(raw, d.rawPiece(p, q, bucket, span[0], span[1]))
-	}
-	return d.mergeSQL(rolled, raw), p.Args
+	return d.mergeSQL(p, q, bucket(p), r), p.Args
 }
 
 // markSharedSQL marks shared the rollup rows of every session that has
-// more than one row, after the rows of [lo, hi) were rolled up (anew).
+// more than one row, after the rows of [lo, hi) were rolled up (anew),
+// returning the hours of the rows it marked.
 // A row not shared is then the only one of its session, which reads rely
 // on; a row marked shared needlessly (its other rows deleted since) is
 // merged at read time like the others, so marks are never taken back.
@@ -165,7 +200,8 @@ WHERE site = ` + s + ` AND shared = 0 AND session_id IN (
         SELECT n.session_id FROM rollup_sessions n
         WHERE n.site = ` + s + ` AND n.hour >= ` + p.Add(d.Time(lo)) + ` AND n.hour < ` + p.Add(d.Time(hi)) + `
           AND n.session_id IS NOT NULL)
-    GROUP BY o.session_id HAVING count(*) > 1)`, p.Args
+    GROUP BY o.session_id HAVING count(*) > 1)
+RETURNING ` + d.Micros("hour"), p.Args
 }
 
 // rollupStateSQL reads a site's rolled_to (microseconds) and watermark.
@@ -200,11 +236,12 @@ func (d *AnalyticsDialect) nextEventSQL(site string, from time.Time) (string, []
 		` AND e.received_at >= ` + p.Add(d.Time(from)), p.Args
 }
 
-// clearRollupsSQL deletes a site's rollup rows of [lo, hi).
+// clearRollupsSQL deletes a site's rollup rows of [lo, hi), returning
+// their visitor ids.
 func (d *AnalyticsDialect) clearRollupsSQL(site string, lo, hi time.Time) (string, []any) {
 	p := &Params{d: d}
 	return `DELETE FROM rollup_sessions WHERE site = ` + p.Add(site) +
-		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)), p.Args
+		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + ` RETURNING visitor_id`, p.Args
 }
 
 // rollUpSQL rolls up a site's events of [lo, hi) that watermark w

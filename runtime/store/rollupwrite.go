@@ -103,21 +103,77 @@ func (d *AnalyticsDialect) RefreshOnce(ctx context.Context, tx RollupTx, site st
 }
 
 // rollUp replaces a site's rollup rows of [lo, hi) by those of the events
-// watermark w includes.
+// watermark w includes, and rebuilds the hourly tier of every hour whose
+// rows changed: those of [lo, hi), and those of rows of other hours that
+// the new rows made shared. Visitors whose rows are gone lose their
+// numbers.
 func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
-	sql, args := d.clearRollupsSQL(site, lo, hi)
-	if err := tx.Exec(ctx, sql, args); err != nil {
-		return fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
+	cleared, err := d.clearRollups(ctx, tx, site, lo, hi)
+	if err != nil {
+		return err
 	}
-	sql, args = d.rollUpSQL(site, lo, hi, w)
+	sql, args := d.rollUpSQL(site, lo, hi, w)
 	if err := tx.Exec(ctx, sql, args); err != nil {
 		return fmt.Errorf("while rolling up site %q from %v: %w", site, lo, err)
 	}
-	sql, args = d.markSharedSQL(site, lo, hi)
-	if err := tx.Exec(ctx, sql, args); err != nil {
-		return fmt.Errorf("while marking the sessions of site %q from %v that span rows: %w", site, lo, err)
+	marked, err := d.markShared(ctx, tx, site, lo, hi)
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := d.numberVisitors(ctx, tx, site, lo, hi); err != nil {
+		return err
+	}
+	if err := d.rebuildTier(ctx, tx, site, lo, hi); err != nil {
+		return err
+	}
+	for _, run := range hourRuns(marked, lo, hi) {
+		if err := d.rebuildTier(ctx, tx, site, run[0], run[1]); err != nil {
+			return err
+		}
+	}
+	return d.forgetVisitors(ctx, tx, site, cleared)
+}
+
+// clearRollups deletes a site's rollup_sessions rows of [lo, hi) and
+// returns the distinct visitor ids they held.
+func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]string, error) {
+	seen := map[string]bool{}
+	var ids []string
+	sql, args := d.clearRollupsSQL(site, lo, hi)
+	err := tx.Query(ctx, sql, args, func(scan func(...any) error) error {
+		var id *string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		if id != nil && !seen[*id] {
+			seen[*id] = true
+			ids = append(ids, *id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
+	}
+	return ids, nil
+}
+
+// markShared runs markSharedSQL and returns the hours of the rows it
+// marked.
+func (d *AnalyticsDialect) markShared(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]time.Time, error) {
+	var hours []time.Time
+	sql, args := d.markSharedSQL(site, lo, hi)
+	err := tx.Query(ctx, sql, args, func(scan func(...any) error) error {
+		var micros int64
+		if err := scan(&micros); err != nil {
+			return err
+		}
+		hours = append(hours, time.UnixMicro(micros).UTC())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while marking the sessions of site %q from %v that span rows: %w", site, lo, err)
+	}
+	return hours, nil
 }
 
 // nextStep returns where one step rolling up from the hour from towards
@@ -148,6 +204,9 @@ func (d *AnalyticsDialect) nextEvent(ctx context.Context, query QueryFunc, site 
 	return time.UnixMicro(*micros).UTC(), true, nil
 }
 
+// farFuture is after every hour a store holds.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -164,7 +223,7 @@ func (d *AnalyticsDialect) RefreshHoursOnce(ctx context.Context, tx RollupTx, si
 	if err != nil || !st.ok {
 		return err
 	}
-	for _, run := range hourRuns(received, st.rolledTo) {
+	for _, run := range hourRuns(received, st.rolledTo, farFuture) {
 		if err := d.rollUp(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
 			return err
 		}
@@ -173,11 +232,11 @@ func (d *AnalyticsDialect) RefreshHoursOnce(ctx context.Context, tx RollupTx, si
 }
 
 // hourRuns returns the runs of consecutive whole UTC hours that hold the
-// times, before end, ascending.
-func hourRuns(times []time.Time, end time.Time) [][2]time.Time {
+// times, leaving out those in [skipFrom, skipTo), ascending.
+func hourRuns(times []time.Time, skipFrom, skipTo time.Time) [][2]time.Time {
 	hours := make([]time.Time, 0, len(times))
 	for _, t := range times {
-		if h := floorHour(t); h.Before(end) {
+		if h := floorHour(t); h.Before(skipFrom) || !h.Before(skipTo) {
 			hours = append(hours, h)
 		}
 	}

@@ -27,3 +27,25 @@ func TestRollups(t *testing.T) {
 		}
 	})
 }
+
+func TestRollupForgetting(t *testing.T) {
+	storetest.RunRollupForgetting(t, func(t *testing.T) (store.Store, storetest.VisitorRows) {
+		dsn := pg.NewDatabase(t)
+		return openDSN(t, dsn), func(t *testing.T, site, visitorID string) int64 {
+			t.Helper()
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			var n int64
+			err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM rollup_sessions WHERE site = $1 AND visitor_id = $2)
+				+ (SELECT count(*) FROM rollup_visitors WHERE site = $1 AND visitor_id = $2)`, site, visitorID).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	})
+}

@@ -306,3 +306,57 @@ func testRetentionRollups(t *testing.T, s store.Store) {
 	assertTotals(t, s, store.Query{Site: "other", From: day.From, To: day.To},
 		store.Totals{Visitors: 3, Sessions: 6, Pageviews: 7, BounceRate: 2.0 / 6, VisitSecs: 2670.0 / 6, Conversions: 4, Revenue: 2997})
 }
+
+// VisitorRows counts the rows of a store's rollup tables (rollup_sessions
+// and rollup_visitors) that hold a site's visitor id.
+type VisitorRows func(t *testing.T, site, visitorID string) int64
+
+// RunRollupForgetting checks that the rollups keep no visitor id past its
+// events: retention and erasure, which delete events through the store,
+// leave no rollup row holding the id of a visitor whose events are all
+// gone, and keep those of visitors with events left.
+func RunRollupForgetting(t *testing.T, open func(t *testing.T) (store.Store, VisitorRows)) {
+	ctx := context.Background()
+	s, rows := open(t)
+	t.Cleanup(func() { _ = s.Close() })
+	r, ok := s.(interface {
+		store.Retention
+		store.Erasure
+	})
+	if !ok {
+		t.Fatalf("%T does not implement store.Retention and store.Erasure", s)
+	}
+	mustInsert(t, s, analyticsFixture(), 28)
+	rollUp(t, s, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), analyticsFixture()...)
+	for _, v := range []string{"A", "B"} {
+		if n := rows(t, "shop", v); n == 0 {
+			t.Fatalf("no rollup row holds visitor %s after the roll-up", v)
+		}
+	}
+	// Retention before 14:30 leaves none of visitor A's events, and two
+	// of B's.
+	if _, err := r.ApplyRetention(ctx, store.RetentionPlan{Site: "shop", DeleteBefore: analyticsDay.Add(14*time.Hour + 30*time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(t, "shop", "A"); n != 0 {
+		t.Errorf("%d rollup rows still hold visitor A after retention deleted all its events", n)
+	}
+	if n := rows(t, "shop", "B"); n == 0 {
+		t.Errorf("retention dropped visitor B from the rollups, though it has events left")
+	}
+	id, err := r.RequestErasure(ctx, store.ErasureRequest{Site: "shop", RequestedAt: analyticsDay.Add(48 * time.Hour),
+		RequestedBy: "admin", KeyKind: store.KeyVisitorID, Key: "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RunErasure(ctx, "shop", id, analyticsDay.Add(48*time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(t, "shop", "B"); n != 0 {
+		t.Errorf("%d rollup rows still hold visitor B after its erasure", n)
+	}
+	// The other site's visitors of the same ids stay.
+	if n := rows(t, "other", "B"); n == 0 {
+		t.Errorf("erasing site shop's visitor B dropped site other's from the rollups")
+	}
+}

@@ -1,0 +1,49 @@
+-- The second tier of the dashboard's rollups (store/rollups.go): per site,
+-- UTC hour and value of the filterable dimensions, the sums of the
+-- rollup_sessions rows that are their session's only row, and a bitmap of
+-- the distinct visitors of all its rows. A 30-day overview then reads
+-- about a thousand of these rows, the few sessions that span rows, and
+-- unions the bitmaps, instead of counting millions of session rows.
+--
+-- Bitmaps hold visitor numbers, not ids: rollup_visitors numbers each
+-- site's visitors densely as they are first rolled up, which keeps the
+-- bitmaps small. Refreshes after deletions drop the numbers of visitors
+-- left without rollup rows, so no id outlives its events here.
+CREATE TABLE rollup_visitors (
+    site       text   NOT NULL,
+    visitor_id text   NOT NULL,
+    n          bigint NOT NULL,
+    PRIMARY KEY (site, visitor_id)
+);
+
+CREATE TABLE rollup_hours (
+    site           text             NOT NULL,
+    hour           timestamptz      NOT NULL,
+    source         text             NOT NULL,
+    channel        text,
+    campaign       text,
+    device         text,
+    -- Over the rollup_sessions rows of the hour and dimensions with
+    -- shared = 0 (each the whole of its session): their sessions, bounces,
+    -- seconds, page views, conversions and revenue.
+    sessions       integer          NOT NULL,
+    bounces        integer          NOT NULL,
+    secs           double precision NOT NULL,
+    pageviews      integer          NOT NULL,
+    conversions    integer          NOT NULL,
+    revenue        double precision NOT NULL,
+    -- A portable roaring bitmap of the rollup_visitors numbers of every
+    -- row of the hour and dimensions, shared or not.
+    visitors       bytea            NOT NULL
+);
+CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
+
+-- Reads merge the shared rows of a range at read time; refreshes look a
+-- visitor's rows up when deciding whether its number may go.
+CREATE INDEX rollup_sessions_shared_idx ON rollup_sessions (site, hour) WHERE shared <> 0;
+CREATE INDEX rollup_sessions_site_visitor_idx ON rollup_sessions (site, visitor_id) WHERE visitor_id IS NOT NULL;
+
+-- Rolled hours so far have no rollup_hours rows: roll every site up again
+-- from its events (the dashboard's next RollUp does).
+DELETE FROM rollup_sessions;
+DELETE FROM rollup_state;

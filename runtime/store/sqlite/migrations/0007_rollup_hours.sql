@@ -1,0 +1,31 @@
+-- The second tier of the dashboard's rollups: see the PostgreSQL
+-- migration 0008_rollup_hours.sql and store/rollups.go.
+CREATE TABLE rollup_visitors (
+    site       TEXT    NOT NULL,
+    visitor_id TEXT    NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (site, visitor_id)
+);
+
+CREATE TABLE rollup_hours (
+    site        TEXT    NOT NULL,
+    hour        INTEGER NOT NULL,
+    source      TEXT    NOT NULL,
+    channel     TEXT,
+    campaign    TEXT,
+    device      TEXT,
+    sessions    INTEGER NOT NULL,
+    bounces     INTEGER NOT NULL,
+    secs        REAL    NOT NULL,
+    pageviews   INTEGER NOT NULL,
+    conversions INTEGER NOT NULL,
+    revenue     REAL    NOT NULL,
+    visitors    BLOB    NOT NULL
+);
+CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
+
+CREATE INDEX rollup_sessions_shared_idx ON rollup_sessions (site, hour) WHERE shared <> 0;
+CREATE INDEX rollup_sessions_site_visitor_idx ON rollup_sessions (site, visitor_id) WHERE visitor_id IS NOT NULL;
+
+DELETE FROM rollup_sessions;
+DELETE FROM rollup_state;
