@@ -8,30 +8,29 @@ import (
 // Rollups: why and how
 //
 // Totals and Series over raw events read every event of the range, which
-// takes seconds at millions of events. Both SQL stores therefore keep one
-// more table, rollup_sessions: per site and UTC hour, one row per session
-// (an event without a session id is a session of its own), visitor and
-// value of the dimensions a filter can name except the page (source,
-// channel, campaign, device), holding the session's events, page views,
-// conversions and revenue in that hour and its first and last occurred_at
-// there. The raw events stay the truth; a rollup row is only a cached sum
-// of them:
+// takes seconds at millions of events. Both SQL stores therefore keep two
+// tiers of rollups. rollup_sessions has, per site and UTC hour, one row
+// per session (an event without a session id is a session of its own),
+// visitor and value of the dimensions a filter can name except the page
+// (source, channel, campaign, device), holding the session's events, page
+// views, conversions and revenue in that hour and its first and last
+// occurred_at there. rollup_hours has, per site, hour and dimension
+// values, the sums of the rollup_sessions rows that are their session's
+// only row, and a roaring bitmap of the visitors of all its rows, by their
+// per-site numbers in rollup_visitors (rolluphours.go). The raw events
+// stay the truth; a rollup row is only a cached sum of them:
 //
 //   - Sums (page views, conversions, revenue) add up over hours.
-//   - Sessions, bounces and durations do not (a session can span hours),
-//     so they are merged per session at read time: a session's rows in
-//     the range are summed and its min and max occurred_at taken, which
-//     is what the raw statement computes from its events. Most sessions
-//     have one row; the rows of the others are marked shared when rolled
-//     up, and a read counts an unshared row directly (markSharedSQL).
-//   - Distinct visitors cannot be summed from hourly counts either; every
-//     row carries its visitor id, and a range counts the distinct ids of
-//     its rows. This is exact for any set of hours, at the price of one
-//     row per session and hour rather than one per hour and dimension
-//     value. In practice a session lasts minutes and holds several
-//     events, so the table is several times smaller (and much narrower)
-//     than the events it stands for; per-day visitor tables would be
-//     smaller still but cannot serve hours or days in other time zones.
+//   - Sessions, bounces and durations do not (a session can span hours).
+//     Rows of sessions with more than one row are marked shared when
+//     rolled up (markSharedSQL) and merged per session at read time: their
+//     sums, and the min and max occurred_at, which is what the raw
+//     statement computes from the events. The others are whole sessions,
+//     counted in their hour's sums.
+//   - Distinct visitors cannot be summed from hourly counts either; a read
+//     unions the bitmaps of its hours, which is exact for any set of
+//     hours; per-day visitor tables could not serve hours or days in
+//     other time zones.
 //   - The page is left out: a page filter reads raw events, because a row
 //     per session, hour and page would be about as many rows as events.
 //
