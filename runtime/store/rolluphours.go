@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"strings"
@@ -20,7 +21,7 @@ import (
 type hourKey struct {
 	hour                      int64 // microseconds
 	source                    string
-	channel, campaign, device *string
+	channel, campaign, device sql.NullString // NULL when the events had none
 }
 
 // hourSums is what a rollup_hours row holds.
@@ -38,15 +39,23 @@ const tierRowsPerInsert = 200
 // that have no number yet the next numbers of the site, so that each
 // site's numbers stay dense and its bitmaps small.
 func (d *AnalyticsDialect) numberVisitors(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) error {
+	// The site's largest number first, in its own statement: joined into
+	// the INSERT, a planner that underestimates the new rows (statistics
+	// lag behind a roll-up) may recompute it for each of them.
+	var base int64
 	p := &Params{d: d}
+	last := `SELECT coalesce(max(n), 0) FROM rollup_visitors WHERE site = ` + p.Add(site)
+	if err := tx.Query(ctx, last, p.Args, func(scan func(...any) error) error { return scan(&base) }); err != nil {
+		return fmt.Errorf("while reading the last visitor number of site %q: %w", site, err)
+	}
+	p = &Params{d: d}
 	s := p.Add(site)
 	sql := `INSERT INTO rollup_visitors (site, visitor_id, n)
-SELECT ` + s + `, nv.v, b.base + row_number() OVER (ORDER BY nv.v)
+SELECT ` + s + `, nv.v, ` + p.Add(base) + ` + row_number() OVER (ORDER BY nv.v)
 FROM (SELECT DISTINCT r.visitor_id AS v FROM rollup_sessions r
       WHERE r.site = ` + s + ` AND r.hour >= ` + p.Add(d.Time(lo)) + ` AND r.hour < ` + p.Add(d.Time(hi)) + `
         AND r.visitor_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM rollup_visitors m WHERE m.site = r.site AND m.visitor_id = r.visitor_id)) nv,
-     (SELECT coalesce(max(n), 0) AS base FROM rollup_visitors WHERE site = ` + s + `) b`
+        AND NOT EXISTS (SELECT 1 FROM rollup_visitors m WHERE m.site = r.site AND m.visitor_id = r.visitor_id)) nv`
 	if err := tx.Exec(ctx, sql, p.Args); err != nil {
 		return fmt.Errorf("while numbering the visitors of site %q from %v: %w", site, lo, err)
 	}

@@ -142,7 +142,7 @@ func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r re
 func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, r readPlan) string {
 	raw := d.rawPieces(p, q, bucket, r)
 	shared := d.sessionPiece(p, q, bucket, r, "r.shared <> 0")
-	joined := d.sessionPiece(p, q, bucket, r, "r.shared = 0 AND r.session_id IN (SELECT session_id FROM raw WHERE session_id IS NOT NULL)")
+	joined := d.sessionPiece(p, q, bucket, r, "r.shared = 0 AND "+d.inSet("r.session_id", "SELECT session_id FROM raw WHERE session_id IS NOT NULL"))
 	tier := d.tierPiece(p, q, bucket, r)
 	return `WITH raw (` + pieceColumns + `) AS MATERIALIZED (
 ` + raw + `

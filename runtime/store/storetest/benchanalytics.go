@@ -113,6 +113,7 @@ func fill(b *testing.B, s store.Store, n int, from, to time.Time) {
 		session := (i/concurrent/perSession)*concurrent + i%concurrent
 		e.SessionID = "s" + strconv.Itoa(session) + "-4e9a0c"
 		e.VisitorID = "v" + strconv.Itoa(session%visitors) + "-8c1f2a7b93d4"
+		arrive(&e, session, session%visitors)
 		if i%50 == 7 {
 			v := float64(i%200) + 0.5
 			e.Type, e.Name, e.Value = event.TypeConversion, "purchase", &v
@@ -126,6 +127,55 @@ func fill(b *testing.B, s store.Store, n int, from, to time.Time) {
 			batch = batch[:0]
 		}
 	}
+}
+
+// arrival is how a session reached the site: its UTM tags, referrer and
+// channel.
+type arrival struct {
+	utm      event.UTM
+	referrer string
+	channel  string
+}
+
+// arrivals are the sessions' ways in, so that reports and rollups see a
+// site's usual spread of sources, channels and campaigns rather than one.
+var arrivals = func() []arrival {
+	var a []arrival
+	for _, c := range []string{"spring_sale_2026", "brand", "trail_shoes", "retargeting", "summer_preview"} {
+		a = append(a, arrival{event.UTM{Source: "google", Medium: "cpc", Campaign: c}, "https://www.google.com/", event.ChannelPaidSearch})
+	}
+	for _, c := range []string{"spring_sale_2026", "lookalike", "retargeting"} {
+		a = append(a, arrival{event.UTM{Source: "facebook", Medium: "paid_social", Campaign: c}, "https://m.facebook.com/", event.ChannelPaidSocial})
+	}
+	for _, c := range []string{"newsletter_march", "newsletter_april"} {
+		a = append(a, arrival{event.UTM{Source: "newsletter", Medium: "email", Campaign: c}, "", event.ChannelEmail})
+	}
+	for _, host := range []string{"https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/"} {
+		a = append(a, arrival{referrer: host, channel: event.ChannelOrganicSearch})
+	}
+	for _, host := range []string{"https://news.ycombinator.com/", "https://www.reddit.com/", "https://runnersworld.example/"} {
+		a = append(a, arrival{referrer: host, channel: event.ChannelReferral})
+	}
+	for range 4 {
+		a = append(a, arrival{channel: event.ChannelDirect})
+	}
+	return a
+}()
+
+var devices = []event.Device{
+	{Browser: "Chrome", OS: "Android", Type: "mobile"},
+	{Browser: "Safari", OS: "iOS", Type: "mobile"},
+	{Browser: "Chrome", OS: "Windows", Type: "desktop"},
+	{Browser: "Safari", OS: "macOS", Type: "desktop"},
+	{Browser: "Safari", OS: "iPadOS", Type: "tablet"},
+}
+
+// arrive gives e the arrival of its session and the device of its
+// visitor.
+func arrive(e *event.Event, session, visitor int) {
+	a := arrivals[(session*7919)%len(arrivals)]
+	e.UTM, e.Referrer, e.Channel = a.utm, a.referrer, a.channel
+	e.Device = devices[(visitor*31)%len(devices)]
 }
 
 // FillSessions stores n events over benchDays days from BenchFrom as the

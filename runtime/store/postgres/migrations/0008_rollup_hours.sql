@@ -15,6 +15,8 @@ CREATE TABLE rollup_visitors (
     n          bigint NOT NULL,
     PRIMARY KEY (site, visitor_id)
 );
+-- Numbering new visitors starts after the site's largest number.
+CREATE UNIQUE INDEX rollup_visitors_site_n_idx ON rollup_visitors (site, n);
 
 CREATE TABLE rollup_hours (
     site           text             NOT NULL,

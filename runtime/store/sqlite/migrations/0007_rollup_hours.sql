@@ -6,6 +6,7 @@ CREATE TABLE rollup_visitors (
     n          INTEGER NOT NULL,
     PRIMARY KEY (site, visitor_id)
 );
+CREATE UNIQUE INDEX rollup_visitors_site_n_idx ON rollup_visitors (site, n);
 
 CREATE TABLE rollup_hours (
     site        TEXT    NOT NULL,
