@@ -1,44 +1,30 @@
 package googleadsfake
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	datamanager "google.golang.org/api/datamanager/v1"
 )
 
 // decodeRequest decodes an ingest body into the published structs,
 // rejecting any field they do not declare, at every depth, by its exact
-// JSON name; a second JSON value after the request is rejected too.
+// JSON name, and anything after the request.
 //
-// json.Decoder.DisallowUnknownFields alone is not enough: the library's
-// Event, CartData and Item have UnmarshalJSON methods (for float fields)
-// that call json.Unmarshal, which silently drops unknown fields beneath
-// them and decodes each event a second time. So the body is decoded into
-// mirrors of those three types without the methods (below), which keeps
-// DisallowUnknownFields in force everywhere; and since encoding/json
-// matches names case-insensitively, checkNames then holds every key to
-// its exact name.
+// The library's Event, CartData and Item have UnmarshalJSON methods (for
+// float fields) that call json.Unmarshal, which silently drops unknown
+// fields beneath them and decodes each event a second time. So the body
+// is decoded into mirrors of those three types without the methods
+// (below), and checkNames, not the decoder, finds unknown fields: it
+// holds every key to its exact name, where encoding/json's
+// DisallowUnknownFields ignores case.
 func decodeRequest(body []byte) (*datamanager.IngestEventsRequest, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var s strictRequest
-	if err := dec.Decode(&s); err != nil {
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			// Name the field with its path, as Google does.
-			if named := checkNames(body, requestType); named != nil {
-				return nil, named
-			}
-		}
+	if err := json.Unmarshal(body, &s); err != nil {
 		return nil, err
-	}
-	if rest := bytes.Trim(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return nil, errors.New("unexpected data after the JSON object")
 	}
 	if err := checkNames(body, requestType); err != nil {
 		return nil, err
