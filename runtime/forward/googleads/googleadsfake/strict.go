@@ -22,6 +22,9 @@ import (
 // holds every key to its exact name, where encoding/json's
 // DisallowUnknownFields ignores case.
 func decodeRequest(body []byte) (*datamanager.IngestEventsRequest, error) {
+	if req, ok := fastDecode(body); ok {
+		return req, nil
+	}
 	var s strictRequest
 	if err := json.Unmarshal(body, &s); err != nil {
 		return nil, err
