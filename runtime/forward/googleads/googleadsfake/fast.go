@@ -18,8 +18,8 @@ func fastDecode(body []byte) (req *datamanager.IngestEventsRequest, ok bool) {
 	r := fastReader{data: body}
 	req = &datamanager.IngestEventsRequest{}
 	var seen uint8
-	ok = r.object(func(key string) bool {
-		switch key {
+	ok = r.object(func(key []byte) bool {
+		switch string(key) {
 		case "destinations":
 			return once(&seen, 1) && r.array(func() bool {
 				d := &datamanager.Destination{}
@@ -47,8 +47,8 @@ func fastDecode(body []byte) (req *datamanager.IngestEventsRequest, ok bool) {
 
 func (r *fastReader) destination(d *datamanager.Destination) bool {
 	var seen uint8
-	return r.object(func(key string) bool {
-		switch key {
+	return r.object(func(key []byte) bool {
+		switch string(key) {
 		case "loginAccount":
 			d.LoginAccount = &datamanager.ProductAccount{}
 			return once(&seen, 1) && r.account(d.LoginAccount)
@@ -63,20 +63,20 @@ func (r *fastReader) destination(d *datamanager.Destination) bool {
 }
 
 func (r *fastReader) account(a *datamanager.ProductAccount) bool {
-	return r.strings(map2("accountId", &a.AccountId, "accountType", &a.AccountType))
+	return r.strings([]namedString{{"accountId", &a.AccountId}, {"accountType", &a.AccountType}})
 }
 
 func (r *fastReader) event(e *datamanager.Event) bool {
 	var seen uint8
-	return r.object(func(key string) bool {
-		switch key {
+	return r.object(func(key []byte) bool {
+		switch string(key) {
 		case "adIdentifiers":
 			e.AdIdentifiers = &datamanager.AdIdentifiers{}
 			a := e.AdIdentifiers
 			return once(&seen, 1) && r.strings([]namedString{{"gbraid", &a.Gbraid}, {"gclid", &a.Gclid}, {"wbraid", &a.Wbraid}})
 		case "consent":
 			e.Consent = &datamanager.Consent{}
-			return once(&seen, 2) && r.strings(map2("adPersonalization", &e.Consent.AdPersonalization, "adUserData", &e.Consent.AdUserData))
+			return once(&seen, 2) && r.strings([]namedString{{"adPersonalization", &e.Consent.AdPersonalization}, {"adUserData", &e.Consent.AdUserData}})
 		case "conversionValue":
 			return once(&seen, 4) && r.number(&e.ConversionValue)
 		case "currency":
@@ -97,14 +97,14 @@ func (r *fastReader) event(e *datamanager.Event) bool {
 
 func (r *fastReader) userData(u *datamanager.UserData) bool {
 	var seen uint8
-	return r.object(func(key string) bool {
-		if key != "userIdentifiers" || !once(&seen, 1) {
+	return r.object(func(key []byte) bool {
+		if string(key) != "userIdentifiers" || !once(&seen, 1) {
 			return false
 		}
 		return r.array(func() bool {
 			id := &datamanager.UserIdentifier{}
 			u.UserIdentifiers = append(u.UserIdentifiers, id)
-			return r.strings(map2("emailAddress", &id.EmailAddress, "phoneNumber", &id.PhoneNumber))
+			return r.strings([]namedString{{"emailAddress", &id.EmailAddress}, {"phoneNumber", &id.PhoneNumber}})
 		})
 	})
 }
@@ -122,10 +122,6 @@ func once(seen *uint8, bit uint8) bool {
 type namedString struct {
 	name string
 	to   *string
-}
-
-func map2(a string, toA *string, b string, toB *string) []namedString {
-	return []namedString{{a, toA}, {b, toB}}
 }
 
 // fastReader reads JSON, giving up (false) on anything unexpected.
@@ -163,13 +159,13 @@ func (r *fastReader) end() bool {
 
 // object reads a non-empty object, handing each key to field, which reads
 // the value.
-func (r *fastReader) object(field func(key string) bool) bool {
+func (r *fastReader) object(field func(key []byte) bool) bool {
 	if !r.take('{') {
 		return false
 	}
 	for {
 		key, ok := r.plainString()
-		if !ok || !r.take(':') || !field(string(key)) {
+		if !ok || !r.take(':') || !field(key) {
 			return false
 		}
 		if r.take('}') {
@@ -202,9 +198,9 @@ func (r *fastReader) array(element func() bool) bool {
 // strings reads an object of string fields, each at most once.
 func (r *fastReader) strings(fields []namedString) bool {
 	var seen uint8
-	return r.object(func(key string) bool {
+	return r.object(func(key []byte) bool {
 		for i, f := range fields {
-			if f.name == key {
+			if f.name == string(key) {
 				return once(&seen, 1<<i) && r.str(f.to)
 			}
 		}
@@ -215,9 +211,28 @@ func (r *fastReader) strings(fields []namedString) bool {
 func (r *fastReader) str(to *string) bool {
 	s, ok := r.plainString()
 	if ok {
-		*to = string(s)
+		*to = intern(s)
 	}
 	return ok
+}
+
+// intern spares an allocation for the values most events repeat.
+func intern(s []byte) string {
+	switch string(s) {
+	case "WEB":
+		return "WEB"
+	case "GOOGLE_ADS":
+		return "GOOGLE_ADS"
+	case "CONSENT_GRANTED":
+		return "CONSENT_GRANTED"
+	case "CONSENT_DENIED":
+		return "CONSENT_DENIED"
+	case "EUR":
+		return "EUR"
+	case "USD":
+		return "USD"
+	}
+	return string(s)
 }
 
 // plainString reads a string of printable ASCII without escapes, which
