@@ -20,7 +20,8 @@ import (
 // is decoded into mirrors of those three types without the methods
 // (below), and checkNames, not the decoder, finds unknown fields: it
 // holds every key to its exact name, where encoding/json's
-// DisallowUnknownFields ignores case.
+// DisallowUnknownFields ignores case. The adapter's own requests take
+// fastDecode first, which gives way to this path for anything else.
 func decodeRequest(body []byte) (*datamanager.IngestEventsRequest, error) {
 	if req, ok := fastDecode(body); ok {
 		return req, nil
