@@ -15,8 +15,8 @@ developer token is needed. A 401 from the API drops the cached token.
 
 # What is sent
 
-One request per batch of at most 2,000 events (MaxBatch), built from the
-structs of google.golang.org/api/datamanager/v1:
+One request per batch of at most 2,000 events (MaxBatch), in the JSON of
+google.golang.org/api/datamanager/v1 (written from plain structs, wire.go):
 
 	destinations  [{operatingAccount {GOOGLE_ADS, customerID},
 	               loginAccount {GOOGLE_ADS, loginCustomerID} when set,

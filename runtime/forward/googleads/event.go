@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	datamanager "google.golang.org/api/datamanager/v1"
-
 	"github.com/trackstack/trackstack/runtime/enrich"
 	"github.com/trackstack/trackstack/runtime/event"
 	"github.com/trackstack/trackstack/runtime/forward"
@@ -21,7 +19,7 @@ const (
 )
 
 // buildEvent maps one item, or says why it cannot be sent.
-func buildEvent(it forward.Item) (*datamanager.Event, string) {
+func buildEvent(it forward.Item) (*dmEvent, string) {
 	switch it.Event.Name {
 	case "cancel":
 		return nil, reasonRetraction
@@ -32,11 +30,11 @@ func buildEvent(it forward.Item) (*datamanager.Event, string) {
 }
 
 // conversion is the Data Manager event of a conversion e with value v.
-func conversion(e *event.Event, v *float64) (*datamanager.Event, string) {
-	ev := &datamanager.Event{
+func conversion(e *event.Event, v *float64) (*dmEvent, string) {
+	ev := &dmEvent{
 		AdIdentifiers:  adIdentifiers(e.ClickIDs),
 		EventTimestamp: e.Timestamp.Format(time.RFC3339Nano),
-		TransactionId:  transactionID(e),
+		TransactionID:  transactionID(e),
 		UserData:       userData(e.User),
 		Consent:        consent(e.Consent),
 		EventSource:    "WEB",
@@ -51,12 +49,8 @@ func conversion(e *event.Event, v *float64) (*datamanager.Event, string) {
 		if *v < 0 || math.IsNaN(*v) || math.IsInf(*v, 0) {
 			return nil, fmt.Sprintf("conversion value %v is negative; Google Ads takes values of 0 or more", *v)
 		}
-		ev.ConversionValue = *v
+		ev.ConversionValue = v
 		ev.Currency = strings.ToUpper(e.Currency)
-		if *v == 0 {
-			// omitempty would drop a real zero; Google must see it.
-			ev.ForceSendFields = []string{"ConversionValue"}
-		}
 	}
 	return ev, ""
 }
@@ -66,7 +60,7 @@ func conversion(e *event.Event, v *float64) (*datamanager.Event, string) {
 // which Google applies to the recorded conversion instead of counting a
 // new one. Identifiers, time and consent are the sale's, as the original
 // conversion carried them.
-func restatement(it forward.Item) (*datamanager.Event, string) {
+func restatement(it forward.Item) (*dmEvent, string) {
 	orig := it.Original
 	if orig == nil || orig.OrderID == "" {
 		return nil, reasonNoOriginal
@@ -97,14 +91,14 @@ func transactionID(e *event.Event) string {
 
 // adIdentifiers takes one click id, the way the Google tag reports one:
 // gclid, else gbraid, else wbraid.
-func adIdentifiers(ids map[string]string) *datamanager.AdIdentifiers {
+func adIdentifiers(ids map[string]string) *dmAdIdentifiers {
 	switch {
 	case ids["gclid"] != "":
-		return &datamanager.AdIdentifiers{Gclid: ids["gclid"]}
+		return &dmAdIdentifiers{Gclid: ids["gclid"]}
 	case ids["gbraid"] != "":
-		return &datamanager.AdIdentifiers{Gbraid: ids["gbraid"]}
+		return &dmAdIdentifiers{Gbraid: ids["gbraid"]}
 	case ids["wbraid"] != "":
-		return &datamanager.AdIdentifiers{Wbraid: ids["wbraid"]}
+		return &dmAdIdentifiers{Wbraid: ids["wbraid"]}
 	}
 	return nil
 }
@@ -113,18 +107,20 @@ func adIdentifiers(ids map[string]string) *datamanager.AdIdentifiers {
 // Google normalizes it (gmail dots and +tags removed) and the E.164 phone
 // with "+". Only SHA-256 hex digests are sent, lower-cased; anything else
 // is left out rather than risk sending personal data in the clear.
-func userData(u event.User) *datamanager.UserData {
-	var ids []*datamanager.UserIdentifier
-	if d := digest(u.GoogleEmail()); d != "" {
-		ids = append(ids, &datamanager.UserIdentifier{EmailAddress: d})
-	}
-	if d := digest(u.PhoneE164SHA256); d != "" {
-		ids = append(ids, &datamanager.UserIdentifier{PhoneNumber: d})
-	}
-	if len(ids) == 0 {
+func userData(u event.User) *dmUserData {
+	email, phone := digest(u.GoogleEmail()), digest(u.PhoneE164SHA256)
+	var ids []dmUserIdentifier
+	switch {
+	case email != "" && phone != "":
+		ids = []dmUserIdentifier{{EmailAddress: email}, {PhoneNumber: phone}}
+	case email != "":
+		ids = []dmUserIdentifier{{EmailAddress: email}}
+	case phone != "":
+		ids = []dmUserIdentifier{{PhoneNumber: phone}}
+	default:
 		return nil
 	}
-	return &datamanager.UserData{UserIdentifiers: ids}
+	return &dmUserData{UserIdentifiers: ids}
 }
 
 func digest(s string) string {
@@ -136,12 +132,12 @@ func digest(s string) string {
 
 // consent maps Consent Mode values to the Data Manager API's; an unset
 // purpose stays unset, so Google applies the account's default.
-func consent(c event.Consent) *datamanager.Consent {
-	out := &datamanager.Consent{AdUserData: consentStatus(c.AdUserData), AdPersonalization: consentStatus(c.AdPersonalization)}
+func consent(c event.Consent) *dmConsent {
+	out := dmConsent{AdUserData: consentStatus(c.AdUserData), AdPersonalization: consentStatus(c.AdPersonalization)}
 	if out.AdUserData == "" && out.AdPersonalization == "" {
 		return nil
 	}
-	return out
+	return &out
 }
 
 func consentStatus(v string) string {

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"regexp"
 
-	datamanager "google.golang.org/api/datamanager/v1"
-
 	"github.com/trackstack/trackstack/api/v1alpha1"
 	"github.com/trackstack/trackstack/runtime/config"
 	"github.com/trackstack/trackstack/runtime/forward"
@@ -40,7 +38,7 @@ type Platform struct {
 	url          string
 	client       *http.Client
 	tokens       *googleauth.Tokens
-	destinations []*datamanager.Destination
+	destinations []*dmDestination
 	validateOnly bool
 }
 
@@ -65,7 +63,7 @@ func New(d config.Destination, creds forward.Credentials, client *http.Client) (
 		url:          u,
 		client:       client,
 		tokens:       tokens,
-		destinations: []*datamanager.Destination{destination(b)},
+		destinations: []*dmDestination{destination(b)},
 		validateOnly: b.ValidateOnly,
 	}, nil
 }
@@ -84,13 +82,13 @@ func validateBlock(b *v1alpha1.GoogleAdsDestination) error {
 
 // destination is the one Google Ads account and conversion action every
 // event of this destination goes to.
-func destination(b *v1alpha1.GoogleAdsDestination) *datamanager.Destination {
-	d := &datamanager.Destination{
-		OperatingAccount:     &datamanager.ProductAccount{AccountType: "GOOGLE_ADS", AccountId: b.CustomerID},
-		ProductDestinationId: b.ConversionActionID,
+func destination(b *v1alpha1.GoogleAdsDestination) *dmDestination {
+	d := &dmDestination{
+		OperatingAccount:     &dmAccount{AccountType: "GOOGLE_ADS", AccountID: b.CustomerID},
+		ProductDestinationID: b.ConversionActionID,
 	}
 	if b.LoginCustomerID != "" {
-		d.LoginAccount = &datamanager.ProductAccount{AccountType: "GOOGLE_ADS", AccountId: b.LoginCustomerID}
+		d.LoginAccount = &dmAccount{AccountType: "GOOGLE_ADS", AccountID: b.LoginCustomerID}
 	}
 	return d
 }
@@ -112,8 +110,8 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 		return nil, &forward.Error{Kind: forward.Permanent, Message: fmt.Sprintf("%d events in one batch; the Data Manager API takes at most %d", len(items), MaxEvents)}
 	}
 	outcomes := make([]forward.Outcome, len(items))
-	var events []*datamanager.Event
-	var sent []int
+	events := make([]*dmEvent, 0, len(items))
+	sent := make([]int, 0, len(items))
 	for i, it := range items {
 		ev, reason := buildEvent(it)
 		if reason != "" {
@@ -137,16 +135,13 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 }
 
 // ingest sends one IngestEventsRequest and returns Google's requestId.
-func (p *Platform) ingest(ctx context.Context, events []*datamanager.Event) (string, error) {
-	// MarshalJSON, not json.Marshal: that would validate and compact the
-	// whole body once more after the generated encoder, a pass over every
-	// event of the batch.
-	body, err := (&datamanager.IngestEventsRequest{
+func (p *Platform) ingest(ctx context.Context, events []*dmEvent) (string, error) {
+	body, err := (&ingestRequest{
 		Destinations: p.destinations,
 		Events:       events,
 		Encoding:     "HEX",
 		ValidateOnly: p.validateOnly,
-	}).MarshalJSON()
+	}).encode()
 	if err != nil {
 		return "", &forward.Error{Kind: forward.Permanent, Message: "encoding the request: " + err.Error()}
 	}
@@ -175,11 +170,11 @@ func (p *Platform) ingest(ctx context.Context, events []*datamanager.Event) (str
 		}
 		return "", forward.ClassifyHTTP(resp, p.tokens.Redact(googleauth.Message(answer)))
 	}
-	var ok datamanager.IngestEventsResponse
+	var ok ingestResponse
 	if err := json.Unmarshal(answer, &ok); err != nil {
 		return "", &forward.Error{Kind: forward.Transient, Status: resp.StatusCode, Message: "unreadable answer: " + googleauth.Truncate(string(answer))}
 	}
-	return ok.RequestId, nil
+	return ok.RequestID, nil
 }
 
 // errNoMatch says why an event cannot reach Google Ads at all.

@@ -92,6 +92,14 @@ func TestEachRuleRejects(t *testing.T) {
 		// unless the fake walks the body itself.
 		{"unknown field inside an event", `"transactionId":"o1"`, `"transactionId":"o1","orderId":"o1"`, `unknown field "events[0].orderId"`},
 		{"snake_case name", `"eventTimestamp"`, `"event_timestamp"`, "unknown field"},
+		// Item has its own UnmarshalJSON too, two levels further down.
+		{"unknown field inside a cart item", `"transactionId":"o1"`, `"transactionId":"o1","cartData":{"items":[{"itemId":"i1","sku":"x"}]}`, `unknown field "events[0].cartData.items[0].sku"`},
+		// encoding/json matches names ignoring case; Google does not.
+		{"name in another case", `"transactionId"`, `"TransactionId"`, `unknown field "events[0].TransactionId"`},
+		{"escaped unknown name", `"transactionId":"o1"`, `"transactionId":"o1","\u006frderId":"o1"`, `unknown field "events[0].orderId"`},
+		{"value where an object belongs", `"adIdentifiers":{"gclid":"G1"}`, `"adIdentifiers":["G1"]`, "cannot unmarshal array"},
+		{"number as a string", `"conversionValue":10`, `"conversionValue":"10"`, "bad float string"},
+		{"data after the request", "}}]\n}", "}}]\n}}", "after"},
 		{"no destinations", `"destinations":[{"operatingAccount":{"accountType":"GOOGLE_ADS","accountId":"1234567890"},"productDestinationId":"555"}]`, `"destinations":[]`, "destinations: at least one"},
 		{"no conversion action", `,"productDestinationId":"555"`, ``, "productDestinationId is required"},
 		{"dashed customer id", `"1234567890"`, `"123-456-7890"`, "10-digit"},

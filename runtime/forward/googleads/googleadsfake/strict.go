@@ -1,96 +1,164 @@
 package googleadsfake
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"reflect"
-	"strings"
+	"math"
+	"strconv"
+
+	datamanager "google.golang.org/api/datamanager/v1"
 )
 
-// decodeStrict decodes body into v rejecting any field v's types do not
-// declare, at every depth, by their exact JSON names.
+// decodeRequest decodes an ingest body into the published structs,
+// rejecting any field they do not declare, at every depth, by its exact
+// JSON name, and anything after the request.
 //
-// json.Decoder.DisallowUnknownFields alone is not enough: the library's
-// Event, CartData and Item have UnmarshalJSON methods (for float fields)
-// that call json.Unmarshal, which silently drops unknown fields beneath
-// them. So the body is also walked against the struct types' JSON tags.
-func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
+// The library's Event, CartData and Item have UnmarshalJSON methods (for
+// float fields) that call json.Unmarshal, which silently drops unknown
+// fields beneath them and decodes each event a second time. So the body
+// is decoded into mirrors of those three types without the methods
+// (below), and checkNames, not the decoder, finds unknown fields: it
+// holds every key to its exact name, where encoding/json's
+// DisallowUnknownFields ignores case. The adapter's own requests take
+// fastDecode first, which gives way to this path for anything else.
+func decodeRequest(body []byte) (*datamanager.IngestEventsRequest, error) {
+	if req, ok := fastDecode(body); ok {
+		return req, nil
 	}
-	if dec.More() {
-		return fmt.Errorf("unexpected data after the JSON object")
+	var s strictRequest
+	if err := json.Unmarshal(body, &s); err != nil {
+		return nil, err
 	}
-	var raw any
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return err
+	if err := checkNames(body, requestType); err != nil {
+		return nil, err
 	}
-	return checkFields(raw, reflect.TypeOf(v), "")
+	return s.request(), nil
 }
 
-// checkFields reports the first object key in raw that t has no field for.
-func checkFields(raw any, t reflect.Type, path string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+// strictRequest is IngestEventsRequest with events decoded as
+// strictEvents: encoding/json takes the shallower "events" field.
+type strictRequest struct {
+	requestFields
+	Events []*strictEvent `json:"events"`
+}
+
+type requestFields datamanager.IngestEventsRequest
+
+func (s *strictRequest) request() *datamanager.IngestEventsRequest {
+	req := (*datamanager.IngestEventsRequest)(&s.requestFields)
+	req.Events = nil
+	if s.Events != nil {
+		req.Events = make([]*datamanager.Event, len(s.Events))
+		for i, e := range s.Events {
+			req.Events[i] = e.event()
+		}
 	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return nil // a type mismatch the decoder already reported
+	return req
+}
+
+// strictEvent is datamanager.Event without its UnmarshalJSON: the fields
+// that method treats specially are declared here, shadowing the embedded
+// ones, with the same decoding.
+type strictEvent struct {
+	eventFields
+	CartData        *strictCartData `json:"cartData"`
+	ConversionCount protoFloat      `json:"conversionCount"`
+	ConversionValue protoFloat      `json:"conversionValue"`
+}
+
+type eventFields datamanager.Event
+
+func (s *strictEvent) event() *datamanager.Event {
+	if s == nil {
+		return nil
+	}
+	e := (*datamanager.Event)(&s.eventFields)
+	e.CartData = s.CartData.cartData()
+	e.ConversionCount = float64(s.ConversionCount)
+	e.ConversionValue = float64(s.ConversionValue)
+	return e
+}
+
+// strictCartData is datamanager.CartData without its UnmarshalJSON.
+type strictCartData struct {
+	cartDataFields
+	Items               []*strictItem `json:"items"`
+	TransactionDiscount protoFloat    `json:"transactionDiscount"`
+}
+
+type cartDataFields datamanager.CartData
+
+func (s *strictCartData) cartData() *datamanager.CartData {
+	if s == nil {
+		return nil
+	}
+	c := (*datamanager.CartData)(&s.cartDataFields)
+	c.TransactionDiscount = float64(s.TransactionDiscount)
+	c.Items = nil
+	if s.Items != nil {
+		c.Items = make([]*datamanager.Item, len(s.Items))
+		for i, it := range s.Items {
+			c.Items[i] = it.item()
 		}
-		fields := jsonFields(t)
-		for k, val := range obj {
-			ft, ok := fields[k]
-			if !ok {
-				return fmt.Errorf("unknown field %q", join(path, k))
-			}
-			if err := checkFields(val, ft, join(path, k)); err != nil {
-				return err
-			}
+	}
+	return c
+}
+
+// strictItem is datamanager.Item without its UnmarshalJSON.
+type strictItem struct {
+	itemFields
+	ConversionValue protoFloat `json:"conversionValue"`
+	UnitPrice       protoFloat `json:"unitPrice"`
+}
+
+type itemFields datamanager.Item
+
+func (s *strictItem) item() *datamanager.Item {
+	if s == nil {
+		return nil
+	}
+	it := (*datamanager.Item)(&s.itemFields)
+	it.ConversionValue = float64(s.ConversionValue)
+	it.UnitPrice = float64(s.UnitPrice)
+	return it
+}
+
+// protoFloat decodes a float field as the library's generated methods do:
+// a JSON number, or the strings "NaN", "Infinity" and "-Infinity" of
+// protobuf's JSON mapping.
+type protoFloat float64
+
+// UnmarshalJSON reads one JSON value the decoder has already checked, so
+// a number literal parses as encoding/json would parse it into a float64.
+func (f *protoFloat) UnmarshalJSON(data []byte) error {
+	switch {
+	case string(data) == "null":
+		*f = 0
+		return nil
+	case data[0] == '-' || data[0] >= '0' && data[0] <= '9':
+		n, err := strconv.ParseFloat(string(data), 64)
+		if err != nil {
+			return fmt.Errorf("float field: %w", err)
 		}
-	case reflect.Slice, reflect.Array:
-		list, _ := raw.([]any)
-		for i, val := range list {
-			if err := checkFields(val, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		obj, _ := raw.(map[string]any)
-		for k, val := range obj {
-			if err := checkFields(val, t.Elem(), join(path, k)); err != nil {
-				return err
-			}
-		}
+		*f = protoFloat(n)
+		return nil
+	case data[0] != '"':
+		return errors.New("a float field takes a number or a string")
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	switch s {
+	case "NaN":
+		*f = protoFloat(math.NaN())
+	case "Infinity":
+		*f = protoFloat(math.Inf(1))
+	case "-Infinity":
+		*f = protoFloat(math.Inf(-1))
+	default:
+		return fmt.Errorf("bad float string %q", s)
 	}
 	return nil
-}
-
-// jsonFields maps the JSON names of t's fields to their types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	m := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		name, _, _ := strings.Cut(tag, ",")
-		if !f.IsExported() || name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		m[name] = f.Type
-	}
-	return m
-}
-
-func join(path, k string) string {
-	if path == "" {
-		return k
-	}
-	return path + "." + k
 }

@@ -3,7 +3,6 @@ package googleadsfake
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	datamanager "google.golang.org/api/datamanager/v1"
@@ -15,11 +14,41 @@ const (
 	maxUserIdentifiers = 10
 )
 
-var (
-	hexDigest    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-	adsAccountID = regexp.MustCompile(`^[0-9]{10}$`)
-	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-)
+// The formats below are checked byte by byte rather than with regular
+// expressions: they run for every event of every request.
+
+// isHexDigest reports whether s is a SHA-256 digest in hex, either case.
+func isHexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// isAdsAccountID reports whether s is a 10-digit Google Ads customer id.
+func isAdsAccountID(s string) bool {
+	if len(s) != 10 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCurrencyCode reports whether s has the form of an ISO 4217 code.
+func isCurrencyCode(s string) bool {
+	return len(s) == 3 && isUpper(s[0]) && isUpper(s[1]) && isUpper(s[2])
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 var (
 	accountTypes  = map[string]bool{"GOOGLE_ADS": true, "DISPLAY_VIDEO_ADVERTISER": true, "DISPLAY_VIDEO_PARTNER": true, "DATA_PARTNER": true, "GOOGLE_ANALYTICS_PROPERTY": true}
@@ -85,7 +114,7 @@ func validateAccount(field string, a *datamanager.ProductAccount) error {
 		return fmt.Errorf("%s.accountType: %q is not a known account type", field, a.AccountType)
 	case a.AccountId == "":
 		return fmt.Errorf("%s.accountId is required", field)
-	case a.AccountType == "GOOGLE_ADS" && !adsAccountID.MatchString(a.AccountId):
+	case a.AccountType == "GOOGLE_ADS" && !isAdsAccountID(a.AccountId):
 		return fmt.Errorf("%s.accountId: %q is not a 10-digit Google Ads customer id", field, a.AccountId)
 	}
 	return nil
@@ -104,7 +133,7 @@ func validateEvent(e *datamanager.Event, encoding string) error {
 	if e.ConversionValue < 0 {
 		return fmt.Errorf("conversionValue: %v is negative", e.ConversionValue)
 	}
-	if e.Currency != "" && !currencyCode.MatchString(e.Currency) {
+	if e.Currency != "" && !isCurrencyCode(e.Currency) {
 		return fmt.Errorf("currency: %q is not an ISO 4217 code", e.Currency)
 	}
 	if !eventSources[e.EventSource] {
@@ -175,16 +204,16 @@ func validateIdentifier(id *datamanager.UserIdentifier, encoding string) error {
 	if set != 1 {
 		return fmt.Errorf("identifier: set exactly one of emailAddress, phoneNumber and address (%d set)", set)
 	}
-	for field, v := range map[string]string{"emailAddress": id.EmailAddress, "phoneNumber": id.PhoneNumber} {
-		if v == "" {
-			continue
-		}
-		if encoding == "" {
-			return fmt.Errorf("%s: hashed identifiers need the request's encoding (HEX or BASE64)", field)
-		}
-		if encoding == "HEX" && !hexDigest.MatchString(v) {
-			return fmt.Errorf("%s: not a hex-encoded SHA-256 digest", field)
-		}
+	field, v := "emailAddress", id.EmailAddress
+	if id.PhoneNumber != "" {
+		field, v = "phoneNumber", id.PhoneNumber
+	}
+	switch {
+	case v == "": // an address
+	case encoding == "":
+		return fmt.Errorf("%s: hashed identifiers need the request's encoding (HEX or BASE64)", field)
+	case encoding == "HEX" && !isHexDigest(v):
+		return fmt.Errorf("%s: not a hex-encoded SHA-256 digest", field)
 	}
 	return nil
 }
