@@ -133,6 +133,34 @@ WHERE r.site = ` + p.Add(site) + ` AND r.hour >= ` + p.Add(d.Time(lo)) + ` AND r
 	if err != nil {
 		return nil, nil, fmt.Errorf("while summing the rollups of site %q from %v: %w", site, lo, err)
 	}
+	p = &Params{d: d}
+	spans := `SELECT ` + d.Micros("s.first_hour") + `, s.source, s.channel, s.campaign, s.device,
+    s.bounces, s.secs, s.pageviews, s.conversions, s.revenue
+FROM rollup_spans s
+WHERE s.site = ` + p.Add(site) + ` AND s.split = 0 AND s.first_hour >= ` + p.Add(d.Time(lo)) + ` AND s.first_hour < ` + p.Add(d.Time(hi))
+	err = tx.Query(ctx, spans, p.Args, func(scan func(...any) error) error {
+		var k hourKey
+		var bounces, pageviews, conversions int64
+		var secs, revenue float64
+		if err := scan(&k.hour, &k.source, &k.channel, &k.campaign, &k.device, &bounces, &secs, &pageviews, &conversions, &revenue); err != nil {
+			return err
+		}
+		s := sums[k]
+		if s == nil {
+			// A span's first hour always has one of its rows.
+			return fmt.Errorf("a session spanning rows starts at %v without a row there", time.UnixMicro(k.hour).UTC())
+		}
+		s.sessions++
+		s.bounces += bounces
+		s.secs += secs
+		s.pageviews += pageviews
+		s.conversions += conversions
+		s.revenue += revenue
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("while summing the sessions of site %q from %v that span rows: %w", site, lo, err)
+	}
 	return sums, order, nil
 }
 
@@ -163,20 +191,14 @@ func (d *AnalyticsDialect) insertTierSQL(site string, keys []hourKey, sums map[h
 // no rollup row holds any more (their events were deleted), so that no
 // visitor id outlives its events in the rollups.
 func (d *AnalyticsDialect) forgetVisitors(ctx context.Context, tx RollupTx, site string, ids []string) error {
-	const perStatement = 500
-	for start := 0; start < len(ids); start += perStatement {
+	err := chunks(ids, func(chunk []string) error {
 		p := &Params{d: d}
-		s := p.Add(site)
-		chunk := ids[start:min(len(ids), start+perStatement)]
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			marks[i] = p.Add(id)
-		}
-		sql := `DELETE FROM rollup_visitors WHERE site = ` + s + ` AND visitor_id IN (` + strings.Join(marks, ", ") + `)
+		sql := `DELETE FROM rollup_visitors WHERE site = ` + p.Add(site) + ` AND visitor_id IN ` + inList(p, chunk) + `
   AND NOT EXISTS (SELECT 1 FROM rollup_sessions r WHERE r.site = rollup_visitors.site AND r.visitor_id = rollup_visitors.visitor_id)`
-		if err := tx.Exec(ctx, sql, p.Args); err != nil {
-			return fmt.Errorf("while dropping the rollup numbers of deleted visitors of site %q: %w", site, err)
-		}
+		return tx.Exec(ctx, sql, p.Args)
+	})
+	if err != nil {
+		return fmt.Errorf("while dropping the rollup numbers of deleted visitors of site %q: %w", site, err)
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ func (a SQLAnalytics) readRolled(ctx context.Context, q Query, starts []time.Tim
 		if err != nil {
 			return err
 		}
-		sql, args := d.rolledSQL(q, bucket, plan)
+		sql, args := d.rolledSQL(q, starts, bucket, plan)
 		return query(ctx, sql, args, func(scan func(...any) error) error {
 			return row(withVisitors(scan, visitors))
 		})

@@ -46,24 +46,29 @@ func (d *AnalyticsDialect) rawPiece(p *Params, q Query, bucket bucketFunc, lo, h
 // rollup_hours) of the hours in [lo, hi) but skip that match q's filters
 // (never a page: see rollups.go), after cond when cond is not empty.
 func (d *AnalyticsDialect) rollupWhere(p *Params, q Query, cond string, lo, hi time.Time, skip []time.Time) string {
+	return d.rollupWhereOn(p, q, "r", "r.hour", cond, lo, hi, skip)
+}
+
+// rollupWhereOn is rollupWhere on the table of alias by its hour column.
+func (d *AnalyticsDialect) rollupWhereOn(p *Params, q Query, alias, hour, cond string, lo, hi time.Time, skip []time.Time) string {
 	var b strings.Builder
 	if cond != "" {
 		b.WriteString(cond + " AND ")
 	}
-	fmt.Fprintf(&b, "r.site = %s AND r.hour >= %s AND r.hour < %s", p.Add(q.Site), p.Add(d.Time(lo)), p.Add(d.Time(hi)))
+	fmt.Fprintf(&b, "%s.site = %s AND %s >= %s AND %s < %s", alias, p.Add(q.Site), hour, p.Add(d.Time(lo)), hour, p.Add(d.Time(hi)))
 	if len(skip) > 0 {
 		hours := make([]string, len(skip))
 		for i, h := range skip {
 			hours[i] = p.Add(d.Time(h))
 		}
-		fmt.Fprintf(&b, " AND r.hour NOT IN (%s)", strings.Join(hours, ", "))
+		fmt.Fprintf(&b, " AND %s NOT IN (%s)", hour, strings.Join(hours, ", "))
 	}
 	f := q.Filters
 	for _, c := range []struct{ column, value string }{
-		{"r.source", f.Source}, {"r.channel", f.Channel}, {"r.campaign", f.Campaign}, {"r.device", f.Device},
+		{"source", f.Source}, {"channel", f.Channel}, {"campaign", f.Campaign}, {"device", f.Device},
 	} {
 		if c.value != "" {
-			fmt.Fprintf(&b, " AND %s = %s", c.column, p.Add(c.value))
+			fmt.Fprintf(&b, " AND %s.%s = %s", alias, c.column, p.Add(c.value))
 		}
 	}
 	return b.String()
@@ -102,16 +107,17 @@ WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip), p.Args
 
 // rawVisitorsSQL selects the distinct groups and visitor ids of the
 // plan's raw events that match q, with each visitor's rollup number when
-// it has one.
+// it has one. The number is looked up per distinct visitor: a join let
+// PostgreSQL hash all of the site's numbers for a few thousand visitors.
 func (d *AnalyticsDialect) rawVisitorsSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
 	p := &Params{d: d}
 	raw := d.rawPieces(p, q, bucket(p), r)
 	return `WITH raw (` + pieceColumns + `) AS (
 ` + raw + `
 )
-SELECT DISTINCT raw.g, raw.visitor_id, m.n FROM raw
-LEFT JOIN rollup_visitors m ON m.site = ` + p.Add(q.Site) + ` AND m.visitor_id = raw.visitor_id
-WHERE raw.visitor_id IS NOT NULL`, p.Args
+SELECT v.g, v.visitor_id,
+    (SELECT m.n FROM rollup_visitors m WHERE m.site = ` + p.Add(q.Site) + ` AND m.visitor_id = v.visitor_id)
+FROM (SELECT DISTINCT g, visitor_id FROM raw WHERE visitor_id IS NOT NULL) v`, p.Args
 }
 
 // rawPieces selects the raw events of the plan that match q; never
@@ -128,28 +134,48 @@ func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r re
 // (0: they come from the bitmaps, see readVisitors), the rollups of the
 // plan's rolled hours and the plan's raw events.
 //
-// A rollup_sessions row not shared (see markSharedSQL) is the whole of its
-// session in the rollups, and rollup_hours holds the sums of those rows
-// per hour and dimension values: unless raw holds more of that session,
-// the row alone is the session's part of the range, and its hour's sums
-// count it as they are. Every other session is merged from its rows and
-// events: the shared rows, the unshared rows whose session raw holds more
-// of ("joined", whose part in the hourly sums is taken back out), and the
-// raw events; their sums, and its duration from the least first_at to the
-// greatest last_at. So only the few sessions spanning hours (or dimension
-// values) are merged per session. A session's counts are cast back to
-// integer so that PostgreSQL sums them as bigint.
-func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, r readPlan) string {
+// rollup_hours holds, per hour and dimension values, the sums of the
+// sessions that are whole there: the rollup_sessions rows not shared
+// (each its session's only row; see markSharedSQL), and the spans not
+// split that start in the hour (rollupspans.go). Most sessions of a range
+// are whole in it and count as they are. The others are merged from their
+// rows and events, and their part of the hourly sums is taken back out:
+//
+//   - joined: rows not shared whose session raw holds more of (a session
+//     running into the open hour);
+//   - cut: the sessions of spans that a boundary of the range, of a
+//     bucket or of a skipped hour cuts, of split spans, and those raw
+//     holds more of; their shared rows in the rolled hours are merged.
+//
+// A merged session's sums, and its duration from the least first_at to
+// the greatest last_at, are what the raw statement computes from its
+// events. Its counts are cast back to integer so that PostgreSQL sums
+// them as bigint.
+func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, starts []time.Time, r readPlan) string {
 	raw := d.rawPieces(p, q, bucket, r)
-	shared := d.sessionPiece(p, q, bucket, r, "r.shared <> 0")
+	cut := d.cutSpansSQL(p, q, starts, r)
+	rows := d.sessionPiece(p, q, bucket, r, "r.shared <> 0 AND "+d.inSet("r.session_id", "SELECT session_id FROM cut"))
 	joined := d.sessionPiece(p, q, bucket, r, "r.shared = 0 AND "+d.inSet("r.session_id", "SELECT session_id FROM raw WHERE session_id IS NOT NULL"))
+	from, group, cond := bucket("rollup_spans s", "s.first_hour")
+	which := "s.split = 0 AND " + d.inSet("s.session_id", "SELECT session_id FROM cut")
+	if cond != "" {
+		which = cond + " AND " + which
+	}
+	takeBack := `SELECT ` + group + ` AS g, -count(*), -sum(s.bounces), -sum(s.secs), -sum(s.pageviews), -sum(s.conversions), -sum(s.revenue)
+    FROM ` + from + `
+    WHERE ` + d.rollupWhereOn(p, q, "s", "s.first_hour", which, r.rolledFrom, r.rolledTo, r.skip) + `
+    GROUP BY g`
 	tier := d.tierPiece(p, q, bucket, r)
 	return `WITH raw (` + pieceColumns + `) AS MATERIALIZED (
 ` + raw + `
+), cut (session_id) AS MATERIALIZED (
+` + cut + `
+    UNION
+    SELECT session_id FROM raw WHERE session_id IS NOT NULL
 ), joined (` + pieceColumns + `) AS MATERIALIZED (
 ` + joined + `
 ), ev AS NOT MATERIALIZED (
-` + shared + `
+` + rows + `
     UNION ALL
     SELECT ` + pieceColumns + ` FROM joined
     UNION ALL
@@ -169,18 +195,46 @@ func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, r rea
         -sum(` + d.Seconds("last_at", "first_at") + `), -sum(pageviews), -sum(conversions), -sum(revenue)
     FROM joined GROUP BY g
     UNION ALL
+` + takeBack + `
+    UNION ALL
 ` + tier + `
 )
 SELECT g, 0, sum(pageviews), sum(conversions), coalesce(sum(revenue), 0), sum(sessions), sum(bounces), sum(secs)
 FROM parts GROUP BY g`
 }
 
+// cutSpansSQL selects the sessions of the spans a read planned by r must
+// merge from rows: those not split that a boundary cuts (a span holding
+// hours on both sides of the rolled hours' ends or of a bucket's start),
+// and every split span overlapping the rolled hours. A span not split
+// lasts at most maxWholeSpan, so each boundary looks that far back on the
+// index of first hours. A span holding a skipped hour needs no arm: its
+// events of that hour are among the raw events, whose sessions mergeSQL
+// adds.
+func (d *AnalyticsDialect) cutSpansSQL(p *Params, q Query, starts []time.Time, r readPlan) string {
+	site := p.Add(q.Site)
+	var arms []string
+	cuts := []time.Time{r.rolledFrom, r.rolledTo}
+	for _, s := range starts {
+		if s.After(r.rolledFrom) && s.Before(r.rolledTo) {
+			cuts = append(cuts, s)
+		}
+	}
+	for _, c := range cuts {
+		arms = append(arms, `    SELECT s.session_id FROM rollup_spans s WHERE s.site = `+site+` AND s.split = 0
+      AND s.first_hour >= `+p.Add(d.Time(c.Add(-maxWholeSpan)))+` AND s.first_hour < `+p.Add(d.Time(c))+` AND s.last_hour >= `+p.Add(d.Time(c)))
+	}
+	arms = append(arms, `    SELECT s.session_id FROM rollup_spans s WHERE s.site = `+site+` AND s.split <> 0
+      AND s.first_hour < `+p.Add(d.Time(r.rolledTo))+` AND s.last_hour >= `+p.Add(d.Time(r.rolledFrom)))
+	return strings.Join(arms, "\n    UNION\n")
+}
+
 // rolledSQL is the statement of a read planned by r, in the shape of
 // totalsSQL but for visitors: per bucket of starts (one group 0 when
 // starts is nil).
-func (d *AnalyticsDialect) rolledSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
+func (d *AnalyticsDialect) rolledSQL(q Query, starts []time.Time, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
 	p := &Params{d: d}
-	return d.mergeSQL(p, q, bucket(p), r), p.Args
+	return d.mergeSQL(p, q, bucket(p), starts, r), p.Args
 }
 
 // markSharedSQL marks shared the rollup rows of every session that has
@@ -237,11 +291,11 @@ func (d *AnalyticsDialect) nextEventSQL(site string, from time.Time) (string, []
 }
 
 // clearRollupsSQL deletes a site's rollup rows of [lo, hi), returning
-// their visitor ids.
+// their visitor and session ids.
 func (d *AnalyticsDialect) clearRollupsSQL(site string, lo, hi time.Time) (string, []any) {
 	p := &Params{d: d}
 	return `DELETE FROM rollup_sessions WHERE site = ` + p.Add(site) +
-		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + ` RETURNING visitor_id`, p.Args
+		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + ` RETURNING visitor_id, session_id`, p.Args
 }
 
 // rollUpSQL rolls up a site's events of [lo, hi) that watermark w

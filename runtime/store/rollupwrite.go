@@ -103,10 +103,11 @@ func (d *AnalyticsDialect) RefreshOnce(ctx context.Context, tx RollupTx, site st
 }
 
 // rollUp replaces a site's rollup rows of [lo, hi) by those of the events
-// watermark w includes, and rebuilds the hourly tier of every hour whose
-// rows changed: those of [lo, hi), and those of rows of other hours that
-// the new rows made shared. Visitors whose rows are gone lose their
-// numbers.
+// watermark w includes, re-sums the spans of the sessions whose rows
+// changed, and rebuilds the hourly tier of every hour whose rows or spans
+// changed: those of [lo, hi), those of rows of other hours that the new
+// rows made shared, and the first hours of the spans. Visitors whose rows
+// are gone lose their numbers.
 func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
 	cleared, err := d.clearRollups(ctx, tx, site, lo, hi)
 	if err != nil {
@@ -120,41 +121,55 @@ func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string,
 	if err != nil {
 		return err
 	}
+	spanned, err := d.refreshSpans(ctx, tx, site, lo, hi, cleared.sessions)
+	if err != nil {
+		return err
+	}
 	if err := d.numberVisitors(ctx, tx, site, lo, hi); err != nil {
 		return err
 	}
 	if err := d.rebuildTier(ctx, tx, site, lo, hi); err != nil {
 		return err
 	}
-	for _, run := range hourRuns(marked, lo, hi) {
+	for _, run := range hourRuns(append(marked, spanned...), lo, hi) {
 		if err := d.rebuildTier(ctx, tx, site, run[0], run[1]); err != nil {
 			return err
 		}
 	}
-	return d.forgetVisitors(ctx, tx, site, cleared)
+	return d.forgetVisitors(ctx, tx, site, cleared.visitors)
+}
+
+// clearedRows are the distinct visitor and session ids of cleared rollup
+// rows.
+type clearedRows struct {
+	visitors, sessions []string
 }
 
 // clearRollups deletes a site's rollup_sessions rows of [lo, hi) and
-// returns the distinct visitor ids they held.
-func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]string, error) {
-	seen := map[string]bool{}
-	var ids []string
+// returns the ids they held.
+func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) (clearedRows, error) {
+	var c clearedRows
+	seen := map[[2]string]bool{}
+	add := func(kind string, id *string, to *[]string) {
+		if id != nil && !seen[[2]string{kind, *id}] {
+			seen[[2]string{kind, *id}] = true
+			*to = append(*to, *id)
+		}
+	}
 	sql, args := d.clearRollupsSQL(site, lo, hi)
 	err := tx.Query(ctx, sql, args, func(scan func(...any) error) error {
-		var id *string
-		if err := scan(&id); err != nil {
+		var visitor, session *string
+		if err := scan(&visitor, &session); err != nil {
 			return err
 		}
-		if id != nil && !seen[*id] {
-			seen[*id] = true
-			ids = append(ids, *id)
-		}
+		add("v", visitor, &c.visitors)
+		add("s", session, &c.sessions)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
+		return clearedRows{}, fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
 	}
-	return ids, nil
+	return c, nil
 }
 
 // markShared runs markSharedSQL and returns the hours of the rows it

@@ -26,8 +26,9 @@ CREATE TABLE rollup_hours (
     campaign       text,
     device         text,
     -- Over the rollup_sessions rows of the hour and dimensions with
-    -- shared = 0 (each the whole of its session): their sessions, bounces,
-    -- seconds, page views, conversions and revenue.
+    -- shared = 0 (each the whole of its session) and the rollup_spans not
+    -- split that start in the hour: their sessions, bounces, seconds, page
+    -- views, conversions and revenue.
     sessions       integer          NOT NULL,
     bounces        integer          NOT NULL,
     secs           double precision NOT NULL,
@@ -39,6 +40,35 @@ CREATE TABLE rollup_hours (
     visitors       bytea            NOT NULL
 );
 CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
+
+-- Per site, one row per session whose rollup_sessions rows are shared
+-- (it has, or had, more than one), summing all its rows: the session as
+-- the raw statement would count it over a range holding all of it. Unless
+-- split, a span is counted in the rollup_hours row of its first hour and
+-- dimension values; reads take back the spans a range or bucket boundary
+-- cuts, and merge those sessions from their rows. split is 1 when its
+-- rows differ in a dimension value (a filter would count only part of
+-- it) or it lasts more than six hours (reads look six hours back for
+-- spans crossing a boundary): such sessions are always merged from rows.
+CREATE TABLE rollup_spans (
+    site        text             NOT NULL,
+    session_id  text             NOT NULL,
+    first_hour  timestamptz      NOT NULL,
+    last_hour   timestamptz      NOT NULL,
+    source      text             NOT NULL,
+    channel     text,
+    campaign    text,
+    device      text,
+    split       smallint         NOT NULL,
+    bounces     integer          NOT NULL,
+    secs        double precision NOT NULL,
+    pageviews   integer          NOT NULL,
+    conversions integer          NOT NULL,
+    revenue     double precision NOT NULL,
+    PRIMARY KEY (site, session_id)
+);
+CREATE INDEX rollup_spans_first_idx ON rollup_spans (site, first_hour);
+CREATE INDEX rollup_spans_split_idx ON rollup_spans (site, first_hour) WHERE split <> 0;
 
 -- Reads merge the shared rows of a range at read time; refreshes look a
 -- visitor's rows up when deciding whether its number may go.

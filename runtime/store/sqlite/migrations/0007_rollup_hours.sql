@@ -25,6 +25,26 @@ CREATE TABLE rollup_hours (
 );
 CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
 
+CREATE TABLE rollup_spans (
+    site        TEXT    NOT NULL,
+    session_id  TEXT    NOT NULL,
+    first_hour  INTEGER NOT NULL,
+    last_hour   INTEGER NOT NULL,
+    source      TEXT    NOT NULL,
+    channel     TEXT,
+    campaign    TEXT,
+    device      TEXT,
+    split       INTEGER NOT NULL,
+    bounces     INTEGER NOT NULL,
+    secs        REAL    NOT NULL,
+    pageviews   INTEGER NOT NULL,
+    conversions INTEGER NOT NULL,
+    revenue     REAL    NOT NULL,
+    PRIMARY KEY (site, session_id)
+);
+CREATE INDEX rollup_spans_first_idx ON rollup_spans (site, first_hour);
+CREATE INDEX rollup_spans_split_idx ON rollup_spans (site, first_hour) WHERE split <> 0;
+
 CREATE INDEX rollup_sessions_shared_idx ON rollup_sessions (site, hour) WHERE shared <> 0;
 CREATE INDEX rollup_sessions_site_visitor_idx ON rollup_sessions (site, visitor_id) WHERE visitor_id IS NOT NULL;
 
