@@ -74,14 +74,15 @@ func (d *AnalyticsDialect) rollupWhereOn(p *Params, q Query, alias, hour, cond s
 	return b.String()
 }
 
-// sessionPiece selects, as rows of pieceColumns, the rollup_sessions rows
-// of the plan's rolled hours that match q and which (a condition on r).
+// sessionPiece selects, as rows of pieceColumns and shared, the
+// rollup_sessions rows of the plan's rolled hours that match q and which
+// (a condition on r).
 func (d *AnalyticsDialect) sessionPiece(p *Params, q Query, bucket bucketFunc, r readPlan, which string) string {
 	from, group, cond := bucket("rollup_sessions r", "r.hour")
 	if cond != "" {
 		which = cond + " AND " + which
 	}
-	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at
+	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at, r.shared
     FROM ` + from + `
     WHERE ` + d.rollupWhere(p, q, which, r.rolledFrom, r.rolledTo, r.skip)
 }
@@ -138,14 +139,18 @@ func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r re
 // sessions that are whole there: the rollup_sessions rows not shared
 // (each its session's only row; see markSharedSQL), and the spans not
 // split that start in the hour (rollupspans.go). Most sessions of a range
-// are whole in it and count as they are. The others are merged from their
-// rows and events, and their part of the hourly sums is taken back out:
+// are whole in it and count as they are. The others, cut, are merged
+// from their rows in the rolled hours and their raw events, and their
+// part of the hourly sums is taken back out. They are the sessions of
+// the spans a boundary cuts (cutSpansSQL), and those raw events hold
+// more of (a session running into the open hour); found are their rows
+// in the rolled hours, looked up once per session:
 //
-//   - joined: rows not shared whose session raw holds more of (a session
-//     running into the open hour);
-//   - cut: the sessions of spans that a boundary of the range, of a
-//     bucket or of a skipped hour cuts, of split spans, and those raw
-//     holds more of; their shared rows in the rolled hours are merged.
+//   - a found row not shared is its session's whole in the rollups, and
+//     counted in its hour's sums: it is taken back;
+//   - a found row shared belongs to a span, which is taken back where the
+//     hourly sums counted it (split = 0, its first hour read from the
+//     rollups and matching the filters, as then its first row is found).
 //
 // A merged session's sums, and its duration from the least first_at to
 // the greatest last_at, are what the raw statement computes from its
@@ -154,10 +159,9 @@ func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r re
 func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, starts []time.Time, r readPlan) string {
 	raw := d.rawPieces(p, q, bucket, r)
 	cut := d.cutSpansSQL(p, q, starts, r)
-	rows := d.sessionPiece(p, q, bucket, r, "r.shared <> 0 AND "+d.inSet("r.session_id", "SELECT session_id FROM cut"))
-	joined := d.sessionPiece(p, q, bucket, r, "r.shared = 0 AND "+d.inSet("r.session_id", "SELECT session_id FROM raw WHERE session_id IS NOT NULL"))
+	found := d.sessionPiece(p, q, bucket, r, d.inSet("r.session_id", "SELECT session_id FROM cut"))
 	from, group, cond := bucket("rollup_spans s", "s.first_hour")
-	which := "s.split = 0 AND " + d.inSet("s.session_id", "SELECT session_id FROM cut")
+	which := "s.split = 0 AND " + d.inSet("s.session_id", "SELECT session_id FROM found WHERE shared <> 0")
 	if cond != "" {
 		which = cond + " AND " + which
 	}
@@ -172,12 +176,10 @@ func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, start
 ` + cut + `
     UNION
     SELECT session_id FROM raw WHERE session_id IS NOT NULL
-), joined (` + pieceColumns + `) AS MATERIALIZED (
-` + joined + `
+), found (` + pieceColumns + `, shared) AS MATERIALIZED (
+` + found + `
 ), ev AS NOT MATERIALIZED (
-` + rows + `
-    UNION ALL
-    SELECT ` + pieceColumns + ` FROM joined
+    SELECT ` + pieceColumns + ` FROM found
     UNION ALL
     SELECT ` + pieceColumns + ` FROM raw
 ), sess AS (
@@ -193,7 +195,7 @@ func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, start
     UNION ALL
     SELECT g, -count(*), -sum(CASE WHEN events = 1 AND pageviews = 1 THEN 1 ELSE 0 END),
         -sum(` + d.Seconds("last_at", "first_at") + `), -sum(pageviews), -sum(conversions), -sum(revenue)
-    FROM joined GROUP BY g
+    FROM found WHERE shared = 0 GROUP BY g
     UNION ALL
 ` + takeBack + `
     UNION ALL
