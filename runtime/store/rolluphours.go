@@ -62,28 +62,62 @@ FROM (SELECT DISTINCT r.visitor_id AS v FROM rollup_sessions r
 	return nil
 }
 
-// rebuildTier replaces a site's rollup_hours rows of [lo, hi) by the sums
-// of its rollup_sessions rows there. Their visitors must be numbered.
+// rebuildTier replaces a site's rollup_hours and rollup_hours_all rows of
+// [lo, hi) by the sums of its rollup_sessions rows and spans there. Their
+// visitors must be numbered.
 func (d *AnalyticsDialect) rebuildTier(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) error {
-	p := &Params{d: d}
-	del := `DELETE FROM rollup_hours WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi))
-	if err := tx.Exec(ctx, del, p.Args); err != nil {
-		return fmt.Errorf("while clearing the hourly rollups of site %q from %v: %w", site, lo, err)
+	for _, table := range []string{"rollup_hours", "rollup_hours_all"} {
+		p := &Params{d: d}
+		del := `DELETE FROM ` + table + ` WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi))
+		if err := tx.Exec(ctx, del, p.Args); err != nil {
+			return fmt.Errorf("while clearing the hourly rollups of site %q from %v: %w", site, lo, err)
+		}
 	}
 	sums, order, err := d.sumTier(ctx, tx, site, lo, hi)
 	if err != nil {
 		return err
 	}
-	for start := 0; start < len(order); start += tierRowsPerInsert {
-		sql, args, err := d.insertTierSQL(site, order[start:min(len(order), start+tierRowsPerInsert)], sums)
-		if err != nil {
-			return err
-		}
-		if err := tx.Exec(ctx, sql, args); err != nil {
-			return fmt.Errorf("while writing the hourly rollups of site %q from %v: %w", site, lo, err)
+	allSums, allOrder := sumHours(sums, order)
+	for _, rows := range []struct {
+		keys []hourKey
+		sums map[hourKey]*hourSums
+		all  bool
+	}{{order, sums, false}, {allOrder, allSums, true}} {
+		for start := 0; start < len(rows.keys); start += tierRowsPerInsert {
+			sql, args, err := d.insertTierSQL(site, rows.keys[start:min(len(rows.keys), start+tierRowsPerInsert)], rows.sums, rows.all)
+			if err != nil {
+				return err
+			}
+			if err := tx.Exec(ctx, sql, args); err != nil {
+				return fmt.Errorf("while writing the hourly rollups of site %q from %v: %w", site, lo, err)
+			}
 		}
 	}
 	return nil
+}
+
+// sumHours adds up sums over the dimension values of each hour: the rows
+// of rollup_hours_all, keyed by hours alone.
+func sumHours(sums map[hourKey]*hourSums, order []hourKey) (map[hourKey]*hourSums, []hourKey) {
+	all := map[hourKey]*hourSums{}
+	var keys []hourKey
+	for _, k := range order {
+		s, h := sums[k], hourKey{hour: k.hour}
+		a := all[h]
+		if a == nil {
+			a = &hourSums{visitors: roaring.New()}
+			all[h] = a
+			keys = append(keys, h)
+		}
+		a.sessions += s.sessions
+		a.bounces += s.bounces
+		a.secs += s.secs
+		a.pageviews += s.pageviews
+		a.conversions += s.conversions
+		a.revenue += s.revenue
+		a.visitors.Or(s.visitors)
+	}
+	return all, keys
 }
 
 // sumTier reads a site's rollup_sessions rows of [lo, hi) and sums them
@@ -164,12 +198,17 @@ WHERE s.site = ` + p.Add(site) + ` AND s.split = 0 AND s.first_hour >= ` + p.Add
 	return sums, order, nil
 }
 
-// insertTierSQL is one INSERT of the rollup_hours rows of keys.
-func (d *AnalyticsDialect) insertTierSQL(site string, keys []hourKey, sums map[hourKey]*hourSums) (string, []any, error) {
+// insertTierSQL is one INSERT of the rows of keys: into rollup_hours, or
+// with all into rollup_hours_all (keys by hour alone).
+func (d *AnalyticsDialect) insertTierSQL(site string, keys []hourKey, sums map[hourKey]*hourSums, all bool) (string, []any, error) {
 	p := &Params{d: d}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO rollup_hours (site, hour, source, channel, campaign, device,
-    sessions, bounces, secs, pageviews, conversions, revenue, visitors) VALUES `)
+	if all {
+		b.WriteString(`INSERT INTO rollup_hours_all (site, hour,`)
+	} else {
+		b.WriteString(`INSERT INTO rollup_hours (site, hour, source, channel, campaign, device,`)
+	}
+	b.WriteString(` sessions, bounces, secs, pageviews, conversions, revenue, visitors) VALUES `)
 	for i, k := range keys {
 		s := sums[k]
 		s.visitors.RunOptimize()
@@ -180,9 +219,16 @@ func (d *AnalyticsDialect) insertTierSQL(site string, keys []hourKey, sums map[h
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-			p.Add(site), p.Add(d.Time(time.UnixMicro(k.hour).UTC())), p.Add(k.source), p.Add(k.channel), p.Add(k.campaign), p.Add(k.device),
-			p.Add(s.sessions), p.Add(s.bounces), p.Add(s.secs), p.Add(s.pageviews), p.Add(s.conversions), p.Add(s.revenue), p.Add(bitmap))
+		values := []any{site, d.Time(time.UnixMicro(k.hour).UTC())}
+		if !all {
+			values = append(values, k.source, k.channel, k.campaign, k.device)
+		}
+		values = append(values, s.sessions, s.bounces, s.secs, s.pageviews, s.conversions, s.revenue, bitmap)
+		marks := make([]string, len(values))
+		for j, v := range values {
+			marks[j] = p.Add(v)
+		}
+		b.WriteString("(" + strings.Join(marks, ", ") + ")")
 	}
 	return b.String(), p.Args, nil
 }

@@ -87,10 +87,20 @@ func (d *AnalyticsDialect) sessionPiece(p *Params, q Query, bucket bucketFunc, r
     WHERE ` + d.rollupWhere(p, q, which, r.rolledFrom, r.rolledTo, r.skip)
 }
 
+// tierTable is the hourly tier a query reads: rollup_hours_all, a row
+// per hour, unless it filters by a dimension value.
+func tierTable(q Query) string {
+	f := q.Filters
+	if f.Source == "" && f.Channel == "" && f.Campaign == "" && f.Device == "" {
+		return "rollup_hours_all"
+	}
+	return "rollup_hours"
+}
+
 // tierPiece sums per group the rollup_hours rows of the plan's rolled
 // hours that match q, in the columns of mergeSQL's parts.
 func (d *AnalyticsDialect) tierPiece(p *Params, q Query, bucket bucketFunc, r readPlan) string {
-	from, group, cond := bucket("rollup_hours r", "r.hour")
+	from, group, cond := bucket(tierTable(q)+" r", "r.hour")
 	return `SELECT ` + group + ` AS g, sum(r.sessions), sum(r.bounces), sum(r.secs), sum(r.pageviews), sum(r.conversions), sum(r.revenue)
     FROM ` + from + `
     WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip) + `
@@ -101,7 +111,7 @@ func (d *AnalyticsDialect) tierPiece(p *Params, q Query, bucket bucketFunc, r re
 // rollup_hours row of the plan's rolled hours that matches q.
 func (d *AnalyticsDialect) visitorTierSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
 	p := &Params{d: d}
-	from, group, cond := bucket(p)("rollup_hours r", "r.hour")
+	from, group, cond := bucket(p)(tierTable(q)+" r", "r.hour")
 	return `SELECT ` + group + `, r.visitors FROM ` + from + `
 WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip), p.Args
 }

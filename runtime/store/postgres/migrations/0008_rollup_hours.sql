@@ -41,6 +41,22 @@ CREATE TABLE rollup_hours (
 );
 CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
 
+-- The same per site and hour over all dimension values, for the reads
+-- without a dimension filter (most): a row and one bitmap per hour,
+-- however many sources, campaigns and devices a site's traffic has.
+CREATE TABLE rollup_hours_all (
+    site        text             NOT NULL,
+    hour        timestamptz      NOT NULL,
+    sessions    integer          NOT NULL,
+    bounces     integer          NOT NULL,
+    secs        double precision NOT NULL,
+    pageviews   integer          NOT NULL,
+    conversions integer          NOT NULL,
+    revenue     double precision NOT NULL,
+    visitors    bytea            NOT NULL,
+    PRIMARY KEY (site, hour)
+);
+
 -- Per site, one row per session whose rollup_sessions rows are shared
 -- (it has, or had, more than one), summing all its rows: the session as
 -- the raw statement would count it over a range holding all of it. Unless

@@ -25,6 +25,19 @@ CREATE TABLE rollup_hours (
 );
 CREATE INDEX rollup_hours_site_hour_idx ON rollup_hours (site, hour);
 
+CREATE TABLE rollup_hours_all (
+    site        TEXT    NOT NULL,
+    hour        INTEGER NOT NULL,
+    sessions    INTEGER NOT NULL,
+    bounces     INTEGER NOT NULL,
+    secs        REAL    NOT NULL,
+    pageviews   INTEGER NOT NULL,
+    conversions INTEGER NOT NULL,
+    revenue     REAL    NOT NULL,
+    visitors    BLOB    NOT NULL,
+    PRIMARY KEY (site, hour)
+);
+
 CREATE TABLE rollup_spans (
     site        TEXT    NOT NULL,
     session_id  TEXT    NOT NULL,
