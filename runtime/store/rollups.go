@@ -14,19 +14,23 @@ import (
 // visitor and value of the dimensions a filter can name except the page
 // (source, channel, campaign, device), holding the session's events, page
 // views, conversions and revenue in that hour and its first and last
-// occurred_at there. rollup_hours has, per site, hour and dimension
-// values, the sums of the rollup_sessions rows that are their session's
-// only row, and a roaring bitmap of the visitors of all its rows, by their
-// per-site numbers in rollup_visitors (rolluphours.go). The raw events
-// stay the truth; a rollup row is only a cached sum of them:
+// occurred_at there. rollup_spans sums each session with more than one
+// row (rollupspans.go). rollup_hours has, per site, hour and dimension
+// values, the sums of the sessions whole there (rows that are their
+// session's only row, and spans starting in the hour), and a roaring
+// bitmap of the visitors of all its rows, by their per-site numbers in
+// rollup_visitors (rolluphours.go); rollup_hours_all is the same over all
+// dimension values. The raw events stay the truth; a rollup row is only a
+// cached sum of them:
 //
 //   - Sums (page views, conversions, revenue) add up over hours.
 //   - Sessions, bounces and durations do not (a session can span hours).
 //     Rows of sessions with more than one row are marked shared when
-//     rolled up (markSharedSQL) and merged per session at read time: their
-//     sums, and the min and max occurred_at, which is what the raw
-//     statement computes from the events. The others are whole sessions,
-//     counted in their hour's sums.
+//     rolled up (markSharedSQL) and summed into a span, counted whole in
+//     its first hour. A read merges per session only the sessions its
+//     boundaries cut (mergeSQL): their rows' sums, and the min and max
+//     occurred_at, which is what the raw statement computes from the
+//     events.
 //   - Distinct visitors cannot be summed from hourly counts either; a read
 //     unions the bitmaps of its hours, which is exact for any set of
 //     hours; per-day visitor tables could not serve hours or days in
