@@ -42,12 +42,12 @@ func chunks(ids []string, fn func(chunk []string) error) error {
 	return nil
 }
 
-// refreshSpans rebuilds the spans of a site's sessions that have shared
-// rows in [lo, hi), and of the sessions whose rows there were cleared,
-// from their rows now. It returns the first hours of the spans it removed
-// and wrote, whose rollup_hours rows must be rebuilt.
-func (d *AnalyticsDialect) refreshSpans(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, cleared []string) ([]time.Time, error) {
-	sessions, err := d.sharedSessions(ctx, tx, site, lo, hi, cleared)
+// refreshSpans rebuilds, from their rows now, the spans of a site's
+// sessions that have shared rows in [lo, hi) or had a span overlapping
+// it (its rows there may be gone). It returns the first hours of the
+// spans it removed and wrote, whose hourly rows must be rebuilt.
+func (d *AnalyticsDialect) refreshSpans(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]time.Time, error) {
+	sessions, err := d.spannedSessions(ctx, tx, site, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -76,30 +76,27 @@ func (d *AnalyticsDialect) refreshSpans(ctx context.Context, tx RollupTx, site s
 	return hours, nil
 }
 
-// sharedSessions returns the distinct ids of cleared and of the sessions
-// with shared rows in [lo, hi).
-func (d *AnalyticsDialect) sharedSessions(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, cleared []string) ([]string, error) {
-	seen := make(map[string]bool, len(cleared))
-	ids := make([]string, 0, len(cleared))
-	add := func(id string) {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	for _, id := range cleared {
-		add(id)
-	}
+// spannedSessions returns the sessions of a site with shared rows in
+// [lo, hi), or with a span overlapping it. A span not split lasts at most
+// maxWholeSpan, so those are found by first hour from that far back.
+func (d *AnalyticsDialect) spannedSessions(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]string, error) {
 	p := &Params{d: d}
-	sql := `SELECT DISTINCT r.session_id FROM rollup_sessions r
-WHERE r.site = ` + p.Add(site) + ` AND r.hour >= ` + p.Add(d.Time(lo)) + ` AND r.hour < ` + p.Add(d.Time(hi)) + `
-  AND r.shared <> 0 AND r.session_id IS NOT NULL`
+	s, from, to := p.Add(site), p.Add(d.Time(lo)), p.Add(d.Time(hi))
+	sql := `SELECT r.session_id FROM rollup_sessions r
+WHERE r.site = ` + s + ` AND r.hour >= ` + from + ` AND r.hour < ` + to + ` AND r.shared <> 0 AND r.session_id IS NOT NULL
+UNION
+SELECT sp.session_id FROM rollup_spans sp
+WHERE sp.site = ` + s + ` AND sp.split = 0 AND sp.first_hour >= ` + p.Add(d.Time(lo.Add(-maxWholeSpan))) + ` AND sp.first_hour < ` + to + ` AND sp.last_hour >= ` + from + `
+UNION
+SELECT sp.session_id FROM rollup_spans sp
+WHERE sp.site = ` + s + ` AND sp.split <> 0 AND sp.first_hour < ` + to + ` AND sp.last_hour >= ` + from
+	var ids []string
 	err := tx.Query(ctx, sql, p.Args, func(scan func(...any) error) error {
 		var id string
 		if err := scan(&id); err != nil {
 			return err
 		}
-		add(id)
+		ids = append(ids, id)
 		return nil
 	})
 	if err != nil {

@@ -303,11 +303,11 @@ func (d *AnalyticsDialect) nextEventSQL(site string, from time.Time) (string, []
 }
 
 // clearRollupsSQL deletes a site's rollup rows of [lo, hi), returning
-// their visitor and session ids.
+// their visitor ids.
 func (d *AnalyticsDialect) clearRollupsSQL(site string, lo, hi time.Time) (string, []any) {
 	p := &Params{d: d}
 	return `DELETE FROM rollup_sessions WHERE site = ` + p.Add(site) +
-		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + ` RETURNING visitor_id, session_id`, p.Args
+		` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + ` RETURNING visitor_id`, p.Args
 }
 
 // rollUpSQL rolls up a site's events of [lo, hi) that watermark w

@@ -121,7 +121,7 @@ func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string,
 	if err != nil {
 		return err
 	}
-	spanned, err := d.refreshSpans(ctx, tx, site, lo, hi, cleared.sessions)
+	spanned, err := d.refreshSpans(ctx, tx, site, lo, hi)
 	if err != nil {
 		return err
 	}
@@ -136,40 +136,30 @@ func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string,
 			return err
 		}
 	}
-	return d.forgetVisitors(ctx, tx, site, cleared.visitors)
-}
-
-// clearedRows are the distinct visitor and session ids of cleared rollup
-// rows.
-type clearedRows struct {
-	visitors, sessions []string
+	return d.forgetVisitors(ctx, tx, site, cleared)
 }
 
 // clearRollups deletes a site's rollup_sessions rows of [lo, hi) and
-// returns the ids they held.
-func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) (clearedRows, error) {
-	var c clearedRows
-	seen := map[[2]string]bool{}
-	add := func(kind string, id *string, to *[]string) {
-		if id != nil && !seen[[2]string{kind, *id}] {
-			seen[[2]string{kind, *id}] = true
-			*to = append(*to, *id)
-		}
-	}
+// returns the distinct visitor ids they held.
+func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]string, error) {
+	seen := map[string]bool{}
+	var ids []string
 	sql, args := d.clearRollupsSQL(site, lo, hi)
 	err := tx.Query(ctx, sql, args, func(scan func(...any) error) error {
-		var visitor, session *string
-		if err := scan(&visitor, &session); err != nil {
+		var id *string
+		if err := scan(&id); err != nil {
 			return err
 		}
-		add("v", visitor, &c.visitors)
-		add("s", session, &c.sessions)
+		if id != nil && !seen[*id] {
+			seen[*id] = true
+			ids = append(ids, *id)
+		}
 		return nil
 	})
 	if err != nil {
-		return clearedRows{}, fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
+		return nil, fmt.Errorf("while clearing the rollups of site %q from %v: %w", site, lo, err)
 	}
-	return c, nil
+	return ids, nil
 }
 
 // markShared runs markSharedSQL and returns the hours of the rows it
