@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -60,11 +61,13 @@ func (a SQLAnalytics) readRolled(ctx context.Context, q Query, starts []time.Tim
 		}
 		plan := planRead(q, lo, hi, stale)
 		bucket := func(p *Params) bucketFunc {
-			return func(table, at string) (string, string, string) {
+			return func(table, at string, lo, hi time.Time) (string, string, string) {
 				if starts == nil {
 					return table, "0", ""
 				}
-				return d.Buckets(p, starts, q.To, table, at)
+				sub, first, end := clipBuckets(starts, q.To, lo, hi)
+				from, group, cond := d.Buckets(p, sub, end, table, at)
+				return from, "(" + group + " + " + strconv.Itoa(first) + ")", cond
 			}
 		}
 		visitors, err := d.readVisitors(ctx, query, q, bucket, plan)
@@ -93,6 +96,41 @@ func withVisitors(scan func(...any) error, visitors map[int64]int64) func(...any
 		*n = visitors[*g]
 		return nil
 	}
+}
+
+// clipBuckets returns the buckets of starts (the last ending at end) that
+// overlap [lo, hi), clipped to it, the index of the first in starts, and
+// where the last ends: a piece reading [lo, hi) then assigns its rows to
+// the buckets it can hold, and SQLite reads each bucket's part of the
+// piece's range rather than the whole bucket. A piece with an empty range
+// gets the first bucket (it selects nothing).
+func clipBuckets(starts []time.Time, end, lo, hi time.Time) (sub []time.Time, first int, subEnd time.Time) {
+	first = -1
+	for i, s := range starts {
+		next := end
+		if i+1 < len(starts) {
+			next = starts[i+1]
+		}
+		if !next.After(lo) || !s.Before(hi) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		sub = append(sub, latest(s, lo))
+		subEnd = earliest(next, hi)
+	}
+	if first < 0 {
+		return starts[:1], 0, end
+	}
+	return sub, first, subEnd
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // rollableHours returns the whole hours [lo, hi) of q's range that are

@@ -55,3 +55,30 @@ func TestPlanRead(t *testing.T) {
 		})
 	}
 }
+
+func TestClipBuckets(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 10, h, 0, 0, 0, time.UTC) }
+	starts := []time.Time{at(0), at(6), at(12), at(18)}
+	end := at(24)
+	tests := []struct {
+		name      string
+		lo, hi    time.Time
+		wantSub   []time.Time
+		wantFirst int
+		wantEnd   time.Time
+	}{
+		{"all", at(0), at(24), starts, 0, end},
+		{"inside one bucket", at(7), at(9), []time.Time{at(7)}, 1, at(9)},
+		{"across two", at(10), at(14), []time.Time{at(10), at(12)}, 1, at(14)},
+		{"from a start", at(12), at(24), []time.Time{at(12), at(18)}, 2, end},
+		{"empty", at(24), at(24), starts[:1], 0, end},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub, first, subEnd := clipBuckets(starts, end, tt.lo, tt.hi)
+			if !reflect.DeepEqual(sub, tt.wantSub) || first != tt.wantFirst || !subEnd.Equal(tt.wantEnd) {
+				t.Errorf("clipBuckets(%v, %v) = %v, %d, %v; want %v, %d, %v", tt.lo, tt.hi, sub, first, subEnd, tt.wantSub, tt.wantFirst, tt.wantEnd)
+			}
+		})
+	}
+}

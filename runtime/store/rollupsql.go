@@ -17,8 +17,8 @@ import (
 const pieceColumns = "g, session_id, lone, visitor_id, events, pageviews, conversions, revenue, first_at, last_at"
 
 // bucketFunc returns the FROM list, group and condition of a piece that
-// reads table by the time at (see AnalyticsDialect.Buckets).
-type bucketFunc func(table, at string) (from, group, cond string)
+// reads table by the time at, in [lo, hi) (see AnalyticsDialect.Buckets).
+type bucketFunc func(table, at string, lo, hi time.Time) (from, group, cond string)
 
 // whereRange is where over [lo, hi) instead of the query's range.
 func (d *AnalyticsDialect) whereRange(p *Params, q Query, lo, hi time.Time) string {
@@ -29,7 +29,7 @@ func (d *AnalyticsDialect) whereRange(p *Params, q Query, lo, hi time.Time) stri
 // rawPiece selects the events of [lo, hi) that match q as rows of
 // pieceColumns.
 func (d *AnalyticsDialect) rawPiece(p *Params, q Query, bucket bucketFunc, lo, hi time.Time) string {
-	from, group, cond := bucket("events e", "e.received_at")
+	from, group, cond := bucket("events e", "e.received_at", lo, hi)
 	if cond != "" {
 		cond += " AND "
 	}
@@ -74,17 +74,32 @@ func (d *AnalyticsDialect) rollupWhereOn(p *Params, q Query, alias, hour, cond s
 	return b.String()
 }
 
-// sessionPiece selects, as rows of pieceColumns and shared, the
-// rollup_sessions rows of the plan's rolled hours that match q and which
-// (a condition on r).
-func (d *AnalyticsDialect) sessionPiece(p *Params, q Query, bucket bucketFunc, r readPlan, which string) string {
-	from, group, cond := bucket("rollup_sessions r", "r.hour")
-	if cond != "" {
-		which = cond + " AND " + which
+// foundSQL selects the rollup_sessions rows of the plan's rolled hours
+// that match q and belong to the sessions of cut (a CTE of distinct
+// session ids), as rows of pieceColumns but the group, and shared. Each
+// session's rows are looked up on the (site, session_id) index: for
+// SQLite by a CROSS JOIN from cut, which it takes as the join order, and
+// INDEXED BY.
+func (d *AnalyticsDialect) foundSQL(p *Params, q Query, r readPlan) string {
+	cols := `r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at, r.shared, r.hour`
+	if d.InSetAsArray {
+		return `SELECT ` + cols + ` FROM rollup_sessions r
+    WHERE ` + d.rollupWhere(p, q, d.inSet("r.session_id", "SELECT session_id FROM cut"), r.rolledFrom, r.rolledTo, r.skip)
 	}
-	return `SELECT ` + group + ` AS g, r.session_id, r.lone, r.visitor_id, r.events, r.pageviews, r.conversions, r.revenue, r.first_at, r.last_at, r.shared
-    FROM ` + from + `
-    WHERE ` + d.rollupWhere(p, q, which, r.rolledFrom, r.rolledTo, r.skip)
+	// Without statistics SQLite would rather read the hours' range for
+	// each session; the index is named, and its condition repeated.
+	return `SELECT ` + cols + ` FROM cut c CROSS JOIN rollup_sessions r INDEXED BY rollup_sessions_site_session_idx
+    WHERE ` + d.rollupWhere(p, q, "r.session_id IS NOT NULL AND r.session_id = c.session_id", r.rolledFrom, r.rolledTo, r.skip)
+}
+
+// spansOfSQL is the FROM item and condition of the spans of the sessions
+// of subquery (distinct ids), looked up by primary key as foundSQL looks
+// rows up.
+func (d *AnalyticsDialect) spansOf(subquery string) (from, cond string) {
+	if d.InSetAsArray {
+		return "rollup_spans s", d.inSet("s.session_id", subquery)
+	}
+	return "(" + subquery + ") c CROSS JOIN rollup_spans s", "s.session_id = c.session_id"
 }
 
 // tierTable is the hourly tier a query reads: rollup_hours_all, a row
@@ -100,7 +115,7 @@ func tierTable(q Query) string {
 // tierPiece sums per group the rollup_hours rows of the plan's rolled
 // hours that match q, in the columns of mergeSQL's parts.
 func (d *AnalyticsDialect) tierPiece(p *Params, q Query, bucket bucketFunc, r readPlan) string {
-	from, group, cond := bucket(tierTable(q)+" r", "r.hour")
+	from, group, cond := bucket(tierTable(q)+" r", "r.hour", r.rolledFrom, r.rolledTo)
 	return `SELECT ` + group + ` AS g, sum(r.sessions), sum(r.bounces), sum(r.secs), sum(r.pageviews), sum(r.conversions), sum(r.revenue)
     FROM ` + from + `
     WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip) + `
@@ -111,7 +126,7 @@ func (d *AnalyticsDialect) tierPiece(p *Params, q Query, bucket bucketFunc, r re
 // rollup_hours row of the plan's rolled hours that matches q.
 func (d *AnalyticsDialect) visitorTierSQL(q Query, bucket func(*Params) bucketFunc, r readPlan) (string, []any) {
 	p := &Params{d: d}
-	from, group, cond := bucket(p)(tierTable(q)+" r", "r.hour")
+	from, group, cond := bucket(p)(tierTable(q)+" r", "r.hour", r.rolledFrom, r.rolledTo)
 	return `SELECT ` + group + `, r.visitors FROM ` + from + `
 WHERE ` + d.rollupWhere(p, q, cond, r.rolledFrom, r.rolledTo, r.skip), p.Args
 }
@@ -169,9 +184,14 @@ func (d *AnalyticsDialect) rawPieces(p *Params, q Query, bucket bucketFunc, r re
 func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, starts []time.Time, r readPlan) string {
 	raw := d.rawPieces(p, q, bucket, r)
 	cut := d.cutSpansSQL(p, q, starts, r)
-	found := d.sessionPiece(p, q, bucket, r, d.inSet("r.session_id", "SELECT session_id FROM cut"))
-	from, group, cond := bucket("rollup_spans s", "s.first_hour")
-	which := "s.split = 0 AND " + d.inSet("s.session_id", "SELECT session_id FROM found WHERE shared <> 0")
+	found := d.foundSQL(p, q, r)
+	fFrom, fGroup, fCond := bucket("found0 f", "f.hour", r.rolledFrom, r.rolledTo)
+	if fCond != "" {
+		fCond = "WHERE " + fCond
+	}
+	spans, lookup := d.spansOf("SELECT DISTINCT session_id FROM found WHERE shared <> 0")
+	from, group, cond := bucket(spans, "s.first_hour", r.rolledFrom, r.rolledTo)
+	which := "s.split = 0 AND " + lookup
 	if cond != "" {
 		which = cond + " AND " + which
 	}
@@ -186,8 +206,11 @@ func (d *AnalyticsDialect) mergeSQL(p *Params, q Query, bucket bucketFunc, start
 ` + cut + `
     UNION
     SELECT session_id FROM raw WHERE session_id IS NOT NULL
-), found (` + pieceColumns + `, shared) AS MATERIALIZED (
+), found0 AS MATERIALIZED (
 ` + found + `
+), found (` + pieceColumns + `, shared) AS MATERIALIZED (
+    SELECT ` + fGroup + `, f.session_id, f.lone, f.visitor_id, f.events, f.pageviews, f.conversions, f.revenue, f.first_at, f.last_at, f.shared
+    FROM ` + fFrom + ` ` + fCond + `
 ), ev AS NOT MATERIALIZED (
     SELECT ` + pieceColumns + ` FROM found
     UNION ALL
