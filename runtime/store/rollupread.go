@@ -103,7 +103,7 @@ func withVisitors(scan func(...any) error, visitors map[int64]int64) func(...any
 // where the last ends: a piece reading [lo, hi) then assigns its rows to
 // the buckets it can hold, and SQLite reads each bucket's part of the
 // piece's range rather than the whole bucket. A piece with an empty range
-// gets the first bucket (it selects nothing).
+// gets one empty bucket, numbered 0 (it selects nothing).
 func clipBuckets(starts []time.Time, end, lo, hi time.Time) (sub []time.Time, first int, subEnd time.Time) {
 	first = -1
 	for i, s := range starts {
@@ -121,7 +121,7 @@ func clipBuckets(starts []time.Time, end, lo, hi time.Time) (sub []time.Time, fi
 		subEnd = earliest(next, hi)
 	}
 	if first < 0 {
-		return starts[:1], 0, end
+		return []time.Time{lo}, 0, lo
 	}
 	return sub, first, subEnd
 }

@@ -71,7 +71,7 @@ func TestClipBuckets(t *testing.T) {
 		{"inside one bucket", at(7), at(9), []time.Time{at(7)}, 1, at(9)},
 		{"across two", at(10), at(14), []time.Time{at(10), at(12)}, 1, at(14)},
 		{"from a start", at(12), at(24), []time.Time{at(12), at(18)}, 2, end},
-		{"empty", at(24), at(24), starts[:1], 0, end},
+		{"empty", at(24), at(24), []time.Time{at(24)}, 0, at(24)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
