@@ -31,6 +31,16 @@ type hourSums struct {
 	visitors                                  *roaring.Bitmap
 }
 
+// add adds o's sums (not its visitors) to s's.
+func (s *hourSums) add(o hourSums) {
+	s.sessions += o.sessions
+	s.bounces += o.bounces
+	s.secs += o.secs
+	s.pageviews += o.pageviews
+	s.conversions += o.conversions
+	s.revenue += o.revenue
+}
+
 // tierRowsPerInsert bounds the rows of one INSERT of rollup_hours, well
 // within both databases' limits on parameters.
 const tierRowsPerInsert = 200
@@ -109,12 +119,7 @@ func sumHours(sums map[hourKey]*hourSums, order []hourKey) (map[hourKey]*hourSum
 			all[h] = a
 			keys = append(keys, h)
 		}
-		a.sessions += s.sessions
-		a.bounces += s.bounces
-		a.secs += s.secs
-		a.pageviews += s.pageviews
-		a.conversions += s.conversions
-		a.revenue += s.revenue
+		a.add(*s)
 		a.visitors.Or(s.visitors)
 	}
 	return all, keys
@@ -154,14 +159,11 @@ WHERE r.site = ` + p.Add(site) + ` AND r.hour >= ` + p.Add(d.Time(lo)) + ` AND r
 		if shared != 0 {
 			return nil
 		}
-		s.sessions++
+		var bounce int64
 		if events == 1 && pageviews == 1 {
-			s.bounces++
+			bounce = 1
 		}
-		s.secs += secs
-		s.pageviews += pageviews
-		s.conversions += conversions
-		s.revenue += revenue
+		s.add(hourSums{sessions: 1, bounces: bounce, secs: secs, pageviews: pageviews, conversions: conversions, revenue: revenue})
 		return nil
 	})
 	if err != nil {
@@ -184,12 +186,7 @@ WHERE s.site = ` + p.Add(site) + ` AND s.split = 0 AND s.first_hour >= ` + p.Add
 			// A span's first hour always has one of its rows.
 			return fmt.Errorf("a session spanning rows starts at %v without a row there", time.UnixMicro(k.hour).UTC())
 		}
-		s.sessions++
-		s.bounces += bounces
-		s.secs += secs
-		s.pageviews += pageviews
-		s.conversions += conversions
-		s.revenue += revenue
+		s.add(hourSums{sessions: 1, bounces: bounces, secs: secs, pageviews: pageviews, conversions: conversions, revenue: revenue})
 		return nil
 	})
 	if err != nil {

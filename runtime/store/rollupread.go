@@ -202,9 +202,19 @@ func (d *AnalyticsDialect) readRollupState(ctx context.Context, query QueryFunc,
 // readStaleHours lists, ascending, the hours in [lo, hi) that hold events
 // stored after watermark w.
 func (d *AnalyticsDialect) readStaleHours(ctx context.Context, query QueryFunc, site string, w int64, lo, hi time.Time) ([]time.Time, error) {
-	var hours []time.Time
 	sql, args := d.staleHoursSQL(site, w, lo, hi)
-	err := query(ctx, sql+" ORDER BY 1", args, func(scan func(...any) error) error {
+	hours, err := readHours(ctx, query, sql+" ORDER BY 1", args)
+	if err != nil {
+		return nil, fmt.Errorf("while finding the stale rollup hours of site %q: %w", site, err)
+	}
+	return hours, nil
+}
+
+// readHours runs a statement returning one column of microseconds, and
+// returns them as times.
+func readHours(ctx context.Context, query QueryFunc, sql string, args []any) ([]time.Time, error) {
+	var hours []time.Time
+	err := query(ctx, sql, args, func(scan func(...any) error) error {
 		var micros int64
 		if err := scan(&micros); err != nil {
 			return err
@@ -212,8 +222,5 @@ func (d *AnalyticsDialect) readStaleHours(ctx context.Context, query QueryFunc, 
 		hours = append(hours, time.UnixMicro(micros).UTC())
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("while finding the stale rollup hours of site %q: %w", site, err)
-	}
-	return hours, nil
+	return hours, err
 }

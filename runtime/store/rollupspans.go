@@ -52,23 +52,18 @@ func (d *AnalyticsDialect) refreshSpans(ctx context.Context, tx RollupTx, site s
 		return nil, err
 	}
 	var hours []time.Time
-	collect := func(scan func(...any) error) error {
-		var micros int64
-		if err := scan(&micros); err != nil {
-			return err
-		}
-		hours = append(hours, time.UnixMicro(micros).UTC())
-		return nil
-	}
 	err = chunks(sessions, func(chunk []string) error {
 		p := &Params{d: d}
 		del := `DELETE FROM rollup_spans WHERE site = ` + p.Add(site) + ` AND session_id IN ` + inList(p, chunk) +
 			` RETURNING ` + d.Micros("first_hour")
-		if err := tx.Query(ctx, del, p.Args, collect); err != nil {
+		removed, err := readHours(ctx, tx.Query, del, p.Args)
+		if err != nil {
 			return err
 		}
 		sql, args := d.insertSpansSQL(site, chunk)
-		return tx.Query(ctx, sql, args, collect)
+		written, err := readHours(ctx, tx.Query, sql, args)
+		hours = append(append(hours, removed...), written...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("while summing the sessions of site %q from %v that span rows: %w", site, lo, err)

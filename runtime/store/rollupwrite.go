@@ -165,16 +165,8 @@ func (d *AnalyticsDialect) clearRollups(ctx context.Context, tx RollupTx, site s
 // markShared runs markSharedSQL and returns the hours of the rows it
 // marked.
 func (d *AnalyticsDialect) markShared(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]time.Time, error) {
-	var hours []time.Time
 	sql, args := d.markSharedSQL(site, lo, hi)
-	err := tx.Query(ctx, sql, args, func(scan func(...any) error) error {
-		var micros int64
-		if err := scan(&micros); err != nil {
-			return err
-		}
-		hours = append(hours, time.UnixMicro(micros).UTC())
-		return nil
-	})
+	hours, err := readHours(ctx, tx.Query, sql, args)
 	if err != nil {
 		return nil, fmt.Errorf("while marking the sessions of site %q from %v that span rows: %w", site, lo, err)
 	}
