@@ -1,6 +1,7 @@
 package metafake
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -8,8 +9,8 @@ import (
 // fastDecode reads the JSON bodies the meta adapter sends, and only those,
 // without reflection: the fields it writes, each at most once, strings
 // without escapes or non-ASCII bytes, event_time as a JSON integer, and
-// custom_data fields the adapter fills, kept as the raw bytes of their
-// values. Anything else (another field, a null, an escape, a duplicate
+// custom_data fields the adapter fills, kept as copies of the raw bytes of
+// their values. Anything else (another field, a null, an escape, a duplicate
 // key, an empty list, malformed JSON) returns ok false and readBody's
 // general path decides, so the fake accepts, rejects and records exactly
 // what that path does (TestFastDecodeMatchesGeneral and FuzzReadBody
@@ -17,7 +18,9 @@ import (
 // times and decoded it by reflection: most of the fake's cost.
 func fastDecode(raw []byte) (b *body, ok bool) {
 	r := reader{data: raw}
-	b = &body{}
+	// Every event has an event_name: counting them sizes the list once
+	// instead of copying events of up to 1,000 as it grows.
+	b = &body{Data: make([]Event, 0, min(bytes.Count(raw, []byte(`"event_name"`)), MaxEvents+1))}
 	var seen uint16
 	ok = r.object(func(key []byte) bool {
 		switch string(key) {
@@ -137,7 +140,7 @@ func (r *reader) customData(cd CustomData) bool {
 		if !read() {
 			return false
 		}
-		cd[intern(key)] = json.RawMessage(r.data[start:r.pos:r.pos])
+		cd[intern(key)] = r.keep(r.data[start:r.pos])
 		return true
 	})
 }
@@ -172,6 +175,20 @@ func once(seen *uint16, bit uint16) bool {
 type reader struct {
 	data []byte
 	pos  int
+	// kept holds the raw values handed out, so that the events the fake
+	// records do not hold on to the whole body.
+	kept []byte
+}
+
+// keep returns a copy of raw, from a buffer shared by the request's
+// values.
+func (r *reader) keep(raw []byte) json.RawMessage {
+	if len(r.kept)+len(raw) > cap(r.kept) {
+		r.kept = make([]byte, 0, max(4096, len(raw)))
+	}
+	start := len(r.kept)
+	r.kept = append(r.kept, raw...)
+	return r.kept[start:len(r.kept):len(r.kept)]
 }
 
 func (r *reader) skipSpace() {

@@ -1,6 +1,7 @@
 package metafake
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -120,11 +121,17 @@ func TestAdapterShapeAccepted(t *testing.T) {
 	}
 }
 
+// checkAgainstGeneral also overwrites the body fastDecode read, to show
+// that what it decoded holds none of it.
 func checkAgainstGeneral(t *testing.T, raw []byte) {
 	t.Helper()
-	fast, ok := fastDecode(raw)
+	body := bytes.Clone(raw)
+	fast, ok := fastDecode(body)
 	if !ok {
 		return
+	}
+	for i := range body {
+		body[i] = 'x'
 	}
 	r := httptest.NewRequest(http.MethodPost, "/v26.0/"+pixel+"/events", nil)
 	general, err := decodeGeneral(r, raw, false)
