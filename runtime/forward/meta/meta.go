@@ -129,9 +129,12 @@ func (p *Platform) Send(ctx context.Context, items []forward.Item) ([]forward.Ou
 
 // post sends one request and classifies the answer.
 func (p *Platform) post(ctx context.Context, body request) (*success, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("while encoding the meta request: %w", err)
+	raw, encoded := body.encode()
+	if !encoded {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("while encoding the meta request: %w", err)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(raw))
 	if err != nil {

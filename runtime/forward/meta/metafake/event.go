@@ -3,7 +3,8 @@ package metafake
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,11 +78,55 @@ func (h *Hashes) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var (
-	hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	fbCookie  = regexp.MustCompile(`^fb\.[0-9]+\.[0-9]{10,}\.[^\s]+$`)
-	currency  = regexp.MustCompile(`^[A-Za-z]{3}$`)
-)
+// isHexDigest reports whether s is 64 lower-case hex digits, a SHA-256
+// digest as Meta takes it.
+func isHexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isFBCookie reports whether s has the form of _fbc and _fbp:
+// fb.{subdomain index}.{creation time in ms, ten digits or more}.{value},
+// the value without white space.
+func isFBCookie(s string) bool {
+	rest, ok := strings.CutPrefix(s, "fb.")
+	if !ok {
+		return false
+	}
+	index, rest, _ := strings.Cut(rest, ".")
+	created, value, _ := strings.Cut(rest, ".")
+	return allDigits(index) && len(created) >= 10 && allDigits(created) &&
+		value != "" && !strings.ContainsAny(value, "\t\n\f\r ")
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isCurrencyCode reports whether s is three ASCII letters.
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 var actionSources = map[string]bool{
 	"email": true, "website": true, "app": true, "phone_call": true, "chat": true,
@@ -137,20 +182,23 @@ func checkEvent(ev Event, now time.Time) string {
 }
 
 func checkUserData(u UserData) string {
-	for name, h := range map[string]Hashes{
-		"em": u.Email, "ph": u.Phone, "fn": u.FirstName, "ln": u.LastName, "ge": u.Gender, "db": u.DateOfBirth,
-		"ct": u.City, "st": u.State, "zp": u.Zip, "country": u.Country, "external_id": u.ExternalID,
+	for _, h := range [...]struct {
+		name   string
+		hashes Hashes
+	}{
+		{"em", u.Email}, {"ph", u.Phone}, {"fn", u.FirstName}, {"ln", u.LastName}, {"ge", u.Gender}, {"db", u.DateOfBirth},
+		{"ct", u.City}, {"st", u.State}, {"zp", u.Zip}, {"country", u.Country}, {"external_id", u.ExternalID},
 	} {
-		for _, v := range h {
-			if !hexDigest.MatchString(v) {
-				return fmt.Sprintf("user_data.%s must be a SHA-256 digest in lower-case hex, got %q", name, v)
+		for _, v := range h.hashes {
+			if !isHexDigest(v) {
+				return fmt.Sprintf("user_data.%s must be a SHA-256 digest in lower-case hex, got %q", h.name, v)
 			}
 		}
 	}
-	if u.FBC != "" && !fbCookie.MatchString(u.FBC) {
+	if u.FBC != "" && !isFBCookie(u.FBC) {
 		return fmt.Sprintf("user_data.fbc %q is not in the format fb.1.{creation time}.{fbclid}", u.FBC)
 	}
-	if u.FBP != "" && !fbCookie.MatchString(u.FBP) {
+	if u.FBP != "" && !isFBCookie(u.FBP) {
 		return fmt.Sprintf("user_data.fbp %q is not in the format fb.1.{creation time}.{random}", u.FBP)
 	}
 	return ""
@@ -160,14 +208,14 @@ func checkCustomData(name string, cd CustomData) string {
 	var value *float64
 	if raw, ok := cd["value"]; ok {
 		var v float64
-		if json.Unmarshal(raw, &v) != nil {
+		if !unmarshalFloat(raw, &v) {
 			return "custom_data.value must be a number"
 		}
 		value = &v
 	}
 	var cur string
 	if raw, ok := cd["currency"]; ok {
-		if json.Unmarshal(raw, &cur) != nil || !currency.MatchString(cur) {
+		if !unmarshalString(raw, &cur) || !isCurrencyCode(cur) {
 			return "custom_data.currency must be an ISO 4217 code"
 		}
 	}
@@ -194,4 +242,29 @@ func checkCustomData(name string, cd CustomData) string {
 		return "custom_data.value and custom_data.currency are required for Purchase events"
 	}
 	return ""
+}
+
+// unmarshalFloat is json.Unmarshal into a float64, reading a plain JSON
+// number directly as encoding/json would.
+func unmarshalFloat(raw json.RawMessage, v *float64) bool {
+	r := reader{data: raw}
+	if r.number() && r.pos == len(raw) {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err == nil {
+			*v = f
+			return true
+		}
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+// unmarshalString is json.Unmarshal into a string, taking a string
+// without escapes or non-ASCII bytes directly.
+func unmarshalString(raw json.RawMessage, s *string) bool {
+	r := reader{data: raw}
+	if b, ok := r.plainString(); ok && r.pos == len(raw) {
+		*s = intern(b)
+		return true
+	}
+	return json.Unmarshal(raw, s) == nil
 }

@@ -143,15 +143,31 @@ type body struct {
 }
 
 // readBody reads a JSON body or a form (data as a JSON string); the token
-// may also come in the query, as Meta allows.
+// may also come in the query, as Meta allows. The adapter's own bodies take
+// fastDecode; it hands everything else to the general path below.
 func readBody(r *http.Request) (*body, error) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 50<<20))
 	if err != nil {
 		return nil, fmt.Errorf("reading the body: %v", err)
 	}
+	form := strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+	if !form {
+		if b, ok := fastDecode(raw); ok {
+			if b.AccessToken == "" {
+				b.AccessToken = r.URL.Query().Get("access_token")
+			}
+			return b, nil
+		}
+	}
+	return decodeGeneral(r, raw, form)
+}
+
+// decodeGeneral decodes any body by reflection, refusing unknown fields of
+// events and user_data.
+func decodeGeneral(r *http.Request, raw []byte, form bool) (*body, error) {
 	var b body
 	var dataJSON []byte
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	if form {
 		r.Body = io.NopCloser(strings.NewReader(string(raw)))
 		if err := r.ParseForm(); err != nil {
 			return nil, fmt.Errorf("the form does not parse: %v", err)
