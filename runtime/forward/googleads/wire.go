@@ -1,10 +1,10 @@
 package googleads
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
+
+	"github.com/trackstack/trackstack/runtime/forward/internal/jsonwire"
 )
 
 // The request body of events:ingest as plain structs. Google's generated
@@ -105,7 +105,7 @@ func (r *ingestRequest) encode() ([]byte, error) {
 	if r.ValidateOnly {
 		b = append(b, `"validateOnly":true,`...)
 	}
-	return closeObject(b), nil
+	return jsonwire.CloseObject(b), nil
 }
 
 func (d *dmDestination) appendJSON(b []byte) []byte {
@@ -113,18 +113,18 @@ func (d *dmDestination) appendJSON(b []byte) []byte {
 	b = d.LoginAccount.appendField(b, "loginAccount")
 	b = d.OperatingAccount.appendField(b, "operatingAccount")
 	b = field(b, "productDestinationId", d.ProductDestinationID)
-	return closeObject(b)
+	return jsonwire.CloseObject(b)
 }
 
 func (a *dmAccount) appendField(b []byte, name string) []byte {
 	if a == nil {
 		return b
 	}
-	b = appendKey(b, name)
+	b = jsonwire.AppendKey(b, name)
 	b = append(b, '{')
 	b = field(b, "accountId", a.AccountID)
 	b = field(b, "accountType", a.AccountType)
-	return append(closeObject(b), ',')
+	return append(jsonwire.CloseObject(b), ',')
 }
 
 func (e *dmEvent) appendJSON(b []byte) ([]byte, error) {
@@ -134,19 +134,19 @@ func (e *dmEvent) appendJSON(b []byte) ([]byte, error) {
 		b = field(b, "gbraid", a.Gbraid)
 		b = field(b, "gclid", a.Gclid)
 		b = field(b, "wbraid", a.Wbraid)
-		b = append(closeObject(b), ',')
+		b = append(jsonwire.CloseObject(b), ',')
 	}
 	if c := e.Consent; c != nil {
 		b = append(b, `"consent":{`...)
 		b = field(b, "adPersonalization", c.AdPersonalization)
 		b = field(b, "adUserData", c.AdUserData)
-		b = append(closeObject(b), ',')
+		b = append(jsonwire.CloseObject(b), ',')
 	}
 	if v := e.ConversionValue; v != nil {
 		if math.IsNaN(*v) || math.IsInf(*v, 0) {
 			return nil, fmt.Errorf("conversionValue %v is not a JSON number", *v)
 		}
-		b = appendFloat(append(b, `"conversionValue":`...), *v)
+		b = jsonwire.AppendFloat(append(b, `"conversionValue":`...), *v)
 		b = append(b, ',')
 	}
 	b = field(b, "currency", e.Currency)
@@ -164,13 +164,13 @@ func (e *dmEvent) appendJSON(b []byte) ([]byte, error) {
 				b = append(b, '{')
 				b = field(b, "emailAddress", id.EmailAddress)
 				b = field(b, "phoneNumber", id.PhoneNumber)
-				b = closeObject(b)
+				b = jsonwire.CloseObject(b)
 			}
 			b = append(b, ']')
 		}
 		b = append(b, "},"...)
 	}
-	return closeObject(b), nil
+	return jsonwire.CloseObject(b), nil
 }
 
 // field appends "name":"value", for a value that is not empty
@@ -179,56 +179,6 @@ func field(b []byte, name, value string) []byte {
 	if value == "" {
 		return b
 	}
-	b = appendKey(b, name)
-	return append(appendString(b, value), ',')
-}
-
-// appendKey appends "name": for a name that needs no escaping.
-func appendKey(b []byte, name string) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	return append(b, '"', ':')
-}
-
-// closeObject ends an object whose fields each end with a comma.
-func closeObject(b []byte) []byte {
-	if b[len(b)-1] == ',' {
-		b[len(b)-1] = '}'
-		return b
-	}
-	return append(b, '}')
-}
-
-// appendString appends s quoted. Printable ASCII other than the
-// characters encoding/json escapes ("\<>&) is copied; any other string
-// is left to encoding/json, so the escaping is its own.
-func appendString(b []byte, s string) []byte {
-	for i := range len(s) {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			quoted, _ := json.Marshal(s) // a string always encodes
-			return append(b, quoted...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendFloat writes a finite float64 as encoding/json does: the
-// shortest decimal, in exponent form below 1e-6 and from 1e21, with a
-// two-digit negative exponent shortened (1e-07 → 1e-7).
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
+	b = jsonwire.AppendKey(b, name)
+	return append(jsonwire.AppendString(b, value), ',')
 }
