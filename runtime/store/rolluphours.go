@@ -12,10 +12,12 @@ import (
 )
 
 // The second tier of the rollups (see rollups.go): rollup_hours holds, per
-// site, UTC hour and dimension values, the sums of the rollup_sessions
-// rows that are each their session's only row (shared = 0), and a bitmap
-// of the numbers (rollup_visitors) of the visitors of all its rows. It is
-// rebuilt from rollup_sessions whenever rows of its hour change.
+// site, UTC hour and dimension values, the sums of the sessions whole in
+// the hour (rollup_sessions rows that are their session's only row, and
+// spans not split that start there), and a bitmap of the numbers
+// (rollup_visitors) of the visitors of all its rows; rollup_hours_all
+// holds the same per hour over all dimension values. Both are rebuilt
+// whenever rows or spans of their hour change.
 
 // hourKey is a rollup_hours row's hour and dimension values.
 type hourKey struct {
@@ -221,11 +223,7 @@ func (d *AnalyticsDialect) insertTierSQL(site string, keys []hourKey, sums map[h
 			values = append(values, k.source, k.channel, k.campaign, k.device)
 		}
 		values = append(values, s.sessions, s.bounces, s.secs, s.pageviews, s.conversions, s.revenue, bitmap)
-		marks := make([]string, len(values))
-		for j, v := range values {
-			marks[j] = p.Add(v)
-		}
-		b.WriteString("(" + strings.Join(marks, ", ") + ")")
+		b.WriteString(inList(p, values))
 	}
 	return b.String(), p.Args, nil
 }

@@ -23,13 +23,30 @@ const maxWholeSpan = 6 * time.Hour
 // databases' limits on parameters.
 const idsPerStatement = 500
 
-// inList is a parenthesized list of the ids as parameters.
-func inList(p *Params, ids []string) string {
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = p.Add(id)
+// inList is a parenthesized list of the values as parameters.
+func inList[T any](p *Params, values []T) string {
+	marks := make([]string, len(values))
+	for i, v := range values {
+		marks[i] = p.Add(v)
 	}
 	return "(" + strings.Join(marks, ", ") + ")"
+}
+
+// wholeSpansSQL selects the sessions of a site's spans not split (site is
+// its parameter) that hold an hour before hi and one at or after lo: with
+// lo == hi, the spans a boundary at lo cuts. Such a span lasts at most
+// maxWholeSpan, so the first-hour index is read from that far back.
+func (d *AnalyticsDialect) wholeSpansSQL(p *Params, site string, lo, hi time.Time) string {
+	return `SELECT s.session_id FROM rollup_spans s WHERE s.site = ` + site + ` AND s.split = 0
+  AND s.first_hour >= ` + p.Add(d.Time(lo.Add(-maxWholeSpan))) + ` AND s.first_hour < ` + p.Add(d.Time(hi)) +
+		` AND s.last_hour >= ` + p.Add(d.Time(lo))
+}
+
+// splitSpansSQL selects the sessions of a site's split spans (site is its
+// parameter) that overlap [lo, hi).
+func (d *AnalyticsDialect) splitSpansSQL(p *Params, site string, lo, hi time.Time) string {
+	return `SELECT s.session_id FROM rollup_spans s WHERE s.site = ` + site + ` AND s.split <> 0
+  AND s.first_hour < ` + p.Add(d.Time(hi)) + ` AND s.last_hour >= ` + p.Add(d.Time(lo))
 }
 
 // chunks calls fn with the ids idsPerStatement at a time.
@@ -72,19 +89,17 @@ func (d *AnalyticsDialect) refreshSpans(ctx context.Context, tx RollupTx, site s
 }
 
 // spannedSessions returns the sessions of a site with shared rows in
-// [lo, hi), or with a span overlapping it. A span not split lasts at most
-// maxWholeSpan, so those are found by first hour from that far back.
+// [lo, hi), or with a span overlapping it.
 func (d *AnalyticsDialect) spannedSessions(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]string, error) {
 	p := &Params{d: d}
-	s, from, to := p.Add(site), p.Add(d.Time(lo)), p.Add(d.Time(hi))
+	s := p.Add(site)
 	sql := `SELECT r.session_id FROM rollup_sessions r
-WHERE r.site = ` + s + ` AND r.hour >= ` + from + ` AND r.hour < ` + to + ` AND r.shared <> 0 AND r.session_id IS NOT NULL
+WHERE r.site = ` + s + ` AND r.hour >= ` + p.Add(d.Time(lo)) + ` AND r.hour < ` + p.Add(d.Time(hi)) + `
+  AND r.shared <> 0 AND r.session_id IS NOT NULL
 UNION
-SELECT sp.session_id FROM rollup_spans sp
-WHERE sp.site = ` + s + ` AND sp.split = 0 AND sp.first_hour >= ` + p.Add(d.Time(lo.Add(-maxWholeSpan))) + ` AND sp.first_hour < ` + to + ` AND sp.last_hour >= ` + from + `
+` + d.wholeSpansSQL(p, s, lo, hi) + `
 UNION
-SELECT sp.session_id FROM rollup_spans sp
-WHERE sp.site = ` + s + ` AND sp.split <> 0 AND sp.first_hour < ` + to + ` AND sp.last_hour >= ` + from
+` + d.splitSpansSQL(p, s, lo, hi)
 	var ids []string
 	err := tx.Query(ctx, sql, p.Args, func(scan func(...any) error) error {
 		var id string

@@ -57,11 +57,11 @@ func (d *AnalyticsDialect) rollupWhereOn(p *Params, q Query, alias, hour, cond s
 	}
 	fmt.Fprintf(&b, "%s.site = %s AND %s >= %s AND %s < %s", alias, p.Add(q.Site), hour, p.Add(d.Time(lo)), hour, p.Add(d.Time(hi)))
 	if len(skip) > 0 {
-		hours := make([]string, len(skip))
+		hours := make([]any, len(skip))
 		for i, h := range skip {
-			hours[i] = p.Add(d.Time(h))
+			hours[i] = d.Time(h)
 		}
-		fmt.Fprintf(&b, " AND %s NOT IN (%s)", hour, strings.Join(hours, ", "))
+		fmt.Fprintf(&b, " AND %s NOT IN %s", hour, inList(p, hours))
 	}
 	f := q.Filters
 	for _, c := range []struct{ column, value string }{
@@ -92,7 +92,7 @@ func (d *AnalyticsDialect) foundSQL(p *Params, q Query, r readPlan) string {
     WHERE ` + d.rollupWhere(p, q, "r.session_id IS NOT NULL AND r.session_id = c.session_id", r.rolledFrom, r.rolledTo, r.skip)
 }
 
-// spansOfSQL is the FROM item and condition of the spans of the sessions
+// spansOf is the FROM item and condition of the spans of the sessions
 // of subquery (distinct ids), looked up by primary key as foundSQL looks
 // rows up.
 func (d *AnalyticsDialect) spansOf(subquery string) (from, cond string) {
@@ -241,27 +241,24 @@ FROM parts GROUP BY g`
 // cutSpansSQL selects the sessions of the spans a read planned by r must
 // merge from rows: those not split that a boundary cuts (a span holding
 // hours on both sides of the rolled hours' ends or of a bucket's start),
-// and every split span overlapping the rolled hours. A span not split
-// lasts at most maxWholeSpan, so each boundary looks that far back on the
-// index of first hours. A span holding a skipped hour needs no arm: its
+// and every split span overlapping the rolled hours. A span holding a
+// skipped hour needs no arm: its
 // events of that hour are among the raw events, whose sessions mergeSQL
 // adds.
 func (d *AnalyticsDialect) cutSpansSQL(p *Params, q Query, starts []time.Time, r readPlan) string {
 	site := p.Add(q.Site)
-	var arms []string
 	cuts := []time.Time{r.rolledFrom, r.rolledTo}
 	for _, s := range starts {
 		if s.After(r.rolledFrom) && s.Before(r.rolledTo) {
 			cuts = append(cuts, s)
 		}
 	}
+	var arms []string
 	for _, c := range cuts {
-		arms = append(arms, `    SELECT s.session_id FROM rollup_spans s WHERE s.site = `+site+` AND s.split = 0
-      AND s.first_hour >= `+p.Add(d.Time(c.Add(-maxWholeSpan)))+` AND s.first_hour < `+p.Add(d.Time(c))+` AND s.last_hour >= `+p.Add(d.Time(c)))
+		arms = append(arms, d.wholeSpansSQL(p, site, c, c))
 	}
-	arms = append(arms, `    SELECT s.session_id FROM rollup_spans s WHERE s.site = `+site+` AND s.split <> 0
-      AND s.first_hour < `+p.Add(d.Time(r.rolledTo))+` AND s.last_hour >= `+p.Add(d.Time(r.rolledFrom)))
-	return strings.Join(arms, "\n    UNION\n")
+	arms = append(arms, d.splitSpansSQL(p, site, r.rolledFrom, r.rolledTo))
+	return strings.Join(arms, "\nUNION\n")
 }
 
 // rolledSQL is the statement of a read planned by r, in the shape of
@@ -277,7 +274,7 @@ func (d *AnalyticsDialect) rolledSQL(q Query, starts []time.Time, bucket func(*P
 // returning the hours of the rows it marked.
 // A row not shared is then the only one of its session, which reads rely
 // on; a row marked shared needlessly (its other rows deleted since) is
-// merged at read time like the others, so marks are never taken back.
+// summed into a span like the others, so marks are never taken back.
 // An event without a session id is always a session of its own.
 func (d *AnalyticsDialect) markSharedSQL(site string, lo, hi time.Time) (string, []any) {
 	p := &Params{d: d}
