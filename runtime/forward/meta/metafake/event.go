@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trackstack/trackstack/runtime/forward/internal/jsonscan"
 )
 
 // Event is a server event as Meta defines it (unknown fields are refused
@@ -247,8 +249,8 @@ func checkCustomData(name string, cd CustomData) string {
 // unmarshalFloat is json.Unmarshal into a float64, reading a plain JSON
 // number directly as encoding/json would.
 func unmarshalFloat(raw json.RawMessage, v *float64) bool {
-	r := reader{data: raw}
-	if r.number() && r.pos == len(raw) {
+	r := reader{Reader: jsonscan.Reader{Data: raw}}
+	if r.number() && r.Pos == len(raw) {
 		f, err := strconv.ParseFloat(string(raw), 64)
 		if err == nil {
 			*v = f
@@ -261,8 +263,8 @@ func unmarshalFloat(raw json.RawMessage, v *float64) bool {
 // unmarshalString is json.Unmarshal into a string, taking a string
 // without escapes or non-ASCII bytes directly.
 func unmarshalString(raw json.RawMessage, s *string) bool {
-	r := reader{data: raw}
-	if b, ok := r.plainString(); ok && r.pos == len(raw) {
+	r := reader{Reader: jsonscan.Reader{Data: raw}}
+	if b, ok := r.PlainString(); ok && r.Pos == len(raw) {
 		*s = intern(b)
 		return true
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/trackstack/trackstack/runtime/forward/internal/jsonscan"
 )
 
 // fastDecode reads the JSON bodies the meta adapter sends, and only those,
@@ -17,26 +19,26 @@ import (
 // compare them). The general path scanned every 1,000-event request three
 // times and decoded it by reflection: most of the fake's cost.
 func fastDecode(raw []byte) (b *body, ok bool) {
-	r := reader{data: raw}
+	r := reader{Reader: jsonscan.Reader{Data: raw}}
 	// Every event has an event_name: counting them sizes the list once
 	// instead of copying events of up to 1,000 as it grows.
 	b = &body{Data: make([]Event, 0, min(bytes.Count(raw, []byte(`"event_name"`)), MaxEvents+1))}
 	var seen uint16
-	ok = r.object(func(key []byte) bool {
+	ok = r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "data":
-			return once(&seen, 1) && r.array(func() bool {
+			return jsonscan.Once(&seen, 1) && r.Array(func() bool {
 				b.Data = append(b.Data, Event{})
 				return r.event(&b.Data[len(b.Data)-1])
 			})
 		case "test_event_code":
-			return once(&seen, 2) && r.str(&b.TestEventCode)
+			return jsonscan.Once(&seen, 2) && r.str(&b.TestEventCode)
 		case "access_token":
-			return once(&seen, 4) && r.str(&b.AccessToken)
+			return jsonscan.Once(&seen, 4) && r.str(&b.AccessToken)
 		}
 		return false
 	})
-	if !ok || seen&1 == 0 || !r.end() {
+	if !ok || seen&1 == 0 || !r.End() {
 		return nil, false
 	}
 	return b, true
@@ -44,25 +46,25 @@ func fastDecode(raw []byte) (b *body, ok bool) {
 
 func (r *reader) event(e *Event) bool {
 	var seen uint16
-	return r.object(func(key []byte) bool {
+	return r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "event_name":
-			return once(&seen, 1) && r.str(&e.EventName)
+			return jsonscan.Once(&seen, 1) && r.str(&e.EventName)
 		case "event_time":
 			e.EventTime = new(int64)
-			return once(&seen, 2) && r.integer(e.EventTime)
+			return jsonscan.Once(&seen, 2) && r.integer(e.EventTime)
 		case "event_id":
-			return once(&seen, 4) && r.str(&e.EventID)
+			return jsonscan.Once(&seen, 4) && r.str(&e.EventID)
 		case "action_source":
-			return once(&seen, 8) && r.str(&e.ActionSource)
+			return jsonscan.Once(&seen, 8) && r.str(&e.ActionSource)
 		case "event_source_url":
-			return once(&seen, 16) && r.str(&e.EventSourceURL)
+			return jsonscan.Once(&seen, 16) && r.str(&e.EventSourceURL)
 		case "user_data":
 			e.UserData = &UserData{}
-			return once(&seen, 32) && r.userData(e.UserData)
+			return jsonscan.Once(&seen, 32) && r.userData(e.UserData)
 		case "custom_data":
 			e.CustomData = make(CustomData, 4)
-			return once(&seen, 64) && r.customData(e.CustomData)
+			return jsonscan.Once(&seen, 64) && r.customData(e.CustomData)
 		}
 		return false
 	})
@@ -70,32 +72,32 @@ func (r *reader) event(e *Event) bool {
 
 func (r *reader) userData(u *UserData) bool {
 	var seen uint16
-	return r.object(func(key []byte) bool {
+	return r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "em":
-			return once(&seen, 1) && r.hashes(&u.Email)
+			return jsonscan.Once(&seen, 1) && r.hashes(&u.Email)
 		case "ph":
-			return once(&seen, 2) && r.hashes(&u.Phone)
+			return jsonscan.Once(&seen, 2) && r.hashes(&u.Phone)
 		case "fn":
-			return once(&seen, 4) && r.hashes(&u.FirstName)
+			return jsonscan.Once(&seen, 4) && r.hashes(&u.FirstName)
 		case "ln":
-			return once(&seen, 8) && r.hashes(&u.LastName)
+			return jsonscan.Once(&seen, 8) && r.hashes(&u.LastName)
 		case "ct":
-			return once(&seen, 16) && r.hashes(&u.City)
+			return jsonscan.Once(&seen, 16) && r.hashes(&u.City)
 		case "zp":
-			return once(&seen, 32) && r.hashes(&u.Zip)
+			return jsonscan.Once(&seen, 32) && r.hashes(&u.Zip)
 		case "country":
-			return once(&seen, 64) && r.hashes(&u.Country)
+			return jsonscan.Once(&seen, 64) && r.hashes(&u.Country)
 		case "external_id":
-			return once(&seen, 128) && r.hashes(&u.ExternalID)
+			return jsonscan.Once(&seen, 128) && r.hashes(&u.ExternalID)
 		case "client_ip_address":
-			return once(&seen, 256) && r.str(&u.ClientIPAddress)
+			return jsonscan.Once(&seen, 256) && r.str(&u.ClientIPAddress)
 		case "client_user_agent":
-			return once(&seen, 512) && r.str(&u.ClientUserAgent)
+			return jsonscan.Once(&seen, 512) && r.str(&u.ClientUserAgent)
 		case "fbc":
-			return once(&seen, 1024) && r.str(&u.FBC)
+			return jsonscan.Once(&seen, 1024) && r.str(&u.FBC)
 		case "fbp":
-			return once(&seen, 2048) && r.str(&u.FBP)
+			return jsonscan.Once(&seen, 2048) && r.str(&u.FBP)
 		}
 		return false
 	})
@@ -104,7 +106,7 @@ func (r *reader) userData(u *UserData) bool {
 // hashes reads a non-empty array of strings, the form the adapter sends.
 func (r *reader) hashes(to *Hashes) bool {
 	var h Hashes
-	ok := r.array(func() bool {
+	ok := r.Array(func() bool {
 		var s string
 		ok := r.str(&s)
 		h = append(h, s)
@@ -118,7 +120,7 @@ func (r *reader) hashes(to *Hashes) bool {
 // json.RawMessage does, after checking it has the form the adapter
 // writes.
 func (r *reader) customData(cd CustomData) bool {
-	return r.object(func(key []byte) bool {
+	return r.Object(func(key []byte) bool {
 		var read func() bool
 		switch string(key) {
 		case "value":
@@ -126,21 +128,21 @@ func (r *reader) customData(cd CustomData) bool {
 		case "currency", "order_id":
 			read = r.plain
 		case "content_ids":
-			read = func() bool { return r.array(r.plain) }
+			read = func() bool { return r.Array(r.plain) }
 		case "contents":
-			read = func() bool { return r.array(r.content) }
+			read = func() bool { return r.Array(r.content) }
 		default:
 			return false
 		}
 		if _, dup := cd[string(key)]; dup {
 			return false
 		}
-		r.skipSpace()
-		start := r.pos
+		r.SkipSpace()
+		start := r.Pos
 		if !read() {
 			return false
 		}
-		cd[intern(key)] = r.keep(r.data[start:r.pos])
+		cd[intern(key)] = r.keep(r.Data[start:r.Pos])
 		return true
 	})
 }
@@ -148,33 +150,22 @@ func (r *reader) customData(cd CustomData) bool {
 // content checks one element of contents.
 func (r *reader) content() bool {
 	var seen uint16
-	return r.object(func(key []byte) bool {
+	return r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
-			return once(&seen, 1) && r.plain()
+			return jsonscan.Once(&seen, 1) && r.plain()
 		case "quantity":
-			return once(&seen, 2) && r.number()
+			return jsonscan.Once(&seen, 2) && r.number()
 		case "item_price":
-			return once(&seen, 4) && r.number()
+			return jsonscan.Once(&seen, 4) && r.number()
 		}
 		return false
 	})
 }
 
-// once marks bit in seen and reports whether it was clear: a duplicate
-// key goes to the general path.
-func once(seen *uint16, bit uint16) bool {
-	if *seen&bit != 0 {
-		return false
-	}
-	*seen |= bit
-	return true
-}
-
 // reader reads JSON, giving up (false) on anything unexpected.
 type reader struct {
-	data []byte
-	pos  int
+	jsonscan.Reader
 	// kept holds the raw values handed out, so that the events the fake
 	// records do not hold on to the whole body.
 	kept []byte
@@ -191,73 +182,8 @@ func (r *reader) keep(raw []byte) json.RawMessage {
 	return r.kept[start:len(r.kept):len(r.kept)]
 }
 
-func (r *reader) skipSpace() {
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case ' ', '\t', '\n', '\r':
-			r.pos++
-		default:
-			return
-		}
-	}
-}
-
-// take consumes c after white space.
-func (r *reader) take(c byte) bool {
-	r.skipSpace()
-	if r.pos < len(r.data) && r.data[r.pos] == c {
-		r.pos++
-		return true
-	}
-	return false
-}
-
-// end reports whether only white space is left.
-func (r *reader) end() bool {
-	r.skipSpace()
-	return r.pos == len(r.data)
-}
-
-// object reads a non-empty object, handing each key to field, which reads
-// the value.
-func (r *reader) object(field func(key []byte) bool) bool {
-	if !r.take('{') {
-		return false
-	}
-	for {
-		key, ok := r.plainString()
-		if !ok || !r.take(':') || !field(key) {
-			return false
-		}
-		if r.take('}') {
-			return true
-		}
-		if !r.take(',') {
-			return false
-		}
-	}
-}
-
-// array reads a non-empty array, element reading each value.
-func (r *reader) array(element func() bool) bool {
-	if !r.take('[') {
-		return false
-	}
-	for {
-		if !element() {
-			return false
-		}
-		if r.take(']') {
-			return true
-		}
-		if !r.take(',') {
-			return false
-		}
-	}
-}
-
 func (r *reader) str(to *string) bool {
-	s, ok := r.plainString()
+	s, ok := r.PlainString()
 	if ok {
 		*to = intern(s)
 	}
@@ -266,7 +192,7 @@ func (r *reader) str(to *string) bool {
 
 // plain checks a string without keeping it.
 func (r *reader) plain() bool {
-	_, ok := r.plainString()
+	_, ok := r.PlainString()
 	return ok
 }
 
@@ -295,90 +221,22 @@ func intern(s []byte) string {
 	return string(s)
 }
 
-// plainString reads a string of printable ASCII without escapes, which
-// reads the same in every decoder.
-func (r *reader) plainString() ([]byte, bool) {
-	if !r.take('"') {
-		return nil, false
-	}
-	start := r.pos
-	for ; r.pos < len(r.data); r.pos++ {
-		switch c := r.data[r.pos]; {
-		case c == '"':
-			r.pos++
-			return r.data[start : r.pos-1], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// integer reads a JSON integer that fits an int64: -?(0|[1-9][0-9]*).
+// integer reads a JSON integer that fits an int64.
 func (r *reader) integer(to *int64) bool {
-	r.skipSpace()
-	start := r.pos
-	r.skip('-')
-	switch {
-	case r.skip('0'):
-	case r.digits() == 0:
+	lit, ok := r.Integer()
+	if !ok {
 		return false
 	}
-	n, err := strconv.ParseInt(string(r.data[start:r.pos]), 10, 64)
-	if err != nil || !r.delimited() {
+	n, err := strconv.ParseInt(string(lit), 10, 64)
+	if err != nil {
 		return false
 	}
 	*to = n
 	return true
 }
 
-// number checks a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+// number checks a JSON number.
 func (r *reader) number() bool {
-	r.skipSpace()
-	r.skip('-')
-	switch {
-	case r.skip('0'):
-	case r.digits() == 0:
-		return false
-	}
-	if r.skip('.') && r.digits() == 0 {
-		return false
-	}
-	if r.skip('e') || r.skip('E') {
-		if !r.skip('+') {
-			r.skip('-')
-		}
-		if r.digits() == 0 {
-			return false
-		}
-	}
-	return r.delimited()
-}
-
-func (r *reader) skip(c byte) bool {
-	if r.pos < len(r.data) && r.data[r.pos] == c {
-		r.pos++
-		return true
-	}
-	return false
-}
-
-func (r *reader) digits() int {
-	start := r.pos
-	for r.pos < len(r.data) && '0' <= r.data[r.pos] && r.data[r.pos] <= '9' {
-		r.pos++
-	}
-	return r.pos - start
-}
-
-// delimited reports whether a literal ends here, as JSON requires.
-func (r *reader) delimited() bool {
-	if r.pos == len(r.data) {
-		return true
-	}
-	switch r.data[r.pos] {
-	case ',', '}', ']', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
+	_, ok := r.Number()
+	return ok
 }
