@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/trackstack/trackstack/runtime/attribution"
 	"github.com/trackstack/trackstack/runtime/store"
@@ -80,32 +81,64 @@ func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window)
 	}
 	wide := q
 	wide.From = q.From.Add(-w.Duration())
-	points, err := js.Touchpoints(ctx, wide)
+	set, err := js.Touches(ctx, wide)
 	if err != nil {
 		return nil, err
 	}
-	byWho := map[string]*attribution.Journey{}
-	var order []string
-	for _, t := range points {
-		j := byWho[t.Who]
-		if j == nil {
-			j = &attribution.Journey{}
-			byWho[t.Who] = j
-			order = append(order, t.Who)
+	return journeysOf(set, q.From, q.To), nil
+}
+
+// journeysOf groups a TouchSet's points by person, people in order of
+// first appearance, each journey's touches and conversions in time order.
+// The conversions are those in [from, to) that are not refunds. Journeys
+// share two backing arrays, as a busy site has hundreds of thousands.
+func journeysOf(set *store.TouchSet, from, to time.Time) []attribution.Journey {
+	lo, hi := from.UnixMicro(), to.UnixMicro()
+	counts := func(p store.TouchPoint) (touch, conv bool) {
+		return p.Touch, p.Conversion && p.Value >= 0 && p.At >= lo && p.At < hi
+	}
+	// First the number of each person's touches and conversions, then each
+	// person's place in the shared arrays.
+	touchEnd, convEnd := make([]int, set.People), make([]int, set.People)
+	for _, p := range set.Points {
+		touch, conv := counts(p)
+		if touch {
+			touchEnd[p.Person]++
 		}
-		if t.Touch {
-			j.Touches = append(j.Touches, attribution.Touch{At: t.At, Channel: t.Channel, Source: t.Source, Campaign: t.Campaign})
-		}
-		if t.Conversion && t.Value >= 0 && !t.At.Before(q.From) && t.At.Before(q.To) {
-			j.Conversions = append(j.Conversions, attribution.Conversion{At: t.At, Value: t.Value})
+		if conv {
+			convEnd[p.Person]++
 		}
 	}
-	sort.Strings(order)
-	out := make([]attribution.Journey, 0, len(order))
-	for _, who := range order {
-		out = append(out, *byWho[who])
+	var nt, nc int
+	for i := range touchEnd {
+		nt, touchEnd[i] = nt+touchEnd[i], nt
+		nc, convEnd[i] = nc+convEnd[i], nc
 	}
-	return out, nil
+	touches, convs := make([]attribution.Touch, nt), make([]attribution.Conversion, nc)
+	for _, p := range set.Points {
+		touch, conv := counts(p)
+		if touch {
+			touches[touchEnd[p.Person]] = attribution.Touch{At: p.Time(), Channel: set.Values[p.Channel], Source: set.Values[p.Source], Campaign: set.Values[p.Campaign]}
+			touchEnd[p.Person]++
+		}
+		if conv {
+			convs[convEnd[p.Person]] = attribution.Conversion{At: p.Time(), Value: p.Value}
+			convEnd[p.Person]++
+		}
+	}
+	// touchEnd and convEnd now hold where each person's part ends.
+	out := make([]attribution.Journey, set.People)
+	var t0, c0 int
+	for i := range out {
+		if touchEnd[i] > t0 {
+			out[i].Touches = touches[t0:touchEnd[i]:touchEnd[i]]
+		}
+		if convEnd[i] > c0 {
+			out[i].Conversions = convs[c0:convEnd[i]:convEnd[i]]
+		}
+		t0, c0 = touchEnd[i], convEnd[i]
+	}
+	return out
 }
 
 // attributionTables are the attribution page: every model side by side,

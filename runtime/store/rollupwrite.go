@@ -106,8 +106,9 @@ func (d *AnalyticsDialect) RefreshOnce(ctx context.Context, tx RollupTx, site st
 // watermark w includes, re-sums the spans of the sessions whose rows
 // changed, and rebuilds the hourly tier of every hour whose rows or spans
 // changed: those of [lo, hi), those of rows of other hours that the new
-// rows made shared, and the first hours of the spans. Visitors whose rows
-// are gone lose their numbers.
+// rows made shared, and the first hours of the spans. The touchpoint blobs
+// of [lo, hi) and of the hours with rows made shared are rebuilt too.
+// Visitors whose rows are gone lose their numbers.
 func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
 	cleared, err := d.clearRollups(ctx, tx, site, lo, hi)
 	if err != nil {
@@ -131,8 +132,16 @@ func (d *AnalyticsDialect) rollUp(ctx context.Context, tx RollupTx, site string,
 	if err := d.rebuildTier(ctx, tx, site, lo, hi); err != nil {
 		return err
 	}
+	if err := d.rebuildTouches(ctx, tx, site, lo, hi, w); err != nil {
+		return err
+	}
 	for _, run := range hourRuns(append(marked, spanned...), lo, hi) {
 		if err := d.rebuildTier(ctx, tx, site, run[0], run[1]); err != nil {
+			return err
+		}
+	}
+	for _, run := range hourRuns(marked, lo, hi) {
+		if err := d.rebuildTouches(ctx, tx, site, run[0], run[1], w); err != nil {
 			return err
 		}
 	}

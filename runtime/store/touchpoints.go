@@ -3,88 +3,261 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
-// Touchpoint is an event that counts for attribution: the first event of a
-// session (how the visitor arrived that time), a conversion, or both.
-type Touchpoint struct {
-	// Who is the person: the user id when known (so journeys stitch across
-	// devices), else the visitor id.
-	Who        string
-	At         time.Time
-	Touch      bool // the first event of its session
-	Conversion bool
-	Value      float64
-	Channel    string
-	Source     string
-	Campaign   string
+// TouchSet is what attribution reads of a range: its touchpoints in time
+// order. It is compact, as a 30-day range of a busy site holds millions of
+// touchpoints: no string per point, people and dimension values numbered.
+type TouchSet struct {
+	// Points are in the order of received_at, then seq.
+	Points []TouchPoint
+	// Values are the channels, sources and campaigns the points name, by
+	// their index, numbered in order of first appearance.
+	Values []string
+	// People is how many people the points belong to.
+	People int
+	// RolledHours is how many hours of the range came from rollups rather
+	// than raw events (0 when the read took raw events only).
+	RolledHours int
 }
+
+// TouchPoint is an event that counts for attribution: the first event of
+// a session (how the visitor arrived that time), a conversion, or both.
+type TouchPoint struct {
+	// At is the received_at, in microseconds since the Unix epoch.
+	At int64
+	// Value is a conversion's value (refunds negative); 0 for a touch.
+	Value float64
+	// Person numbers who the event belongs to (0 to People-1, in order of
+	// first appearance): the user id when the event has one, so journeys
+	// stitch across devices, else the visitor id. A user id and a visitor
+	// id are never the same person, even when equal as strings. Events
+	// with neither belong to one person.
+	Person int32
+	// Channel, Source and Campaign index Values: the event's channel, its
+	// source as the reports name it, and its utm campaign ("" for none).
+	Channel, Source, Campaign int32
+	Touch, Conversion         bool
+}
+
+// Time is the point's received_at.
+func (p TouchPoint) Time() time.Time { return time.UnixMicro(p.At).UTC() }
 
 // Journeys is what attribution needs of the store.
 type Journeys interface {
-	// Touchpoints returns the touchpoints of q's site received in
-	// [q.From, q.To) that match q's filters, oldest first.
-	Touchpoints(ctx context.Context, q Query) ([]Touchpoint, error)
+	// Touches returns the touchpoints of q's site received in
+	// [q.From, q.To) that match q's filters. A session's touch is its
+	// first event in the range that matches them.
+	Touches(ctx context.Context, q Query) (*TouchSet, error)
 }
 
-// touchpointsSQL numbers each session's events to find its first; an event
-// without a session id is a session of its own, as in the other reports.
-func (d *AnalyticsDialect) touchpointsSQL(q Query) (string, []any) {
-	p := &Params{d: d}
-	where := d.where(p, q)
-	return `SELECT who, at, n = 1, conv, value, channel, source, campaign FROM (
-    SELECT coalesce(e.user_id, e.visitor_id, '') AS who, e.received_at AS at,
-           CASE WHEN e.type = 'conversion' THEN 1 ELSE 0 END AS conv, coalesce(e.value, 0) AS value,
-           coalesce(e.channel, '') AS channel, ` + d.source() + ` AS source, coalesce(e.utm_campaign, '') AS campaign,
-           row_number() OVER (PARTITION BY coalesce(e.session_id, 'seq:' || e.seq) ORDER BY e.received_at, e.seq) AS n,
-           e.seq AS seq
-    FROM events e WHERE ` + where + `
-) t WHERE conv = 1 OR n = 1
-ORDER BY at, seq`, p.Args
-}
-
-// Touchpoints returns the touchpoints of a range; see Journeys.
-func (a SQLAnalytics) Touchpoints(ctx context.Context, q Query) ([]Touchpoint, error) {
+// Touches reads a range's touchpoints; see Journeys. Without filters it
+// reads the rollups where they are complete (touchrollups.go).
+func (a SQLAnalytics) Touches(ctx context.Context, q Query) (*TouchSet, error) {
 	if err := ValidateQuery(q); err != nil {
 		return nil, err
 	}
-	sql, args := a.Dialect.touchpointsSQL(q)
-	var out []Touchpoint
-	err := a.Query(ctx, sql, args, func(scan func(...any) error) error {
-		var (
-			t         Touchpoint
-			at, first any
-			conv      int64
-		)
-		if err := scan(&t.Who, &at, &first, &conv, &t.Value, &t.Channel, &t.Source, &t.Campaign); err != nil {
-			return err
-		}
-		var err error
-		if t.At, err = timeOf(at); err != nil {
-			return err
-		}
-		t.Touch = truth(first)
-		t.Conversion = conv == 1
-		out = append(out, t)
-		return nil
-	})
+	var set *TouchSet
+	var err error
+	if a.Snapshot != nil && q.Filters == (Filters{}) {
+		set, err = a.rolledTouches(ctx, q)
+	} else {
+		set, err = rawTouches(ctx, a.Query, a.Dialect, q)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("while reading touchpoints of site %q: %w", q.Site, err)
 	}
-	return out, nil
+	return set, nil
 }
 
-// timeOf reads a received_at as a store returns it: a time (PostgreSQL) or
-// microseconds since the epoch (SQLite).
-func timeOf(v any) (time.Time, error) {
-	switch x := v.(type) {
-	case time.Time:
-		return x.UTC(), nil
-	case int64:
-		return time.UnixMicro(x).UTC(), nil
+// rawTouch is a row of rawTouchesSQL.
+type rawTouch struct {
+	at, seq                   int64
+	session                   *string
+	first, conv               bool
+	value                     float64
+	user, visitor             *string
+	number                    *int64
+	channel, source, campaign string
+}
+
+// rawTouchesSQL selects the touchpoint candidates of the events of q's site
+// in the pieces (each [lo, hi)) that match q's filters, oldest first: each
+// session's first event there (first), and every conversion. An event
+// without a session id is a session of its own. With numbered, each row
+// carries its visitor's rollup number, when it has one.
+func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbered bool) (string, []any) {
+	p := &Params{d: d}
+	conds := make([]string, len(pieces))
+	for i, pc := range pieces {
+		conds[i] = "(" + d.whereRange(p, q, pc[0], pc[1]) + ")"
 	}
-	return time.Time{}, fmt.Errorf("received_at of type %T", v)
+	return d.touchCandidatesSQL(strings.Join(conds, " OR "), false, numbered), p.Args
+}
+
+// touchCandidatesSQL selects the touchpoint candidates of the events that
+// match where: each session's first event (per UTC hour with byHour, whose
+// rows then start with the hour in microseconds) and every conversion,
+// oldest first, as rows of rawTouch.
+func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered bool) string {
+	number, join := "CAST(NULL AS bigint)", ""
+	if numbered {
+		number, join = "m.n", " LEFT JOIN rollup_visitors m ON m.site = e.site AND m.visitor_id = e.visitor_id"
+	}
+	hour, partition := "", ""
+	if byHour {
+		hour, partition = d.Micros(d.Hour)+" AS hour, ", d.Hour+", "
+	}
+	outer := "at"
+	if byHour {
+		outer = "hour, at"
+	}
+	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, vn, channel, source, campaign FROM (
+    SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.session_id AS session_id,
+           CASE WHEN e.type = 'conversion' THEN 1 ELSE 0 END AS conv, coalesce(e.value, 0) AS value,
+           e.user_id AS user_id, e.visitor_id AS visitor_id, ` + number + ` AS vn,
+           coalesce(e.channel, '') AS channel, ` + d.source() + ` AS source, coalesce(e.utm_campaign, '') AS campaign,
+           row_number() OVER (PARTITION BY ` + partition + `coalesce(e.session_id, 'seq:' || e.seq) ORDER BY e.received_at, e.seq) AS n
+    FROM events e` + join + ` WHERE ` + where + `
+) t WHERE conv = 1 OR n = 1
+ORDER BY at, seq`
+}
+
+// scanRawTouch scans a row of touchCandidatesSQL after its hour, if any.
+func scanRawTouch(scan func(...any) error, hour ...any) (rawTouch, error) {
+	var (
+		r     rawTouch
+		first any
+		conv  int64
+	)
+	dest := append(hour, &r.at, &r.seq, &r.session, &first, &conv, &r.value, &r.user, &r.visitor, &r.number,
+		&r.channel, &r.source, &r.campaign)
+	if err := scan(dest...); err != nil {
+		return r, err
+	}
+	r.first, r.conv = truth(first), conv == 1
+	return r, nil
+}
+
+// readRawTouches runs rawTouchesSQL.
+func readRawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q Query, pieces [][2]time.Time, numbered bool) ([]rawTouch, error) {
+	sql, args := d.rawTouchesSQL(q, pieces, numbered)
+	var out []rawTouch
+	err := query(ctx, sql, args, func(scan func(...any) error) error {
+		r, err := scanRawTouch(scan)
+		out = append(out, r)
+		return err
+	})
+	return out, err
+}
+
+// rawTouches reads a range's touchpoints from raw events alone.
+func rawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q Query) (*TouchSet, error) {
+	rows, err := readRawTouches(ctx, query, d, q, [][2]time.Time{{q.From, q.To}}, false)
+	if err != nil {
+		return nil, err
+	}
+	b := newTouchSetBuilder(len(rows))
+	for _, r := range rows {
+		b.addRaw(r, r.first)
+	}
+	return b.done(), nil
+}
+
+// touchSetBuilder appends points to a TouchSet, numbering people and
+// values in order of first appearance.
+type touchSetBuilder struct {
+	set    TouchSet
+	values map[string]int32
+	people map[personKey]int32
+	// byNumber is a person's index + 1 by rollup visitor number.
+	byNumber []int32
+}
+
+// personKey is a person by a string id: a user id, a visitor id (kind
+// 'v'), or neither (kind 0).
+type personKey struct {
+	kind byte
+	id   string
+}
+
+func newTouchSetBuilder(points int) *touchSetBuilder {
+	return &touchSetBuilder{
+		set:    TouchSet{Points: make([]TouchPoint, 0, points)},
+		values: map[string]int32{},
+		people: map[personKey]int32{},
+	}
+}
+
+func (b *touchSetBuilder) done() *TouchSet { return &b.set }
+
+// value is the index of a dimension value.
+func (b *touchSetBuilder) value(v string) int32 {
+	if i, ok := b.values[v]; ok {
+		return i
+	}
+	i := int32(len(b.set.Values))
+	b.values[v] = i
+	b.set.Values = append(b.set.Values, v)
+	return i
+}
+
+// newPerson numbers the next person.
+func (b *touchSetBuilder) newPerson() int32 {
+	b.set.People++
+	return int32(b.set.People - 1)
+}
+
+// personByKey is the person of a string id.
+func (b *touchSetBuilder) personByKey(k personKey) int32 {
+	if i, ok := b.people[k]; ok {
+		return i
+	}
+	i := b.newPerson()
+	b.people[k] = i
+	return i
+}
+
+// personByNumber is the person of a numbered visitor.
+func (b *touchSetBuilder) personByNumber(n int64) int32 {
+	if n >= int64(len(b.byNumber)) {
+		grown := make([]int32, max(int(n)+1, 2*len(b.byNumber)))
+		copy(grown, b.byNumber)
+		b.byNumber = grown
+	}
+	if b.byNumber[n] == 0 {
+		b.byNumber[n] = b.newPerson() + 1
+	}
+	return b.byNumber[n] - 1
+}
+
+// personOfRaw is who a raw event belongs to.
+func (b *touchSetBuilder) personOfRaw(r rawTouch) int32 {
+	switch {
+	case r.user != nil:
+		return b.personByKey(personKey{'u', *r.user})
+	case r.number != nil:
+		return b.personByNumber(*r.number)
+	case r.visitor != nil:
+		return b.personByKey(personKey{'v', *r.visitor})
+	}
+	return b.personByKey(personKey{})
+}
+
+// addRaw appends a raw row, as a touch when touch; a row that is neither
+// a touch nor a conversion adds nothing.
+func (b *touchSetBuilder) addRaw(r rawTouch, touch bool) {
+	if !touch && !r.conv {
+		return
+	}
+	p := TouchPoint{At: r.at, Person: b.personOfRaw(r), Touch: touch, Conversion: r.conv,
+		Channel: b.value(r.channel), Source: b.value(r.source), Campaign: b.value(r.campaign)}
+	if r.conv {
+		p.Value = r.value
+	}
+	b.set.Points = append(b.set.Points, p)
 }
 
 // truth reads a boolean expression as a store returns it: a bool

@@ -106,9 +106,9 @@ func (s *Store) Goals(ctx context.Context, q store.Query, goals []store.Goal) ([
 	return s.analytics().Goals(ctx, q, goals)
 }
 
-// Touchpoints returns the touchpoints attribution reads; see store.Journeys.
-func (s *Store) Touchpoints(ctx context.Context, q store.Query) ([]store.Touchpoint, error) {
-	return s.analytics().Touchpoints(ctx, q)
+// Touches returns the touchpoints attribution reads; see store.Journeys.
+func (s *Store) Touches(ctx context.Context, q store.Query) (*store.TouchSet, error) {
+	return s.analytics().Touches(ctx, q)
 }
 
 // Journey returns a person's events; see store.JourneyLookup.

@@ -58,8 +58,14 @@ func RunRollups(t *testing.T, open func(t *testing.T) (store.Store, DeleteEvents
 				testTotals(t, analyticsOf(t, s), store.Query{Site: "shop", From: analyticsDay, To: analyticsDay.Add(24 * time.Hour)})
 			})
 			t.Run("Series", func(t *testing.T) { runSeries(t, rolled) })
+			t.Run("Touches", func(t *testing.T) {
+				s, _ := fresh(t)
+				mustInsert(t, newRolling(t, s, c.until, c.late, c.catch), analyticsFixture(), 28)
+				testTouchpoints(t, s, store.Query{Site: "shop", From: analyticsDay, To: analyticsDay.Add(24 * time.Hour)})
+			})
 		})
 	}
+	t.Run("TouchesAsRaw", func(t *testing.T) { testTouchesRolled(t, fresh) })
 	t.Run("LateEventInARolledHour", func(t *testing.T) { s, _ := fresh(t); testLateEvent(t, s) })
 	t.Run("SupersedeInARolledHour", func(t *testing.T) { s, _ := fresh(t); testSupersedeRolled(t, s) })
 	t.Run("SessionAcrossTheBoundary", func(t *testing.T) { s, _ := fresh(t); testAcrossBoundary(t, s) })

@@ -1,0 +1,21 @@
+-- The touchpoints tier of the rollups (store/touchrollups.go): per site and
+-- UTC hour, a blob of the hour's touchpoint candidates (each session's
+-- first event in the hour and every conversion; layout in
+-- store/touchblob.go), so that an attribution report reads one row per
+-- hour instead of every event. Rebuilt with the hour's rollup_sessions
+-- rows; an hour without events has no row.
+CREATE TABLE rollup_touches (
+    site    TEXT    NOT NULL,
+    hour    INTEGER NOT NULL,
+    touches BLOB    NOT NULL,
+    PRIMARY KEY (site, hour)
+);
+
+-- Rolled hours so far have no blobs: roll every site up again from its
+-- events (the dashboard's next RollUp does).
+DELETE FROM rollup_sessions;
+DELETE FROM rollup_spans;
+DELETE FROM rollup_hours;
+DELETE FROM rollup_hours_all;
+DELETE FROM rollup_visitors;
+DELETE FROM rollup_state;

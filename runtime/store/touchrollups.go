@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The touchpoints tier of the rollups: rollup_touches holds, per site and
+// UTC hour, a blob (touchblob.go) of the hour's touchpoint candidates, so
+// that attribution reads a 30-day range as 720 rows. It is rebuilt with
+// the hour's rollup_sessions rows, and whenever some of them become
+// shared, from the same events (those the watermark includes).
+//
+// A read (rolledTouches) is exact in the same way as the other rollup
+// reads: in one snapshot it takes the blobs of the rolled, not stale,
+// whole hours of its range and raw events elsewhere (rollupread.go's
+// plan). A session's touch is its first event in the range, so for a
+// session with events in several parts the earliest candidate wins:
+//   - records of shared sessions carry the session id, and are compared
+//     with each other and with the raw candidates of the same session;
+//   - a raw candidate whose session has rolled rows only in one unshared
+//     row loses to it when that row's hour is earlier. When it is later
+//     (an event stored after the roll-up, earlier than the session's
+//     rolled events: imports, late events with old times), the record
+//     cannot be named, and the read falls back to raw events.
+
+// touchBlobsPerInsert bounds the rows of one INSERT of rollup_touches, and
+// touchSessionsPerStatement the session ids of one lookup, well within
+// both databases' limits on parameters.
+const (
+	touchBlobsPerInsert       = 50
+	touchSessionsPerStatement = 500
+)
+
+// rebuildTouches replaces a site's rollup_touches rows of [lo, hi) by the
+// blobs of the events watermark w includes there. Their visitors must be
+// numbered, and their rollup_sessions rows rolled up.
+func (d *AnalyticsDialect) rebuildTouches(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
+	p := &Params{d: d}
+	del := `DELETE FROM rollup_touches WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi))
+	if err := tx.Exec(ctx, del, p.Args); err != nil {
+		return fmt.Errorf("while clearing the touchpoint rollups of site %q from %v: %w", site, lo, err)
+	}
+	shared, err := d.sharedSessions(ctx, tx, site, lo, hi)
+	if err != nil {
+		return err
+	}
+	var hours []int64
+	var blobs [][]byte
+	var cur *touchBlobWriter
+	flush := func() {
+		if cur != nil {
+			hours, blobs = append(hours, cur.hour), append(blobs, cur.bytes())
+		}
+	}
+	p = &Params{d: d}
+	where := `e.site = ` + p.Add(site) + ` AND e.received_at >= ` + p.Add(d.Time(lo)) + ` AND e.received_at < ` + p.Add(d.Time(hi)) +
+		` AND NOT (` + d.Late(p, w) + `)`
+	err = tx.Query(ctx, d.touchCandidatesSQL(where, true, true), p.Args, func(scan func(...any) error) error {
+		var hour int64
+		r, err := scanRawTouch(scan, &hour)
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.hour != hour {
+			flush()
+			cur = newTouchBlobWriter(hour)
+		}
+		return cur.add(r, r.first, r.session != nil && shared[sessionHour{hour, *r.session}])
+	})
+	if err != nil {
+		return fmt.Errorf("while packing the touchpoints of site %q from %v: %w", site, lo, err)
+	}
+	flush()
+	for start := 0; start < len(hours); start += touchBlobsPerInsert {
+		end := min(len(hours), start+touchBlobsPerInsert)
+		p := &Params{d: d}
+		sql := `INSERT INTO rollup_touches (site, hour, touches) VALUES `
+		for i := start; i < end; i++ {
+			if i > start {
+				sql += ", "
+			}
+			sql += "(" + p.Add(site) + ", " + p.Add(d.Time(time.UnixMicro(hours[i]).UTC())) + ", " + p.Add(blobs[i]) + ")"
+		}
+		if err := tx.Exec(ctx, sql, p.Args); err != nil {
+			return fmt.Errorf("while writing the touchpoint rollups of site %q from %v: %w", site, lo, err)
+		}
+	}
+	return nil
+}
+
+// sessionHour is a session in a UTC hour (microseconds).
+type sessionHour struct {
+	hour    int64
+	session string
+}
+
+// sharedSessions lists the sessions with shared rollup_sessions rows in
+// each hour of [lo, hi).
+func (d *AnalyticsDialect) sharedSessions(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) (map[sessionHour]bool, error) {
+	p := &Params{d: d}
+	sql := `SELECT DISTINCT ` + d.Micros("hour") + `, session_id FROM rollup_sessions
+WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi)) + `
+  AND shared <> 0 AND session_id IS NOT NULL`
+	out := map[sessionHour]bool{}
+	err := tx.Query(ctx, sql, p.Args, func(scan func(...any) error) error {
+		var k sessionHour
+		if err := scan(&k.hour, &k.session); err != nil {
+			return err
+		}
+		out[k] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while reading the shared sessions of site %q from %v: %w", site, lo, err)
+	}
+	return out, nil
+}
+
+// errTouchConflict is a raw candidate earlier than its session's only
+// rolled record, which the blob does not name.
+var errTouchConflict = errors.New("a session's raw events precede its unshared rolled row")
+
+// rolledTouches reads a range's touchpoints from rollups where they are
+// complete; see the comment at the top.
+func (a SQLAnalytics) rolledTouches(ctx context.Context, q Query) (*TouchSet, error) {
+	d := a.Dialect
+	var set *TouchSet
+	err := a.Snapshot(ctx, func(query QueryFunc) error {
+		st, err := d.readRollupState(ctx, query, q.Site)
+		if err != nil {
+			return err
+		}
+		lo, hi := rollableHours(q, nil, st)
+		if lo.Before(hi) {
+			stale, err := d.readStaleHours(ctx, query, q.Site, st.watermark, lo, hi)
+			if err != nil {
+				return err
+			}
+			set, err = d.mergeTouches(ctx, query, q, planRead(q, lo, hi, stale))
+			if !errors.Is(err, errTouchConflict) {
+				return err
+			}
+		}
+		set, err = rawTouches(ctx, query, d, q)
+		return err
+	})
+	return set, err
+}
+
+// candidate is a session's touch candidate: its time and seq.
+type candidate struct{ at, seq int64 }
+
+func (c candidate) before(o candidate) bool { return c.at < o.at || c.at == o.at && c.seq < o.seq }
+
+// touchMerge finds each session's first candidate among the raw rows and
+// the rolled records of a read.
+type touchMerge struct {
+	// first is the earliest candidate of each session that has shared
+	// rolled records.
+	first map[string]candidate
+}
+
+func (m *touchMerge) offer(session string, c candidate) {
+	if f, ok := m.first[session]; !ok || c.before(f) {
+		m.first[session] = c
+	}
+}
+
+// wins reports whether c is its session's first candidate: true for a
+// session never offered.
+func (m *touchMerge) wins(session string, c candidate) bool {
+	f, ok := m.first[session]
+	return !ok || f == c
+}
+
+// winsBytes is wins for a session id in a blob.
+func (m *touchMerge) winsBytes(session []byte, c candidate) bool {
+	f, ok := m.first[string(session)]
+	return !ok || f == c
+}
+
+// mergeTouches reads the touchpoints of plan: blobs of its rolled hours,
+// raw events of the rest.
+func (d *AnalyticsDialect) mergeTouches(ctx context.Context, query QueryFunc, q Query, plan readPlan) (*TouchSet, error) {
+	var raw []rawTouch
+	if len(plan.raw) > 0 {
+		var err error
+		if raw, err = readRawTouches(ctx, query, d, q, plan.raw, true); err != nil {
+			return nil, err
+		}
+	}
+	skip := map[int64]bool{}
+	for _, h := range plan.skip {
+		skip[h.UnixMicro()] = true
+	}
+	hours, blobs, err := d.readTouchBlobs(ctx, query, q.Site, plan, skip)
+	if err != nil {
+		return nil, err
+	}
+	m := &touchMerge{first: map[string]candidate{}}
+	rawTouchOK, err := d.settleRaw(ctx, query, q.Site, plan, skip, raw, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := offerShared(hours, blobs, m); err != nil {
+		return nil, err
+	}
+	b := newTouchSetBuilder(len(raw) + 3000*len(blobs))
+	next := 0
+	emitRaw := func(before int64) {
+		for ; next < len(raw) && raw[next].at < before; next++ {
+			r := raw[next]
+			b.addRaw(r, rawTouchOK[next] && (r.session == nil || m.wins(*r.session, candidate{r.at, r.seq})))
+		}
+	}
+	for i, data := range blobs {
+		emitRaw(hours[i])
+		if err := b.addBlob(data, hours[i], m); err != nil {
+			return nil, err
+		}
+	}
+	emitRaw(q.To.UnixMicro())
+	b.set.RolledHours = int(plan.rolledTo.Sub(plan.rolledFrom)/time.Hour) - len(plan.skip)
+	return b.done(), nil
+}
+
+// readTouchBlobs reads the blobs of a plan's rolled hours but the skipped
+// ones, ascending.
+func (d *AnalyticsDialect) readTouchBlobs(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool) ([]int64, [][]byte, error) {
+	p := &Params{d: d}
+	sql := `SELECT ` + d.Micros("hour") + `, touches FROM rollup_touches
+WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) + ` AND hour < ` + p.Add(d.Time(plan.rolledTo)) + `
+ORDER BY hour`
+	var hours []int64
+	var blobs [][]byte
+	err := query(ctx, sql, p.Args, func(scan func(...any) error) error {
+		var hour int64
+		var data []byte
+		if err := scan(&hour, &data); err != nil {
+			return err
+		}
+		if !skip[hour] {
+			hours, blobs = append(hours, hour), append(blobs, data)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("while reading the touchpoint rollups of site %q: %w", site, err)
+	}
+	return hours, blobs, nil
+}
+
+// settleRaw decides which raw rows that are their session's first in the
+// raw parts may be touches, given the session's rolled rows: it offers
+// those of sessions with shared rows to m, drops those a rolled unshared
+// row precedes, and returns errTouchConflict when an unshared row follows.
+func (d *AnalyticsDialect) settleRaw(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool, raw []rawTouch, m *touchMerge) ([]bool, error) {
+	ok := make([]bool, len(raw))
+	var sessions []string
+	for i, r := range raw {
+		ok[i] = r.first
+		if r.first && r.session != nil {
+			sessions = append(sessions, *r.session)
+		}
+	}
+	rolled, err := d.rolledRowsOf(ctx, query, site, plan, skip, sessions)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range raw {
+		if !r.first || r.session == nil {
+			continue
+		}
+		rows, found := rolled[*r.session]
+		switch {
+		case !found:
+		case rows.unshared:
+			if rows.unsharedHour >= floorHour(time.UnixMicro(r.at)).UnixMicro() {
+				return nil, errTouchConflict
+			}
+			ok[i] = false
+		default:
+			m.offer(*r.session, candidate{r.at, r.seq})
+		}
+	}
+	return ok, nil
+}
+
+// rolledRows is what a session has in the rolled hours of a read.
+type rolledRows struct {
+	unshared     bool
+	unsharedHour int64
+}
+
+// rolledRowsOf finds the rollup_sessions rows of the given sessions in
+// the plan's rolled hours but the skipped ones.
+func (d *AnalyticsDialect) rolledRowsOf(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool, sessions []string) (map[string]rolledRows, error) {
+	out := map[string]rolledRows{}
+	for start := 0; start < len(sessions); start += touchSessionsPerStatement {
+		p := &Params{d: d}
+		sql := `SELECT session_id, ` + d.Micros("hour") + `, shared FROM rollup_sessions
+WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) + ` AND hour < ` + p.Add(d.Time(plan.rolledTo)) + `
+  AND session_id IN ` + inList(p, sessions[start:min(len(sessions), start+touchSessionsPerStatement)])
+		err := query(ctx, sql, p.Args, func(scan func(...any) error) error {
+			var (
+				session      string
+				hour, shared int64
+			)
+			if err := scan(&session, &hour, &shared); err != nil {
+				return err
+			}
+			if skip[hour] {
+				return nil
+			}
+			rows := out[session]
+			if shared == 0 {
+				rows.unshared, rows.unsharedHour = true, hour
+			}
+			out[session] = rows
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("while looking up the rolled sessions of site %q: %w", site, err)
+		}
+	}
+	return out, nil
+}
+
+// offerShared offers the touch records of shared sessions to m.
+func offerShared(hours []int64, blobs [][]byte, m *touchMerge) error {
+	var rec blobRecord
+	for i, data := range blobs {
+		r, err := newTouchBlobReader(data, hours[i])
+		if err != nil {
+			return err
+		}
+		for {
+			more, err := r.next(&rec)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+			if rec.flags&blobTouch != 0 && rec.flags&blobShared != 0 {
+				m.offer(string(rec.session), candidate{rec.at, rec.seq})
+			}
+		}
+	}
+	return nil
+}
+
+// addBlob appends the records of one hour's blob: touches only where
+// they are their session's first candidate.
+func (b *touchSetBuilder) addBlob(data []byte, hour int64, m *touchMerge) error {
+	r, err := newTouchBlobReader(data, hour)
+	if err != nil {
+		return err
+	}
+	values := make([]int32, len(r.values))
+	for i, v := range r.values {
+		values[i] = b.valueOfBytes(v)
+	}
+	var rec blobRecord
+	for {
+		more, err := r.next(&rec)
+		if err != nil || !more {
+			return err
+		}
+		touch := rec.flags&blobTouch != 0
+		if touch && rec.flags&blobShared != 0 {
+			touch = m.winsBytes(rec.session, candidate{rec.at, rec.seq})
+		}
+		conv := rec.flags&blobConversion != 0
+		if !touch && !conv {
+			continue
+		}
+		b.set.Points = append(b.set.Points, TouchPoint{
+			At: rec.at, Value: rec.value, Person: b.personOfRecord(&rec), Touch: touch, Conversion: conv,
+			Channel: values[rec.channel], Source: values[rec.source], Campaign: values[rec.campaign],
+		})
+	}
+}
+
+// valueOfBytes is value for bytes, allocating only for a new value.
+func (b *touchSetBuilder) valueOfBytes(v []byte) int32 {
+	if i, ok := b.values[string(v)]; ok {
+		return i
+	}
+	return b.value(string(v))
+}
+
+// personOfRecord is who a blob record belongs to.
+func (b *touchSetBuilder) personOfRecord(rec *blobRecord) int32 {
+	switch {
+	case rec.flags&blobVisitorNumber != 0:
+		return b.personByNumber(rec.number)
+	case rec.flags&blobUser != 0:
+		return b.personByKey(personKey{'u', string(rec.who)})
+	case rec.flags&blobVisitorID != 0:
+		return b.personByKey(personKey{'v', string(rec.who)})
+	}
+	return b.personByKey(personKey{})
+}
