@@ -141,8 +141,8 @@ var errTouchBlob = errors.New("touch blob is corrupt")
 
 // touchBlobReader decodes one hour's blob.
 type touchBlobReader struct {
-	data           []byte
-	values         [][]byte
+	data            []byte
+	values          [][]byte
 	lastAt, lastSeq int64
 }
 

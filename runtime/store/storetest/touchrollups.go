@@ -145,7 +145,7 @@ func compareTouches(t *testing.T, r *rand.Rand, rolled, raw store.Store, start t
 		if r.IntN(2) == 0 {
 			from = from.Truncate(time.Hour)
 		}
-		to := from.Add(time.Duration(1+r.Int64N(int64(30*time.Hour))))
+		to := from.Add(time.Duration(1 + r.Int64N(int64(30*time.Hour))))
 		ranges = append(ranges, [2]time.Time{from, to})
 	}
 	for _, rg := range ranges {
