@@ -13,7 +13,7 @@ import (
 // takes 720 rows of a few tens of kilobytes instead of two million.
 //
 // Layout: a version byte; the hour's dimension values (a count, then each
-// as a length and bytes); then the records, each:
+// as a length and bytes); the number of records; then the records, each:
 //
 //	flags          1 byte (the blob* bits below)
 //	at             uvarint, microseconds after the previous record's (the
@@ -26,9 +26,9 @@ import (
 //	value          8 bytes, IEEE 754, with blobConversion
 //	session id     length and bytes, with blobShared
 //
-// blobShared marks a record whose session may have events in other hours
-// (its rollup_sessions rows are shared): a read compares those by session
-// id to find each session's first. Other records need no id.
+// blobShared marks a touch record whose session may have events in other
+// hours (its rollup_sessions rows are shared): a read finds each such
+// session's first candidate by its id. Other records need no id.
 const touchBlobVersion = 1
 
 // Record flags.
@@ -56,6 +56,7 @@ type touchBlobWriter struct {
 	hour, lastAt, lastSeq int64
 	values                map[string]int
 	order                 []string
+	count, sharedCount    int
 	records               []byte
 }
 
@@ -87,7 +88,7 @@ func (w *touchBlobWriter) add(r rawTouch, touch, shared bool) error {
 	if r.conv {
 		flags |= blobConversion
 	}
-	if shared && r.session != nil {
+	if touch && shared && r.session != nil {
 		flags |= blobShared
 	}
 	var who []byte
@@ -117,8 +118,9 @@ func (w *touchBlobWriter) add(r rawTouch, touch, shared bool) error {
 	}
 	if flags&blobShared != 0 {
 		b = appendBytes(b, []byte(*r.session))
+		w.sharedCount++
 	}
-	w.records = b
+	w.records, w.count = b, w.count+1
 	return nil
 }
 
@@ -129,6 +131,7 @@ func (w *touchBlobWriter) bytes() []byte {
 	for _, v := range w.order {
 		out = appendBytes(out, []byte(v))
 	}
+	out = binary.AppendUvarint(out, uint64(w.count))
 	return append(out, w.records...)
 }
 
@@ -163,6 +166,11 @@ func newTouchBlobReader(data []byte, hour int64) (*touchBlobReader, error) {
 		if r.values[i], err = r.bytes(); err != nil {
 			return nil, err
 		}
+	}
+	// The number of records is for sizing results (it is also stored
+	// beside the blob); reading stops at the end of the data.
+	if _, err := r.uvarint(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

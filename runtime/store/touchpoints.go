@@ -171,23 +171,20 @@ func rawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q Que
 type touchSetBuilder struct {
 	set    TouchSet
 	values map[string]int32
-	people map[personKey]int32
-	// byNumber is a person's index + 1 by rollup visitor number.
-	byNumber []int32
-}
-
-// personKey is a person by a string id: a user id, a visitor id (kind
-// 'v'), or neither (kind 0).
-type personKey struct {
-	kind byte
-	id   string
+	// A person's index + 1 by user id, by visitor id without a rollup
+	// number, and by rollup visitor number; nobody's for events with
+	// neither id.
+	users, visitors map[string]int32
+	byNumber        []int32
+	nobody          int32
 }
 
 func newTouchSetBuilder(points int) *touchSetBuilder {
 	return &touchSetBuilder{
 		set:    TouchSet{Points: make([]TouchPoint, 0, points)},
-		values: map[string]int32{},
-		people: map[personKey]int32{},
+		values:   map[string]int32{},
+		users:    map[string]int32{},
+		visitors: map[string]int32{},
 	}
 }
 
@@ -210,14 +207,23 @@ func (b *touchSetBuilder) newPerson() int32 {
 	return int32(b.set.People - 1)
 }
 
-// personByKey is the person of a string id.
-func (b *touchSetBuilder) personByKey(k personKey) int32 {
-	if i, ok := b.people[k]; ok {
-		return i
+// personByID is the person of an id in ids (users or visitors),
+// allocating only for an id not seen yet.
+func (b *touchSetBuilder) personByID(ids map[string]int32, id []byte) int32 {
+	if i, ok := ids[string(id)]; ok {
+		return i - 1
 	}
 	i := b.newPerson()
-	b.people[k] = i
+	ids[string(id)] = i + 1
 	return i
+}
+
+// personOfNobody is the person of the events with neither id.
+func (b *touchSetBuilder) personOfNobody() int32 {
+	if b.nobody == 0 {
+		b.nobody = b.newPerson() + 1
+	}
+	return b.nobody - 1
 }
 
 // personByNumber is the person of a numbered visitor.
@@ -237,13 +243,13 @@ func (b *touchSetBuilder) personByNumber(n int64) int32 {
 func (b *touchSetBuilder) personOfRaw(r rawTouch) int32 {
 	switch {
 	case r.user != nil:
-		return b.personByKey(personKey{'u', *r.user})
+		return b.personByID(b.users, []byte(*r.user))
 	case r.number != nil:
 		return b.personByNumber(*r.number)
 	case r.visitor != nil:
-		return b.personByKey(personKey{'v', *r.visitor})
+		return b.personByID(b.visitors, []byte(*r.visitor))
 	}
-	return b.personByKey(personKey{})
+	return b.personOfNobody()
 }
 
 // addRaw appends a raw row, as a touch when touch; a row that is neither

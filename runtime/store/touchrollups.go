@@ -18,8 +18,9 @@ import (
 // whole hours of its range and raw events elsewhere (rollupread.go's
 // plan). A session's touch is its first event in the range, so for a
 // session with events in several parts the earliest candidate wins:
-//   - records of shared sessions carry the session id, and are compared
-//     with each other and with the raw candidates of the same session;
+//   - records of shared sessions carry the session id; as the read emits
+//     points in time order, the first of a session's records and raw
+//     candidates to come is its touch;
 //   - a raw candidate whose session has rolled rows only in one unshared
 //     row loses to it when that row's hour is earlier. When it is later
 //     (an event stored after the roll-up, earlier than the session's
@@ -47,12 +48,11 @@ func (d *AnalyticsDialect) rebuildTouches(ctx context.Context, tx RollupTx, site
 	if err != nil {
 		return err
 	}
-	var hours []int64
-	var blobs [][]byte
+	var blobs []*touchBlobWriter
 	var cur *touchBlobWriter
 	flush := func() {
 		if cur != nil {
-			hours, blobs = append(hours, cur.hour), append(blobs, cur.bytes())
+			blobs = append(blobs, cur)
 		}
 	}
 	p = &Params{d: d}
@@ -74,15 +74,16 @@ func (d *AnalyticsDialect) rebuildTouches(ctx context.Context, tx RollupTx, site
 		return fmt.Errorf("while packing the touchpoints of site %q from %v: %w", site, lo, err)
 	}
 	flush()
-	for start := 0; start < len(hours); start += touchBlobsPerInsert {
-		end := min(len(hours), start+touchBlobsPerInsert)
+	for start := 0; start < len(blobs); start += touchBlobsPerInsert {
+		end := min(len(blobs), start+touchBlobsPerInsert)
 		p := &Params{d: d}
-		sql := `INSERT INTO rollup_touches (site, hour, touches) VALUES `
+		sql := `INSERT INTO rollup_touches (site, hour, records, shared, touches) VALUES `
 		for i := start; i < end; i++ {
 			if i > start {
 				sql += ", "
 			}
-			sql += "(" + p.Add(site) + ", " + p.Add(d.Time(time.UnixMicro(hours[i]).UTC())) + ", " + p.Add(blobs[i]) + ")"
+			w := blobs[i]
+			sql += "(" + p.Add(site) + ", " + p.Add(d.Time(time.UnixMicro(w.hour).UTC())) + ", " + p.Add(w.count) + ", " + p.Add(w.sharedCount) + ", " + p.Add(w.bytes()) + ")"
 		}
 		if err := tx.Exec(ctx, sql, p.Args); err != nil {
 			return fmt.Errorf("while writing the touchpoint rollups of site %q from %v: %w", site, lo, err)
@@ -150,40 +151,23 @@ func (a SQLAnalytics) rolledTouches(ctx context.Context, q Query) (*TouchSet, er
 	return set, err
 }
 
-// candidate is a session's touch candidate: its time and seq.
-type candidate struct{ at, seq int64 }
+// touchedSessions holds the sessions whose touch a read has emitted.
+// Points are emitted in time order, so a session's first candidate to
+// arrive is its first in the range.
+type touchedSessions map[string]bool
 
-func (c candidate) before(o candidate) bool { return c.at < o.at || c.at == o.at && c.seq < o.seq }
-
-// touchMerge finds each session's first candidate among the raw rows and
-// the rolled records of a read.
-type touchMerge struct {
-	// first is the earliest candidate of each session that has shared
-	// rolled records.
-	first map[string]candidate
-}
-
-func (m *touchMerge) offer(session string, c candidate) {
-	if f, ok := m.first[session]; !ok || c.before(f) {
-		m.first[session] = c
+// first reports whether session has no touch yet, and records that it
+// has one now. It allocates only for a session not seen yet.
+func (t touchedSessions) first(session []byte) bool {
+	if t[string(session)] {
+		return false
 	}
-}
-
-// wins reports whether c is its session's first candidate: true for a
-// session never offered.
-func (m *touchMerge) wins(session string, c candidate) bool {
-	f, ok := m.first[session]
-	return !ok || f == c
-}
-
-// winsBytes is wins for a session id in a blob.
-func (m *touchMerge) winsBytes(session []byte, c candidate) bool {
-	f, ok := m.first[string(session)]
-	return !ok || f == c
+	t[string(session)] = true
+	return true
 }
 
 // mergeTouches reads the touchpoints of plan: blobs of its rolled hours,
-// raw events of the rest.
+// raw events of the rest, merged in time order as the blobs arrive.
 func (d *AnalyticsDialect) mergeTouches(ctx context.Context, query QueryFunc, q Query, plan readPlan) (*TouchSet, error) {
 	var raw []rawTouch
 	if len(plan.raw) > 0 {
@@ -196,68 +180,78 @@ func (d *AnalyticsDialect) mergeTouches(ctx context.Context, query QueryFunc, q 
 	for _, h := range plan.skip {
 		skip[h.UnixMicro()] = true
 	}
-	hours, blobs, err := d.readTouchBlobs(ctx, query, q.Site, plan, skip)
+	rawTouchOK, err := d.settleRaw(ctx, query, q.Site, plan, skip, raw)
 	if err != nil {
 		return nil, err
 	}
-	m := &touchMerge{first: map[string]candidate{}}
-	rawTouchOK, err := d.settleRaw(ctx, query, q.Site, plan, skip, raw, m)
+	records, shared, err := d.countTouchRecords(ctx, query, q.Site, plan)
 	if err != nil {
 		return nil, err
 	}
-	if err := offerShared(hours, blobs, m); err != nil {
-		return nil, err
-	}
-	b := newTouchSetBuilder(len(raw) + 3000*len(blobs))
+	b := newTouchSetBuilder(len(raw) + records)
+	touched := make(touchedSessions, shared)
 	next := 0
 	emitRaw := func(before int64) {
 		for ; next < len(raw) && raw[next].at < before; next++ {
 			r := raw[next]
-			b.addRaw(r, rawTouchOK[next] && (r.session == nil || m.wins(*r.session, candidate{r.at, r.seq})))
+			b.addRaw(r, rawTouchOK[next] && (r.session == nil || touched.first([]byte(*r.session))))
 		}
 	}
-	for i, data := range blobs {
-		emitRaw(hours[i])
-		if err := b.addBlob(data, hours[i], m); err != nil {
-			return nil, err
-		}
+	err = d.readTouchBlobs(ctx, query, q.Site, plan, skip, func(hour int64, data []byte) error {
+		emitRaw(hour)
+		return b.addBlob(data, hour, touched)
+	})
+	if err != nil {
+		return nil, err
 	}
 	emitRaw(q.To.UnixMicro())
 	b.set.RolledHours = int(plan.rolledTo.Sub(plan.rolledFrom)/time.Hour) - len(plan.skip)
 	return b.done(), nil
 }
 
-// readTouchBlobs reads the blobs of a plan's rolled hours but the skipped
-// ones, ascending.
-func (d *AnalyticsDialect) readTouchBlobs(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool) ([]int64, [][]byte, error) {
+// countTouchRecords adds up the records and shared records of the blobs
+// of a plan's rolled hours, so that a read sizes its result once.
+func (d *AnalyticsDialect) countTouchRecords(ctx context.Context, query QueryFunc, site string, plan readPlan) (records, shared int, err error) {
+	p := &Params{d: d}
+	sql := `SELECT coalesce(sum(records), 0), coalesce(sum(shared), 0) FROM rollup_touches
+WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) + ` AND hour < ` + p.Add(d.Time(plan.rolledTo))
+	var r, s int64
+	if err := query(ctx, sql, p.Args, func(scan func(...any) error) error { return scan(&r, &s) }); err != nil {
+		return 0, 0, fmt.Errorf("while counting the touchpoint rollups of site %q: %w", site, err)
+	}
+	return int(r), int(s), nil
+}
+
+// readTouchBlobs hands each blob of a plan's rolled hours but the
+// skipped ones to blob, ascending.
+func (d *AnalyticsDialect) readTouchBlobs(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool, blob func(hour int64, data []byte) error) error {
 	p := &Params{d: d}
 	sql := `SELECT ` + d.Micros("hour") + `, touches FROM rollup_touches
 WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) + ` AND hour < ` + p.Add(d.Time(plan.rolledTo)) + `
 ORDER BY hour`
-	var hours []int64
-	var blobs [][]byte
 	err := query(ctx, sql, p.Args, func(scan func(...any) error) error {
 		var hour int64
 		var data []byte
 		if err := scan(&hour, &data); err != nil {
 			return err
 		}
-		if !skip[hour] {
-			hours, blobs = append(hours, hour), append(blobs, data)
+		if skip[hour] {
+			return nil
 		}
-		return nil
+		return blob(hour, data)
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("while reading the touchpoint rollups of site %q: %w", site, err)
+		return fmt.Errorf("while reading the touchpoint rollups of site %q: %w", site, err)
 	}
-	return hours, blobs, nil
+	return nil
 }
 
 // settleRaw decides which raw rows that are their session's first in the
-// raw parts may be touches, given the session's rolled rows: it offers
-// those of sessions with shared rows to m, drops those a rolled unshared
-// row precedes, and returns errTouchConflict when an unshared row follows.
-func (d *AnalyticsDialect) settleRaw(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool, raw []rawTouch, m *touchMerge) ([]bool, error) {
+// raw parts may be touches, given the session's rolled rows: it drops
+// those a rolled unshared row precedes, and returns errTouchConflict when
+// an unshared row follows. Sessions with shared rows are settled as the
+// points are emitted (touchedSessions).
+func (d *AnalyticsDialect) settleRaw(ctx context.Context, query QueryFunc, site string, plan readPlan, skip map[int64]bool, raw []rawTouch) ([]bool, error) {
 	ok := make([]bool, len(raw))
 	var sessions []string
 	for i, r := range raw {
@@ -282,8 +276,6 @@ func (d *AnalyticsDialect) settleRaw(ctx context.Context, query QueryFunc, site 
 				return nil, errTouchConflict
 			}
 			ok[i] = false
-		default:
-			m.offer(*r.session, candidate{r.at, r.seq})
 		}
 	}
 	return ok, nil
@@ -329,33 +321,9 @@ WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) 
 	return out, nil
 }
 
-// offerShared offers the touch records of shared sessions to m.
-func offerShared(hours []int64, blobs [][]byte, m *touchMerge) error {
-	var rec blobRecord
-	for i, data := range blobs {
-		r, err := newTouchBlobReader(data, hours[i])
-		if err != nil {
-			return err
-		}
-		for {
-			more, err := r.next(&rec)
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			if rec.flags&blobTouch != 0 && rec.flags&blobShared != 0 {
-				m.offer(string(rec.session), candidate{rec.at, rec.seq})
-			}
-		}
-	}
-	return nil
-}
-
-// addBlob appends the records of one hour's blob: touches only where
-// they are their session's first candidate.
-func (b *touchSetBuilder) addBlob(data []byte, hour int64, m *touchMerge) error {
+// addBlob appends the records of one hour's blob: shared sessions'
+// touches only where they are the session's first.
+func (b *touchSetBuilder) addBlob(data []byte, hour int64, touched touchedSessions) error {
 	r, err := newTouchBlobReader(data, hour)
 	if err != nil {
 		return err
@@ -372,7 +340,7 @@ func (b *touchSetBuilder) addBlob(data []byte, hour int64, m *touchMerge) error 
 		}
 		touch := rec.flags&blobTouch != 0
 		if touch && rec.flags&blobShared != 0 {
-			touch = m.winsBytes(rec.session, candidate{rec.at, rec.seq})
+			touch = touched.first(rec.session)
 		}
 		conv := rec.flags&blobConversion != 0
 		if !touch && !conv {
@@ -399,9 +367,9 @@ func (b *touchSetBuilder) personOfRecord(rec *blobRecord) int32 {
 	case rec.flags&blobVisitorNumber != 0:
 		return b.personByNumber(rec.number)
 	case rec.flags&blobUser != 0:
-		return b.personByKey(personKey{'u', string(rec.who)})
+		return b.personByID(b.users, rec.who)
 	case rec.flags&blobVisitorID != 0:
-		return b.personByKey(personKey{'v', string(rec.who)})
+		return b.personByID(b.visitors, rec.who)
 	}
-	return b.personByKey(personKey{})
+	return b.personOfNobody()
 }

@@ -10,6 +10,10 @@
 CREATE TABLE rollup_touches (
     site    text        NOT NULL,
     hour    timestamptz NOT NULL,
+    -- How many records the blob holds, and how many of them name their
+    -- session, so that a read sizes its result before the blobs arrive.
+    records integer     NOT NULL,
+    shared  integer     NOT NULL,
     touches bytea       NOT NULL,
     PRIMARY KEY (site, hour)
 );

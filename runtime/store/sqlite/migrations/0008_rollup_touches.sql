@@ -7,6 +7,10 @@
 CREATE TABLE rollup_touches (
     site    TEXT    NOT NULL,
     hour    INTEGER NOT NULL,
+    -- How many records the blob holds, and how many of them name their
+    -- session, so that a read sizes its result before the blobs arrive.
+    records INTEGER NOT NULL,
+    shared  INTEGER NOT NULL,
     touches BLOB    NOT NULL,
     PRIMARY KEY (site, hour)
 );
