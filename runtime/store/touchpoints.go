@@ -181,7 +181,7 @@ type touchSetBuilder struct {
 
 func newTouchSetBuilder(points int) *touchSetBuilder {
 	return &touchSetBuilder{
-		set:    TouchSet{Points: make([]TouchPoint, 0, points)},
+		set:      TouchSet{Points: make([]TouchPoint, 0, points)},
 		values:   map[string]int32{},
 		users:    map[string]int32{},
 		visitors: map[string]int32{},
