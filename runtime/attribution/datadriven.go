@@ -3,6 +3,7 @@ package attribution
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // DefaultMinConvertingPaths is DataDriven's MinConvertingPaths when unset.
@@ -46,60 +47,72 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 	if minPaths <= 0 {
 		minPaths = DefaultMinConvertingPaths
 	}
+	keys := newKeyTable()
+	// The key numbers of every conversion's touches, one after the other.
+	var convKeys []int32
 	c := newChain()
 	converting := 0
 	for _, a := range convs {
 		if len(a.touches) > 0 {
-			c.addPath(pathKeys(a.touches, dim), stateConversion)
+			from := len(convKeys)
+			convKeys = keys.touchKeys(convKeys, a.touches, dim)
+			c.addPath(convKeys[from:], stateConversion)
 			converting++
 		}
 	}
+	var path []int32
 	for _, j := range journeys {
 		if ts := unconverted(j, window); len(ts) > 0 {
-			c.addPath(pathKeys(ts, dim), stateNull)
+			path = keys.touchKeys(path[:0], ts, dim)
+			c.addPath(path, stateNull)
 		}
 	}
-	t := newTally()
-	if converting < minPaths || len(c.keys) < 2 {
-		for _, a := range convs {
-			var w []float64
-			if len(a.touches) > 0 {
-				w = linear(a.touches, a.at)
-			}
-			t.shares(a, dim, w)
-		}
-		return t.rows(), nil
+	t := newTally(keys)
+	chained := converting >= minPaths && c.keyStates() >= 2
+	var effects []float64
+	var count []int32
+	if chained {
+		effects, count = c.removalEffects(keys.len()), make([]int32, keys.len())
 	}
-	effects := c.removalEffects()
+	var w []float64
 	for _, a := range convs {
-		t.shares(a, dim, effectWeights(a.touches, dim, effects))
+		ks := convKeys[:len(a.touches)]
+		convKeys = convKeys[len(a.touches):]
+		if chained {
+			w = effectWeights(w, ks, effects, count)
+		} else {
+			w = weigh(w, linear, a.touches, a.at)
+		}
+		t.shares(a.cents, ks, w)
 	}
 	return t.rows(), nil
 }
 
-// effectWeights shares a conversion among its touches by the removal effects
-// of their keys, a key's share split among its touches; linear when no key
-// has an effect.
-func effectWeights(ts []Touch, dim Dimension, effects map[string]float64) []float64 {
-	if len(ts) == 0 {
-		return nil
+// effectWeights shares a conversion among its touches (their key numbers
+// given) by the removal effects of their keys, a key's share split among
+// its touches; linear when no key has an effect. It writes into buf when
+// large enough; count is scratch, zero on entry and exit, by key number.
+func effectWeights(buf []float64, keys []int32, effects []float64, count []int32) []float64 {
+	w := slices.Grow(buf[:0], len(keys))[:len(keys)]
+	if len(keys) == 0 {
+		return w
 	}
-	count := map[string]int{}
 	var sum float64 // summed in touch order, so the result is reproducible to the bit
-	for _, t := range ts {
-		k := dim.Key(t)
+	for _, k := range keys {
 		if count[k] == 0 {
 			sum += effects[k]
 		}
 		count[k]++
 	}
 	if sum <= 0 {
-		return linear(ts, ts[0].At)
+		linear(w, nil, time.Time{})
+	} else {
+		for i, k := range keys {
+			w[i] = effects[k] / sum / float64(count[k])
+		}
 	}
-	w := make([]float64, len(ts))
-	for i, t := range ts {
-		k := dim.Key(t)
-		w[i] = effects[k] / sum / float64(count[k])
+	for _, k := range keys {
+		count[k] = 0
 	}
 	return w
 }
@@ -127,18 +140,6 @@ func unconverted(j Journey, window Window) []Touch {
 	return inWindow(sorted, sorted[len(sorted)-1].At, window)
 }
 
-// pathKeys is the keys of touches with repeats in a row collapsed.
-func pathKeys(ts []Touch, dim Dimension) []string {
-	var out []string
-	for _, t := range ts {
-		k := dim.Key(t)
-		if len(out) == 0 || out[len(out)-1] != k {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // The fixed states of the chain; keys follow.
 const (
 	stateStart = iota
@@ -147,29 +148,60 @@ const (
 	firstKeyState
 )
 
-// chain counts transitions between states.
+// indexedDegree is the number of transitions out of one state beyond which
+// count finds them through a map rather than by scanning.
+const indexedDegree = 32
+
+// chain counts transitions between states. A key's state is numbered in
+// the order keys first appear on paths, which fixes the order the
+// probabilities are summed in.
 type chain struct {
-	keys   map[string]int
-	counts []map[int]int
+	stateOf []int32       // by key number; 0 (START, never a key's) when not in the chain yet
+	keyOf   []int32       // by state: its key number, for states from firstKeyState
+	out     [][]edgeCount // by state: transitions counted from it
+	index   []map[int32]int32
+}
+
+// edgeCount is a transition and how often it was taken.
+type edgeCount struct {
+	to int32
+	n  int
 }
 
 func newChain() *chain {
-	return &chain{keys: map[string]int{}, counts: make([]map[int]int, firstKeyState)}
+	return &chain{
+		keyOf: make([]int32, firstKeyState),
+		out:   make([][]edgeCount, firstKeyState),
+		index: make([]map[int32]int32, firstKeyState),
+	}
 }
 
-func (c *chain) state(key string) int {
-	s, ok := c.keys[key]
-	if !ok {
-		s = len(c.counts)
-		c.keys[key] = s
-		c.counts = append(c.counts, nil)
+// keyStates is the number of keys in the chain.
+func (c *chain) keyStates() int { return len(c.out) - firstKeyState }
+
+func (c *chain) state(key int32) int32 {
+	if int(key) >= len(c.stateOf) {
+		c.stateOf = append(c.stateOf, make([]int32, int(key)+1-len(c.stateOf))...)
+	}
+	s := c.stateOf[key]
+	if s == stateStart {
+		s = int32(len(c.out))
+		c.stateOf[key] = s
+		c.keyOf = append(c.keyOf, key)
+		c.out = append(c.out, nil)
+		c.index = append(c.index, nil)
 	}
 	return s
 }
 
-func (c *chain) addPath(keys []string, end int) {
-	from := stateStart
-	for _, k := range keys {
+// addPath counts the path START → keys → end, repeats of a key in a row
+// collapsed into one state.
+func (c *chain) addPath(keys []int32, end int32) {
+	from := int32(stateStart)
+	for i, k := range keys {
+		if i > 0 && keys[i-1] == k {
+			continue
+		}
 		to := c.state(k)
 		c.count(from, to)
 		from = to
@@ -177,11 +209,36 @@ func (c *chain) addPath(keys []string, end int) {
 	c.count(from, end)
 }
 
-func (c *chain) count(from, to int) {
-	if c.counts[from] == nil {
-		c.counts[from] = map[int]int{}
+func (c *chain) count(from, to int32) {
+	es := c.out[from]
+	if m := c.index[from]; m != nil {
+		if i, ok := m[to]; ok {
+			es[i].n++
+			return
+		}
+		m[to] = int32(len(es))
+	} else {
+		for i := range es {
+			if es[i].to == to {
+				es[i].n++
+				return
+			}
+		}
+		if len(es) == indexedDegree {
+			c.indexEdges(from)
+			c.index[from][to] = int32(len(es))
+		}
 	}
-	c.counts[from][to]++
+	c.out[from] = append(es, edgeCount{to, 1})
+}
+
+// indexEdges maps the transitions out of from to their places in c.out.
+func (c *chain) indexEdges(from int32) {
+	m := make(map[int32]int32, 2*len(c.out[from]))
+	for i, e := range c.out[from] {
+		m[e.to] = int32(i)
+	}
+	c.index[from] = m
 }
 
 // edge is a transition with its probability.
@@ -192,30 +249,33 @@ type edge struct {
 
 // transitions turns the counts into probabilities per state.
 func (c *chain) transitions() [][]edge {
-	out := make([][]edge, len(c.counts))
-	for s, m := range c.counts {
+	out := make([][]edge, len(c.out))
+	for s, es := range c.out {
 		var n int
-		for _, k := range m {
-			n += k
+		for _, e := range es {
+			n += e.n
 		}
-		for to, k := range m {
-			out[s] = append(out[s], edge{to, float64(k) / float64(n)})
+		out[s] = make([]edge, 0, len(es))
+		for _, e := range es {
+			out[s] = append(out[s], edge{int(e.to), float64(e.n) / float64(n)})
 		}
-		// Map order is random; sorted edges sum the same way every run.
+		// Sorted edges sum the same way whatever order they were met in.
 		slices.SortFunc(out[s], func(a, b edge) int { return a.to - b.to })
 	}
 	return out
 }
 
-// removalEffects is RE(k) for every key of the chain.
-func (c *chain) removalEffects() map[string]float64 {
+// removalEffects is RE(k) by key number, for numKeys keys; zero for keys
+// not in the chain.
+func (c *chain) removalEffects(numKeys int) []float64 {
 	tr := c.transitions()
 	base := conversionProbability(tr, -1)
-	out := make(map[string]float64, len(c.keys))
-	for k, s := range c.keys {
-		if base > 0 {
-			out[k] = max(0, (base-conversionProbability(tr, s))/base)
-		}
+	out := make([]float64, numKeys)
+	if base <= 0 {
+		return out
+	}
+	for s := firstKeyState; s < len(c.out); s++ {
+		out[c.keyOf[s]] = max(0, (base-conversionProbability(tr, s))/base)
 	}
 	return out
 }

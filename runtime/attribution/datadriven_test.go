@@ -28,22 +28,24 @@ func markovDataset(emailPaidSales int) []Journey {
 }
 
 func TestRemovalEffects(t *testing.T) {
+	keys := newKeyTable()
 	c := newChain()
 	for _, j := range markovDataset(6) {
+		path := keys.touchKeys(nil, sortedTouches(j.Touches), DimensionChannel)
 		if len(j.Conversions) > 0 {
-			c.addPath(pathKeys(sortedTouches(j.Touches), DimensionChannel), stateConversion)
+			c.addPath(path, stateConversion)
 		} else {
-			c.addPath(pathKeys(j.Touches, DimensionChannel), stateNull)
+			c.addPath(path, stateNull)
 		}
 	}
 	if p := conversionProbability(c.transitions(), -1); math.Abs(p-2./3) > 1e-12 {
 		t.Errorf("P(conversion) = %v, want 2/3", p)
 	}
-	got := c.removalEffects()
+	got := c.removalEffects(keys.len())
 	want := map[string]float64{email: 0.6, paid: 1}
 	for k, w := range want {
-		if math.Abs(got[k]-w) > 1e-12 {
-			t.Errorf("RE(%s) = %v, want %v", k, got[k], w)
+		if re := got[keys.id(k)]; math.Abs(re-w) > 1e-12 {
+			t.Errorf("RE(%s) = %v, want %v", k, re, w)
 		}
 	}
 }
@@ -100,7 +102,10 @@ func TestUnconverted(t *testing.T) {
 	// window ending at the newest: email(−20) is before the sale, paid(−10)
 	// falls outside (−7, 0] of search(0).
 	j := journey([]Conversion{conv(5, -15)}, ch(search, 0), ch(email, -20), ch(paid, -10), ch(social, -2))
-	got := pathKeys(unconverted(j, Window7Days), DimensionChannel)
+	var got []string
+	for _, tc := range unconverted(j, Window7Days) {
+		got = append(got, tc.Channel)
+	}
 	if want := []string{social, search}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

@@ -127,22 +127,30 @@ func checkValue(v float64) error {
 	return nil
 }
 
-// sortedTouches returns a sorted copy of ts: by time, then channel, source
-// and campaign, so equal times give the same order whatever the input.
+// compareTouches orders touches by time, then channel, source and
+// campaign, so equal times give the same order whatever the input.
+func compareTouches(a, b Touch) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Channel, b.Channel); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Campaign, b.Campaign)
+}
+
+// sortedTouches is ts in compareTouches order: ts itself when it already
+// is (callers only read it; the store gives touches oldest first), else a
+// sorted copy, so the caller's slice is never reordered.
 func sortedTouches(ts []Touch) []Touch {
+	if slices.IsSortedFunc(ts, compareTouches) {
+		return ts
+	}
 	out := slices.Clone(ts)
-	slices.SortFunc(out, func(a, b Touch) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Channel, b.Channel); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Source, b.Source); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Campaign, b.Campaign)
-	})
+	slices.SortFunc(out, compareTouches)
 	return out
 }
 
@@ -172,26 +180,46 @@ type attributable struct {
 	touches []Touch
 }
 
-// attributables lists every conversion of the journeys with its window's
-// touches, after checking the arguments and values.
-func attributables(journeys []Journey, dim Dimension, w Window) ([]attributable, error) {
+// eachConversion checks the arguments and calls visit with every
+// conversion of the journeys in order, with its window's touches. It stops
+// at the first bad value, or when the revenue exceeds what float64 counts
+// exactly. Journeys without conversions are skipped unsorted: only
+// DataDriven needs their touches.
+func eachConversion(journeys []Journey, dim Dimension, w Window, visit func(attributable)) error {
 	if err := checkArgs(dim, w); err != nil {
-		return nil, err
+		return err
 	}
-	var out []attributable
 	var total int64
 	for ji, j := range journeys {
+		if len(j.Conversions) == 0 {
+			continue
+		}
 		sorted := sortedTouches(j.Touches)
 		for ci, c := range j.Conversions {
 			if err := checkValue(c.Value); err != nil {
-				return nil, fmt.Errorf("journey %d, conversion %d: %w", ji, ci, err)
+				return fmt.Errorf("journey %d, conversion %d: %w", ji, ci, err)
 			}
 			cents := int64(math.Round(c.Value * 100))
 			if total += cents; total > maxCents {
-				return nil, ErrRevenueTooLarge
+				return ErrRevenueTooLarge
 			}
-			out = append(out, attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
+			visit(attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
 		}
+	}
+	return nil
+}
+
+// attributables lists every conversion of the journeys with its window's
+// touches, after checking the arguments and values.
+func attributables(journeys []Journey, dim Dimension, w Window) ([]attributable, error) {
+	n := 0
+	for _, j := range journeys {
+		n += len(j.Conversions)
+	}
+	out := make([]attributable, 0, n)
+	err := eachConversion(journeys, dim, w, func(a attributable) { out = append(out, a) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
