@@ -39,34 +39,26 @@ type DataDriven struct {
 func (DataDriven) Name() string { return "data_driven" }
 
 func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) ([]Credit, error) {
-	convs, err := attributables(journeys, dim, window)
-	if err != nil {
-		return nil, err
-	}
 	minPaths := m.MinConvertingPaths
 	if minPaths <= 0 {
 		minPaths = DefaultMinConvertingPaths
 	}
 	keys := newKeyTable()
-	// The key numbers of every conversion's touches, one after the other.
-	var convKeys []int32
-	c := newChain()
-	converting := 0
-	for _, a := range convs {
-		if len(a.touches) > 0 {
-			from := len(convKeys)
-			convKeys = keys.touchKeys(convKeys, a.touches, dim)
-			c.addPath(convKeys[from:], stateConversion)
-			converting++
+	p := newPaths(journeys)
+	var convs []attributable
+	err := walk(journeys, dim, window, func(a attributable) {
+		convs = append(convs, a)
+		p.converting = keys.touchKeys(p.converting, a.touches, dim)
+	}, func(sorted []Touch, cs []Conversion) {
+		if ts := unconverted(sorted, cs, window); len(ts) > 0 {
+			p.null = keys.touchKeys(p.null, ts, dim)
+			p.nullEnds = append(p.nullEnds, len(p.null))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	var path []int32
-	for _, j := range journeys {
-		if ts := unconverted(j, window); len(ts) > 0 {
-			path = keys.touchKeys(path[:0], ts, dim)
-			c.addPath(path, stateNull)
-		}
-	}
+	c, converting := p.chain(convs)
 	t := newTally(keys)
 	chained := converting >= minPaths && c.keyStates() >= 2
 	var effects []float64
@@ -75,6 +67,7 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 		effects, count = c.removalEffects(keys.len()), make([]int32, keys.len())
 	}
 	var w []float64
+	convKeys := p.converting
 	for _, a := range convs {
 		ks := convKeys[:len(a.touches)]
 		convKeys = convKeys[len(a.touches):]
@@ -117,22 +110,58 @@ func effectWeights(buf []float64, keys []int32, effects []float64, count []int32
 	return w
 }
 
-// unconverted is the journey's trailing touches that led to no conversion,
-// within one window ending at the newest of them.
-func unconverted(j Journey, window Window) []Touch {
-	sorted := sortedTouches(j.Touches)
-	if len(j.Conversions) > 0 {
-		last := j.Conversions[0].At
-		for _, c := range j.Conversions[1:] {
+// paths are the key numbers of the chain's paths, gathered in one pass
+// over the journeys so that each journey's touches are read once.
+type paths struct {
+	converting []int32 // of every conversion's touches, one after the other
+	null       []int32 // of the unconverted paths, one after the other
+	nullEnds   []int   // where each unconverted path ends in null
+}
+
+// newPaths has room for the unconverted paths of journeys: at most one
+// per journey, of at most its touches.
+func newPaths(journeys []Journey) *paths {
+	touches := 0
+	for i := range journeys {
+		touches += len(journeys[i].Touches)
+	}
+	return &paths{null: make([]int32, 0, touches), nullEnds: make([]int, 0, len(journeys))}
+}
+
+// chain counts the converting paths, in conversion order, then the
+// unconverted ones, in journey order: states are numbered in the order
+// keys first appear, and the probabilities are summed in state order. It
+// returns the chain and the number of converting paths.
+func (p *paths) chain(convs []attributable) (*chain, int) {
+	c := newChain()
+	converting := 0
+	rest := p.converting
+	for _, a := range convs {
+		if n := len(a.touches); n > 0 {
+			c.addPath(rest[:n], stateConversion)
+			rest = rest[n:]
+			converting++
+		}
+	}
+	from := 0
+	for _, end := range p.nullEnds {
+		c.addPath(p.null[from:end], stateNull)
+		from = end
+	}
+	return c, converting
+}
+
+// unconverted is the trailing part of a journey's sorted touches that led
+// to none of its conversions, within one window ending at the newest.
+func unconverted(sorted []Touch, convs []Conversion, window Window) []Touch {
+	if len(convs) > 0 {
+		last := convs[0].At
+		for _, c := range convs[1:] {
 			if c.At.After(last) {
 				last = c.At
 			}
 		}
-		i := 0
-		for i < len(sorted) && !sorted[i].At.After(last) {
-			i++
-		}
-		sorted = sorted[i:]
+		sorted = sorted[firstAfter(sorted, last):]
 	}
 	if len(sorted) == 0 {
 		return nil

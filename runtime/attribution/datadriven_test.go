@@ -103,7 +103,7 @@ func TestUnconverted(t *testing.T) {
 	// falls outside (−7, 0] of search(0).
 	j := journey([]Conversion{conv(5, -15)}, ch(search, 0), ch(email, -20), ch(paid, -10), ch(social, -2))
 	var got []string
-	for _, tc := range unconverted(j, Window7Days) {
+	for _, tc := range unconverted(sortedTouches(j.Touches), j.Conversions, Window7Days) {
 		got = append(got, tc.Channel)
 	}
 	if want := []string{social, search}; !slices.Equal(got, want) {

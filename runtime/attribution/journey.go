@@ -146,7 +146,7 @@ func compareTouches(a, b Touch) int {
 // is (callers only read it; the store gives touches oldest first), else a
 // sorted copy, so the caller's slice is never reordered.
 func sortedTouches(ts []Touch) []Touch {
-	if slices.IsSortedFunc(ts, compareTouches) {
+	if isSorted(ts) {
 		return ts
 	}
 	out := slices.Clone(ts)
@@ -154,22 +154,40 @@ func sortedTouches(ts []Touch) []Touch {
 	return out
 }
 
+// isSorted reports whether ts is in compareTouches order. Most neighbours
+// differ in time, which settles them without comparing strings.
+func isSorted(ts []Touch) bool {
+	for i := 1; i < len(ts); i++ {
+		if ts[i-1].At.Before(ts[i].At) {
+			continue
+		}
+		if compareTouches(ts[i-1], ts[i]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // inWindow is the part of sorted touches at times in (at−w, at].
 func inWindow(sorted []Touch, at time.Time, w Window) []Touch {
-	from := at.Add(-w.Duration())
-	lo, _ := slices.BinarySearchFunc(sorted, from, func(t Touch, x time.Time) int {
-		if t.At.After(x) {
-			return 1
-		}
-		return -1
-	})
-	hi, _ := slices.BinarySearchFunc(sorted, at, func(t Touch, x time.Time) int {
-		if t.At.After(x) {
-			return 1
-		}
-		return -1
-	})
+	hi := firstAfter(sorted, at)
+	lo := firstAfter(sorted[:hi], at.Add(-w.Duration()))
 	return sorted[lo:hi]
+}
+
+// firstAfter is the index of the first of sorted touches after x,
+// len(sorted) when none is.
+func firstAfter(sorted []Touch, x time.Time) int {
+	lo, hi := 0, len(sorted)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if sorted[mid].At.After(x) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // attributable is one conversion, its value in cents and the touches in its
@@ -180,18 +198,20 @@ type attributable struct {
 	touches []Touch
 }
 
-// eachConversion checks the arguments and calls visit with every
-// conversion of the journeys in order, with its window's touches. It stops
-// at the first bad value, or when the revenue exceeds what float64 counts
-// exactly. Journeys without conversions are skipped unsorted: only
-// DataDriven needs their touches.
-func eachConversion(journeys []Journey, dim Dimension, w Window, visit func(attributable)) error {
+// walk checks the arguments and goes through the journeys in order: visit
+// gets every conversion with its window's touches; tail, unless nil, gets
+// every journey's sorted touches and conversions after its conversions
+// were visited. It stops at the first bad value, or when the revenue
+// exceeds what float64 counts exactly. Without tail, journeys without
+// conversions are skipped unsorted: only DataDriven needs their touches.
+func walk(journeys []Journey, dim Dimension, w Window, visit func(attributable), tail func(sorted []Touch, convs []Conversion)) error {
 	if err := checkArgs(dim, w); err != nil {
 		return err
 	}
 	var total int64
-	for ji, j := range journeys {
-		if len(j.Conversions) == 0 {
+	for ji := range journeys {
+		j := &journeys[ji]
+		if len(j.Conversions) == 0 && tail == nil {
 			continue
 		}
 		sorted := sortedTouches(j.Touches)
@@ -205,21 +225,9 @@ func eachConversion(journeys []Journey, dim Dimension, w Window, visit func(attr
 			}
 			visit(attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
 		}
+		if tail != nil {
+			tail(sorted, j.Conversions)
+		}
 	}
 	return nil
-}
-
-// attributables lists every conversion of the journeys with its window's
-// touches, after checking the arguments and values.
-func attributables(journeys []Journey, dim Dimension, w Window) ([]attributable, error) {
-	n := 0
-	for _, j := range journeys {
-		n += len(j.Conversions)
-	}
-	out := make([]attributable, 0, n)
-	err := eachConversion(journeys, dim, w, func(a attributable) { out = append(out, a) })
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -35,11 +35,11 @@ func (m ruleModel) Attribute(journeys []Journey, dim Dimension, window Window) (
 	t := newTally(newKeyTable())
 	var keys []int32
 	var w []float64
-	err := eachConversion(journeys, dim, window, func(a attributable) {
+	err := walk(journeys, dim, window, func(a attributable) {
 		keys = t.keys.touchKeys(keys[:0], a.touches, dim)
 		w = weigh(w, m.weigh, a.touches, a.at)
 		t.shares(a.cents, keys, w)
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
