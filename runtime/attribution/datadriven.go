@@ -44,8 +44,7 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 		minPaths = DefaultMinConvertingPaths
 	}
 	keys := newKeyTable()
-	p := newPaths(journeys)
-	var convs []attributable
+	p, convs := newPaths(journeys)
 	err := walk(journeys, dim, window, func(a attributable) {
 		convs = append(convs, a)
 		p.converting = keys.touchKeys(p.converting, a.touches, dim)
@@ -58,7 +57,7 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 	if err != nil {
 		return nil, err
 	}
-	c, converting := p.chain(convs)
+	c, converting := p.chain(convs, keys.len())
 	t := newTally(keys)
 	chained := converting >= minPaths && c.keyStates() >= 2
 	var effects []float64
@@ -118,22 +117,31 @@ type paths struct {
 	nullEnds   []int   // where each unconverted path ends in null
 }
 
-// newPaths has room for the unconverted paths of journeys: at most one
-// per journey, of at most its touches.
-func newPaths(journeys []Journey) *paths {
-	touches := 0
+// newPaths has room for the paths of journeys, and the conversions
+// returned for their conversions: a conversion's path has at most its
+// journey's touches, and there is at most one unconverted path per
+// journey, of at most its touches.
+func newPaths(journeys []Journey) (*paths, []attributable) {
+	var touches, convTouches, convs int
 	for i := range journeys {
-		touches += len(journeys[i].Touches)
+		n, c := len(journeys[i].Touches), len(journeys[i].Conversions)
+		touches += n
+		convTouches += n * c
+		convs += c
 	}
-	return &paths{null: make([]int32, 0, touches), nullEnds: make([]int, 0, len(journeys))}
+	return &paths{
+		converting: make([]int32, 0, convTouches),
+		null:       make([]int32, 0, touches),
+		nullEnds:   make([]int, 0, len(journeys)),
+	}, make([]attributable, 0, convs)
 }
 
 // chain counts the converting paths, in conversion order, then the
 // unconverted ones, in journey order: states are numbered in the order
 // keys first appear, and the probabilities are summed in state order. It
 // returns the chain and the number of converting paths.
-func (p *paths) chain(convs []attributable) (*chain, int) {
-	c := newChain()
+func (p *paths) chain(convs []attributable, numKeys int) (*chain, int) {
+	c := newChain(numKeys)
 	converting := 0
 	rest := p.converting
 	for _, a := range convs {
@@ -177,48 +185,51 @@ const (
 	firstKeyState
 )
 
-// indexedDegree is the number of transitions out of one state beyond which
-// count finds them through a map rather than by scanning.
-const indexedDegree = 32
+// maxDenseStates is the number of states up to which the chain counts
+// transitions in a matrix (8 MiB at most) rather than in a map.
+const maxDenseStates = 1024
 
 // chain counts transitions between states. A key's state is numbered in
 // the order keys first appear on paths, which fixes the order the
 // probabilities are summed in.
 type chain struct {
-	stateOf []int32       // by key number; 0 (START, never a key's) when not in the chain yet
-	keyOf   []int32       // by state: its key number, for states from firstKeyState
-	out     [][]edgeCount // by state: transitions counted from it
-	index   []map[int32]int32
+	stateOf []int32 // by key number; 0 (START, never a key's) when not in the chain yet
+	keyOf   []int32 // by state: its key number, for states from firstKeyState
+	size    int     // the most states there can be
+	dense   []int   // transitions from*size+to, when size is at most maxDenseStates
+	sparse  map[[2]int32]int
 }
 
-// edgeCount is a transition and how often it was taken.
-type edgeCount struct {
-	to int32
-	n  int
+// newChain has room for the fixed states and numKeys keys.
+func newChain(numKeys int) *chain {
+	size := firstKeyState + numKeys
+	return newChainCounting(numKeys, size <= maxDenseStates)
 }
 
-func newChain() *chain {
-	return &chain{
-		keyOf: make([]int32, firstKeyState),
-		out:   make([][]edgeCount, firstKeyState),
-		index: make([]map[int32]int32, firstKeyState),
+// newChainCounting is newChain counting in a matrix or in a map.
+func newChainCounting(numKeys int, dense bool) *chain {
+	c := &chain{
+		stateOf: make([]int32, numKeys),
+		keyOf:   make([]int32, firstKeyState, firstKeyState+numKeys),
+		size:    firstKeyState + numKeys,
 	}
+	if dense {
+		c.dense = make([]int, c.size*c.size)
+	} else {
+		c.sparse = map[[2]int32]int{}
+	}
+	return c
 }
 
 // keyStates is the number of keys in the chain.
-func (c *chain) keyStates() int { return len(c.out) - firstKeyState }
+func (c *chain) keyStates() int { return len(c.keyOf) - firstKeyState }
 
 func (c *chain) state(key int32) int32 {
-	if int(key) >= len(c.stateOf) {
-		c.stateOf = append(c.stateOf, make([]int32, int(key)+1-len(c.stateOf))...)
-	}
 	s := c.stateOf[key]
 	if s == stateStart {
-		s = int32(len(c.out))
+		s = int32(len(c.keyOf))
 		c.stateOf[key] = s
 		c.keyOf = append(c.keyOf, key)
-		c.out = append(c.out, nil)
-		c.index = append(c.index, nil)
 	}
 	return s
 }
@@ -239,35 +250,11 @@ func (c *chain) addPath(keys []int32, end int32) {
 }
 
 func (c *chain) count(from, to int32) {
-	es := c.out[from]
-	if m := c.index[from]; m != nil {
-		if i, ok := m[to]; ok {
-			es[i].n++
-			return
-		}
-		m[to] = int32(len(es))
-	} else {
-		for i := range es {
-			if es[i].to == to {
-				es[i].n++
-				return
-			}
-		}
-		if len(es) == indexedDegree {
-			c.indexEdges(from)
-			c.index[from][to] = int32(len(es))
-		}
+	if c.dense != nil {
+		c.dense[int(from)*c.size+int(to)]++
+		return
 	}
-	c.out[from] = append(es, edgeCount{to, 1})
-}
-
-// indexEdges maps the transitions out of from to their places in c.out.
-func (c *chain) indexEdges(from int32) {
-	m := make(map[int32]int32, 2*len(c.out[from]))
-	for i, e := range c.out[from] {
-		m[e.to] = int32(i)
-	}
-	c.index[from] = m
+	c.sparse[[2]int32{from, to}]++
 }
 
 // edge is a transition with its probability.
@@ -276,20 +263,49 @@ type edge struct {
 	p  float64
 }
 
-// transitions turns the counts into probabilities per state.
+// edgeCount is a transition with the number of times it was taken.
+type edgeCount struct {
+	to, n int
+}
+
+// counts is the transitions out of each state, in order of the state they
+// lead to.
+func (c *chain) counts() [][]edgeCount {
+	states := len(c.keyOf)
+	out := make([][]edgeCount, states)
+	if c.dense != nil {
+		for from := range states {
+			for to, n := range c.dense[from*c.size : from*c.size+states] {
+				if n > 0 {
+					out[from] = append(out[from], edgeCount{to, n})
+				}
+			}
+		}
+		return out
+	}
+	for k, n := range c.sparse {
+		out[k[0]] = append(out[k[0]], edgeCount{int(k[1]), n})
+	}
+	for _, es := range out {
+		slices.SortFunc(es, func(a, b edgeCount) int { return a.to - b.to })
+	}
+	return out
+}
+
+// transitions turns the counts into probabilities per state, edges in
+// order of the state they lead to, so they sum the same way every run.
 func (c *chain) transitions() [][]edge {
-	out := make([][]edge, len(c.out))
-	for s, es := range c.out {
+	counts := c.counts()
+	out := make([][]edge, len(counts))
+	for s, es := range counts {
 		var n int
 		for _, e := range es {
 			n += e.n
 		}
-		out[s] = make([]edge, 0, len(es))
-		for _, e := range es {
-			out[s] = append(out[s], edge{int(e.to), float64(e.n) / float64(n)})
+		out[s] = make([]edge, len(es))
+		for i, e := range es {
+			out[s][i] = edge{e.to, float64(e.n) / float64(n)}
 		}
-		// Sorted edges sum the same way whatever order they were met in.
-		slices.SortFunc(out[s], func(a, b edge) int { return a.to - b.to })
 	}
 	return out
 }
@@ -303,7 +319,7 @@ func (c *chain) removalEffects(numKeys int) []float64 {
 	if base <= 0 {
 		return out
 	}
-	for s := firstKeyState; s < len(c.out); s++ {
+	for s := firstKeyState; s < len(c.keyOf); s++ {
 		out[c.keyOf[s]] = max(0, (base-conversionProbability(tr, s))/base)
 	}
 	return out

@@ -2,6 +2,8 @@ package attribution
 
 import (
 	"math"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -29,13 +31,16 @@ func markovDataset(emailPaidSales int) []Journey {
 
 func TestRemovalEffects(t *testing.T) {
 	keys := newKeyTable()
-	c := newChain()
+	var paths [][]int32
 	for _, j := range markovDataset(6) {
-		path := keys.touchKeys(nil, sortedTouches(j.Touches), DimensionChannel)
+		paths = append(paths, keys.touchKeys(nil, sortedTouches(j.Touches), DimensionChannel))
+	}
+	c := newChain(keys.len())
+	for i, j := range markovDataset(6) {
 		if len(j.Conversions) > 0 {
-			c.addPath(path, stateConversion)
+			c.addPath(paths[i], stateConversion)
 		} else {
-			c.addPath(path, stateNull)
+			c.addPath(paths[i], stateNull)
 		}
 	}
 	if p := conversionProbability(c.transitions(), -1); math.Abs(p-2./3) > 1e-12 {
@@ -108,5 +113,28 @@ func TestUnconverted(t *testing.T) {
 	}
 	if want := []string{social, search}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestChainCounting checks that the map the chain counts in when there are
+// too many keys for a matrix gives the matrix's transitions.
+func TestChainCounting(t *testing.T) {
+	js := randomJourneys(rand.New(rand.NewPCG(7, 8)), 500)
+	keys := newKeyTable()
+	var paths [][]int32
+	for _, j := range js {
+		paths = append(paths, keys.touchKeys(nil, sortedTouches(j.Touches), DimensionCampaign))
+	}
+	dense, sparse := newChainCounting(keys.len(), true), newChainCounting(keys.len(), false)
+	for i, p := range paths {
+		end := int32(stateNull)
+		if len(js[i].Conversions) > 0 {
+			end = stateConversion
+		}
+		dense.addPath(p, end)
+		sparse.addPath(p, end)
+	}
+	if d, s := dense.transitions(), sparse.transitions(); !reflect.DeepEqual(d, s) {
+		t.Errorf("matrix counts %v\nmap counts %v", d, s)
 	}
 }
