@@ -54,6 +54,7 @@ func goldenSets() []struct {
 		{"random-3000", smallValues(randomJourneys(r, 3000))},
 		{"ties-40", tiedJourneys(r, 40)},
 		{"ties-600", tiedJourneys(r, 600)},
+		{"long-200", longJourneys(r, 200)},
 	}
 }
 
@@ -90,6 +91,29 @@ func tiedJourneys(r *rand.Rand, n int) []Journey {
 		}
 	}
 	return js
+}
+
+// longJourneys makes journeys of up to 40 touches and 5 conversions over
+// 120 days, so that windows are searched in long touch lists.
+func longJourneys(r *rand.Rand, n int) []Journey {
+	js := randomJourneys(r, n)
+	for i := range js {
+		for range r.IntN(35) {
+			t := js[i].Touches
+			if len(t) == 0 {
+				t = randomJourneys(r, 1)[0].Touches
+			}
+			if len(t) > 0 {
+				c := t[r.IntN(len(t))]
+				c.At = c.At.Add(time.Duration(r.IntN(20*24)-10*24) * time.Hour)
+				js[i].Touches = append(js[i].Touches, c)
+			}
+		}
+		for range r.IntN(3) {
+			js[i].Conversions = append(js[i].Conversions, Conversion{At: t0.Add(-time.Duration(r.IntN(120*24)) * time.Hour), Value: float64(r.IntN(100000)) / 100})
+		}
+	}
+	return smallValues(js)
 }
 
 // sortedCopy is js with each journey's touches in the package's order, to

@@ -175,9 +175,20 @@ func inWindow(sorted []Touch, at time.Time, w Window) []Touch {
 	return sorted[lo:hi]
 }
 
+// scanLimit is the length up to which firstAfter scans rather than
+// bisects: journeys are short, and their touches mostly fall in the window.
+const scanLimit = 8
+
 // firstAfter is the index of the first of sorted touches after x,
 // len(sorted) when none is.
 func firstAfter(sorted []Touch, x time.Time) int {
+	if len(sorted) <= scanLimit {
+		i := 0
+		for i < len(sorted) && !sorted[i].At.After(x) {
+			i++
+		}
+		return i
+	}
 	lo, hi := 0, len(sorted)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
