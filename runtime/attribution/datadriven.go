@@ -50,8 +50,7 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 		p.converting = keys.touchKeys(p.converting, a.touches, dim)
 	}, func(sorted []Touch, cs []Conversion) {
 		if ts := unconverted(sorted, cs, window); len(ts) > 0 {
-			p.null = keys.touchKeys(p.null, ts, dim)
-			p.nullEnds = append(p.nullEnds, len(p.null))
+			p.null = append(keys.touchKeys(p.null, ts, dim), endOfPath)
 		}
 	})
 	if err != nil {
@@ -113,14 +112,17 @@ func effectWeights(buf []float64, keys []int32, effects []float64, count []int32
 // over the journeys so that each journey's touches are read once.
 type paths struct {
 	converting []int32 // of every conversion's touches, one after the other
-	null       []int32 // of the unconverted paths, one after the other
-	nullEnds   []int   // where each unconverted path ends in null
+	null       []int32 // of the unconverted paths, each followed by endOfPath
 }
+
+// endOfPath ends each unconverted path in paths.null; key numbers are not
+// negative.
+const endOfPath = -1
 
 // newPaths has room for the paths of journeys, and the conversions
 // returned for their conversions: a conversion's path has at most its
 // journey's touches, and there is at most one unconverted path per
-// journey, of at most its touches.
+// journey, of at most its touches and its end.
 func newPaths(journeys []Journey) (*paths, []attributable) {
 	var touches, convTouches, convs int
 	for i := range journeys {
@@ -131,8 +133,7 @@ func newPaths(journeys []Journey) (*paths, []attributable) {
 	}
 	return &paths{
 		converting: make([]int32, 0, convTouches),
-		null:       make([]int32, 0, touches),
-		nullEnds:   make([]int, 0, len(journeys)),
+		null:       make([]int32, 0, touches+len(journeys)),
 	}, make([]attributable, 0, convs)
 }
 
@@ -152,9 +153,11 @@ func (p *paths) chain(convs []attributable, numKeys int) (*chain, int) {
 		}
 	}
 	from := 0
-	for _, end := range p.nullEnds {
-		c.addPath(p.null[from:end], stateNull)
-		from = end
+	for i, k := range p.null {
+		if k == endOfPath {
+			c.addPath(p.null[from:i], stateNull)
+			from = i + 1
+		}
 	}
 	return c, converting
 }
@@ -174,7 +177,7 @@ func unconverted(sorted []Touch, convs []Conversion, window Window) []Touch {
 	if len(sorted) == 0 {
 		return nil
 	}
-	return inWindow(sorted, sorted[len(sorted)-1].At, window)
+	return lastWindow(sorted, window)
 }
 
 // The fixed states of the chain; keys follow.

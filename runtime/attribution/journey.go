@@ -171,8 +171,13 @@ func isSorted(ts []Touch) bool {
 // inWindow is the part of sorted touches at times in (at−w, at].
 func inWindow(sorted []Touch, at time.Time, w Window) []Touch {
 	hi := firstAfter(sorted, at)
-	lo := firstAfter(sorted[:hi], at.Add(-w.Duration()))
-	return sorted[lo:hi]
+	return sorted[firstAfter(sorted[:hi], at.Add(-w.Duration())):hi]
+}
+
+// lastWindow is the part of sorted touches in one window ending at the
+// newest of them (at least one).
+func lastWindow(sorted []Touch, w Window) []Touch {
+	return sorted[firstAfter(sorted, sorted[len(sorted)-1].At.Add(-w.Duration())):]
 }
 
 // scanLimit is the length up to which firstAfter scans rather than

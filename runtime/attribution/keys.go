@@ -45,13 +45,14 @@ func (k *keyTable) id(key string) int32 {
 	return id
 }
 
-// recentSlot is key's slot in keyTable.recent.
-func recentSlot(key string) int {
-	n := len(key)
+// recentSlot is key's slot in keyTable.recent: its length and first and
+// last bytes tell the usual keys apart.
+func recentSlot(key string) uint {
+	n := uint(len(key))
 	if n == 0 {
 		return 0
 	}
-	return (n*31 + int(key[0])*7 + int(key[n/2])*3 + int(key[n-1])) % recentSlots
+	return (n*31 + uint(key[0])*7 + uint(key[n-1])) % recentSlots
 }
 
 // valueID is the number of a touch's value in a dimension: NoneKey's when
