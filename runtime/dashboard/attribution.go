@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/trackstack/trackstack/runtime/attribution"
 	"github.com/trackstack/trackstack/runtime/store"
@@ -84,28 +87,111 @@ func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window)
 	if err != nil {
 		return nil, err
 	}
-	byWho := map[string]*attribution.Journey{}
-	var order []string
-	for _, t := range points {
-		j := byWho[t.Who]
-		if j == nil {
-			j = &attribution.Journey{}
-			byWho[t.Who] = j
-			order = append(order, t.Who)
+	return buildJourneys(points, q.From, q.To), nil
+}
+
+// buildJourneys groups touchpoints (oldest first) into one journey per
+// person, people in order of who they are, each journey's touches and
+// conversions in the touchpoints' order; conversions count only in
+// [from, to) and refunds (negative values) never. A first pass counts
+// each person's touches and conversions, so that every journey is carved
+// from two shared arrays laid out in output order: a few allocations
+// instead of several per person, and memory the models read in sequence.
+func buildJourneys(points []store.Touchpoint, from, to time.Time) []attribution.Journey {
+	counted := func(t *store.Touchpoint) bool {
+		return t.Conversion && t.Value >= 0 && !t.At.Before(from) && t.At.Before(to)
+	}
+	type person struct {
+		who             string
+		touches, convs  int
+		touched, conved int // how many have been placed
+	}
+	index := map[string]int32{}
+	var people []person
+	personOf := make([]int32, len(points))
+	var touches, convs int
+	for i := range points {
+		t := &points[i]
+		p, ok := index[t.Who]
+		if !ok {
+			p = int32(len(people))
+			index[t.Who] = p
+			people = append(people, person{who: t.Who})
 		}
+		personOf[i] = p
 		if t.Touch {
-			j.Touches = append(j.Touches, attribution.Touch{At: t.At, Channel: t.Channel, Source: t.Source, Campaign: t.Campaign})
+			people[p].touches++
+			touches++
 		}
-		if t.Conversion && t.Value >= 0 && !t.At.Before(q.From) && t.At.Before(q.To) {
-			j.Conversions = append(j.Conversions, attribution.Conversion{At: t.At, Value: t.Value})
+		if counted(t) {
+			people[p].convs++
+			convs++
 		}
 	}
-	sort.Strings(order)
-	out := make([]attribution.Journey, 0, len(order))
-	for _, who := range order {
-		out = append(out, *byWho[who])
+	order := make([]int32, len(people))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	return out, nil
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(people[a].who, people[b].who) })
+	out := make([]attribution.Journey, len(people))
+	rank := make([]int32, len(people))
+	touchArray, convArray := make([]attribution.Touch, touches), make([]attribution.Conversion, convs)
+	for r, p := range order {
+		rank[p] = int32(r)
+		if n := people[p].touches; n > 0 {
+			out[r].Touches, touchArray = touchArray[:n:n], touchArray[n:]
+		}
+		if n := people[p].convs; n > 0 {
+			out[r].Conversions, convArray = convArray[:n:n], convArray[n:]
+		}
+	}
+	var values interner
+	for i := range points {
+		t := &points[i]
+		p := &people[personOf[i]]
+		j := &out[rank[personOf[i]]]
+		if t.Touch {
+			j.Touches[p.touched] = attribution.Touch{
+				At: t.At, Channel: values.intern(t.Channel), Source: values.intern(t.Source), Campaign: values.intern(t.Campaign),
+			}
+			p.touched++
+		}
+		if counted(t) {
+			j.Conversions[p.conved] = attribution.Conversion{At: t.At, Value: t.Value}
+			p.conved++
+		}
+	}
+	return out
+}
+
+// interner keeps one copy of each channel, source and campaign, so that
+// the journeys hold a few dozen strings rather than three per touch (the
+// touchpoints' can then be collected) and the models compare keys that
+// share memory. A small cache indexed by length and end bytes answers
+// most lookups without hashing.
+type interner struct {
+	recent [64]string
+	all    map[string]string
+}
+
+func (in *interner) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	slot := &in.recent[(uint(len(s))*31+uint(s[0])*7+uint(s[len(s)-1]))%uint(len(in.recent))]
+	if *slot == s {
+		return *slot
+	}
+	if in.all == nil {
+		in.all = map[string]string{}
+	}
+	v, ok := in.all[s]
+	if !ok {
+		v = s
+		in.all[s] = v
+	}
+	*slot = v
+	return v
 }
 
 // attributionTables are the attribution page: every model side by side,
