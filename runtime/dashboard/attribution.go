@@ -101,64 +101,68 @@ func buildJourneys(points []store.Touchpoint, from, to time.Time) []attribution.
 	counted := func(t *store.Touchpoint) bool {
 		return t.Conversion && t.Value >= 0 && !t.At.Before(from) && t.At.Before(to)
 	}
+	// By person, numbered in order of first touchpoint.
 	type person struct {
-		who             string
-		touches, convs  int
-		touched, conved int // how many have been placed
+		who string
+		p   int32
 	}
 	index := map[string]int32{}
 	var people []person
+	var touches, convs []int32 // counts, then where the next one goes
 	personOf := make([]int32, len(points))
-	var touches, convs int
 	for i := range points {
 		t := &points[i]
 		p, ok := index[t.Who]
 		if !ok {
 			p = int32(len(people))
 			index[t.Who] = p
-			people = append(people, person{who: t.Who})
+			people = append(people, person{t.Who, p})
+			touches, convs = append(touches, 0), append(convs, 0)
 		}
 		personOf[i] = p
 		if t.Touch {
-			people[p].touches++
-			touches++
+			touches[p]++
 		}
 		if counted(t) {
-			people[p].convs++
-			convs++
+			convs[p]++
 		}
 	}
-	order := make([]int32, len(people))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(people[a].who, people[b].who) })
+	slices.SortFunc(people, func(a, b person) int { return strings.Compare(a.who, b.who) })
 	out := make([]attribution.Journey, len(people))
-	rank := make([]int32, len(people))
-	touchArray, convArray := make([]attribution.Touch, touches), make([]attribution.Conversion, convs)
-	for r, p := range order {
-		rank[p] = int32(r)
-		if n := people[p].touches; n > 0 {
-			out[r].Touches, touchArray = touchArray[:n:n], touchArray[n:]
-		}
-		if n := people[p].convs; n > 0 {
-			out[r].Conversions, convArray = convArray[:n:n], convArray[n:]
-		}
+	// Counts become where each person's touches and conversions start.
+	var touchEnd, convEnd int32
+	for _, pp := range people {
+		touches[pp.p], touchEnd = touchEnd, touchEnd+touches[pp.p]
+		convs[pp.p], convEnd = convEnd, convEnd+convs[pp.p]
 	}
+	touchArray, convArray := make([]attribution.Touch, touchEnd), make([]attribution.Conversion, convEnd)
 	var values interner
 	for i := range points {
 		t := &points[i]
-		p := &people[personOf[i]]
-		j := &out[rank[personOf[i]]]
+		p := personOf[i]
 		if t.Touch {
-			j.Touches[p.touched] = attribution.Touch{
+			touchArray[touches[p]] = attribution.Touch{
 				At: t.At, Channel: values.intern(t.Channel), Source: values.intern(t.Source), Campaign: values.intern(t.Campaign),
 			}
-			p.touched++
+			touches[p]++
 		}
 		if counted(t) {
-			j.Conversions[p.conved] = attribution.Conversion{At: t.At, Value: t.Value}
-			p.conved++
+			convArray[convs[p]] = attribution.Conversion{At: t.At, Value: t.Value}
+			convs[p]++
+		}
+	}
+	// Each person's next positions are now the ends of their touches and
+	// conversions; the starts are the ends of the person before.
+	var touchStart, convStart int32
+	for r, pp := range people {
+		p := pp.p
+		if end := touches[p]; end > touchStart {
+			out[r].Touches = touchArray[touchStart:end:end]
+			touchStart = end
+		}
+		if end := convs[p]; end > convStart {
+			out[r].Conversions = convArray[convStart:end:end]
+			convStart = end
 		}
 	}
 	return out
