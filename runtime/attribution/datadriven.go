@@ -44,6 +44,21 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 		minPaths = DefaultMinConvertingPaths
 	}
 	keys := newKeyTable()
+	p, convs, err := gatherPaths(journeys, dim, window, keys)
+	if err != nil {
+		return nil, err
+	}
+	c, converting := p.chain(convs, keys.len())
+	var effects []float64 // nil: linear
+	if converting >= minPaths && c.keyStates() >= 2 {
+		effects = c.removalEffects(keys.len())
+	}
+	return creditEffects(convs, p.converting, keys, effects), nil
+}
+
+// gatherPaths goes once through the journeys for their conversions and
+// the key numbers of the chain's paths.
+func gatherPaths(journeys []Journey, dim Dimension, window Window, keys *keyTable) (*paths, []attributable, error) {
 	p, convs := newPaths(journeys)
 	err := walk(journeys, dim, window, func(a attributable) {
 		convs = append(convs, a)
@@ -53,30 +68,27 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 			p.null = append(keys.touchKeys(p.null, ts, dim), endOfPath)
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	c, converting := p.chain(convs, keys.len())
+	return p, convs, err
+}
+
+// creditEffects credits each conversion by the removal effects of its
+// touches' keys (numbered in convKeys, one conversion after the other), or
+// linearly when effects is nil.
+func creditEffects(convs []attributable, convKeys []int32, keys *keyTable, effects []float64) []Credit {
 	t := newTally(keys)
-	chained := converting >= minPaths && c.keyStates() >= 2
-	var effects []float64
-	var count []int32
-	if chained {
-		effects, count = c.removalEffects(keys.len()), make([]int32, keys.len())
-	}
+	count := make([]int32, len(effects))
 	var w []float64
-	convKeys := p.converting
 	for _, a := range convs {
 		ks := convKeys[:len(a.touches)]
 		convKeys = convKeys[len(a.touches):]
-		if chained {
+		if effects != nil {
 			w = effectWeights(w, ks, effects, count)
 		} else {
 			w = weigh(w, linear, a.touches, a.at)
 		}
 		t.shares(a.cents, ks, w)
 	}
-	return t.rows(), nil
+	return t.rows()
 }
 
 // effectWeights shares a conversion among its touches (their key numbers
