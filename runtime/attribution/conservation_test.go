@@ -130,25 +130,24 @@ func checkConserved(t *testing.T, name string, rows []Credit, wantNanos, wantCen
 }
 
 func TestApportion(t *testing.T) {
-	keys := []string{"a", "b", "c"}
 	tests := []struct {
 		name    string
-		amounts map[string]float64
+		amounts []float64 // of keys a, b and c
 		total   int64
 		want    []int64
 	}{
 		// Thirds of 10: 3.33 each, floors 9, the one left to the first by key.
-		{"thirds", map[string]float64{"a": 10. / 3, "b": 10. / 3, "c": 10. / 3}, 10, []int64{4, 3, 3}},
+		{"thirds", []float64{10. / 3, 10. / 3, 10. / 3}, 10, []int64{4, 3, 3}},
 		// Largest remainder: .9 beats .5 and .6.
-		{"largest remainder", map[string]float64{"a": 1.5, "b": 2.6, "c": 0.9}, 5, []int64{1, 3, 1}},
+		{"largest remainder", []float64{1.5, 2.6, 0.9}, 5, []int64{1, 3, 1}},
 		// Float sums that overshoot: one unit back from the smallest remainder.
-		{"overshoot", map[string]float64{"a": 2, "b": 2.1, "c": 1}, 4, []int64{2, 2, 0}},
+		{"overshoot", []float64{2, 2.1, 1}, 4, []int64{2, 2, 0}},
 		// A residue beyond one unit per key goes round again.
-		{"large residue", map[string]float64{"a": 0, "b": 0, "c": 0}, 7, []int64{3, 2, 2}},
+		{"large residue", []float64{0, 0, 0}, 7, []int64{3, 2, 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := apportion(keys, tc.amounts, tc.total); !reflect.DeepEqual(got, tc.want) {
+			if got := apportion(tc.amounts, tc.total); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})

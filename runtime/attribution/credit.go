@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Credit is what one key (a channel, source or campaign) earned.
@@ -17,39 +18,46 @@ type Credit struct {
 const nanosPerConversion = 1_000_000_000
 
 // tally accumulates real-valued credit per key and turns it into exact rows.
+// Each key's amounts are summed in the order the credit comes, so the
+// result is the same to the bit whatever the key numbers.
 type tally struct {
-	nanos      map[string]float64
-	cents      map[string]float64
+	keys       *keyTable
+	noTouch    int32
+	nanos      []float64 // by key number
+	cents      []float64 // by key number
+	credited   []bool    // by key number: whether the key has a row
 	totalNanos int64
 	totalCents int64
 }
 
-func newTally() *tally {
-	return &tally{nanos: map[string]float64{}, cents: map[string]float64{}}
+func newTally(keys *keyTable) *tally {
+	return &tally{keys: keys, noTouch: keys.id(NoTouchKey)}
 }
 
-// conversion counts one conversion's totals; credit adds its shares.
-func (t *tally) conversion(a attributable) {
-	t.totalNanos += nanosPerConversion
-	t.totalCents += a.cents
-}
-
-// credit gives key the share (0..1) of conversion a.
-func (t *tally) credit(key string, share float64, a attributable) {
+// credit gives key the share (0..1) of a conversion worth cents.
+func (t *tally) credit(key int32, share float64, cents int64) {
+	if n := t.keys.len(); int(key) >= len(t.nanos) {
+		t.nanos = append(t.nanos, make([]float64, n-len(t.nanos))...)
+		t.cents = append(t.cents, make([]float64, n-len(t.cents))...)
+		t.credited = append(t.credited, make([]bool, n-len(t.credited))...)
+	}
 	t.nanos[key] += share * nanosPerConversion
-	t.cents[key] += share * float64(a.cents)
+	t.cents[key] += share * float64(cents)
+	t.credited[key] = true
 }
 
-// shares counts conversion a and credits each touch's key with its weight.
-func (t *tally) shares(a attributable, dim Dimension, weights []float64) {
-	t.conversion(a)
-	if len(a.touches) == 0 {
-		t.credit(NoTouchKey, 1, a)
+// shares counts a conversion worth cents and credits each of its touches'
+// keys with the touch's weight; with no touch, NoTouchKey gets it whole.
+func (t *tally) shares(cents int64, keys []int32, weights []float64) {
+	t.totalNanos += nanosPerConversion
+	t.totalCents += cents
+	if len(keys) == 0 {
+		t.credit(t.noTouch, 1, cents)
 		return
 	}
 	for i, w := range weights {
 		if w != 0 {
-			t.credit(dim.Key(a.touches[i]), w, a)
+			t.credit(keys[i], w, cents)
 		}
 	}
 }
@@ -57,22 +65,28 @@ func (t *tally) shares(a attributable, dim Dimension, weights []float64) {
 // rows apportions the totals exactly and returns the non-zero rows, most
 // credited first.
 func (t *tally) rows() []Credit {
-	keys := make([]string, 0, len(t.nanos))
-	for k := range t.nanos {
-		keys = append(keys, k)
+	var ids []int32
+	for id, ok := range t.credited {
+		if ok {
+			ids = append(ids, int32(id))
+		}
 	}
-	slices.Sort(keys)
-	nanos := apportion(keys, t.nanos, t.totalNanos)
-	cents := apportion(keys, t.cents, t.totalCents)
+	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(t.keys.names[a], t.keys.names[b]) })
+	nanos, cents := make([]float64, len(ids)), make([]float64, len(ids))
+	for i, id := range ids {
+		nanos[i], cents[i] = t.nanos[id], t.cents[id]
+	}
+	wholeNanos := apportion(nanos, t.totalNanos)
+	wholeCents := apportion(cents, t.totalCents)
 	var out []Credit
-	for i, k := range keys {
-		if nanos[i] == 0 && cents[i] == 0 {
+	for i, id := range ids {
+		if wholeNanos[i] == 0 && wholeCents[i] == 0 {
 			continue
 		}
 		out = append(out, Credit{
-			Key:         k,
-			Conversions: float64(nanos[i]) / nanosPerConversion,
-			Revenue:     float64(cents[i]) / 100,
+			Key:         t.keys.names[id],
+			Conversions: float64(wholeNanos[i]) / nanosPerConversion,
+			Revenue:     float64(wholeCents[i]) / 100,
 		})
 	}
 	slices.SortFunc(out, func(a, b Credit) int {
@@ -87,25 +101,26 @@ func (t *tally) rows() []Credit {
 	return out
 }
 
-// apportion turns real amounts into integers that add up to total exactly:
-// the floor of each, then the remaining units one each to the keys with the
-// largest fractional parts (ties by key order). Float sums can leave a
-// residue beyond one unit per key or below zero; it goes round the keys in
-// the same order until spent, never taking a key below zero.
-func apportion(keys []string, amounts map[string]float64, total int64) []int64 {
-	out := make([]int64, len(keys))
-	if len(keys) == 0 {
+// apportion turns real amounts, one per key in key order, into integers
+// that add up to total exactly: the floor of each, then the remaining units
+// one each to the keys with the largest fractional parts (ties by key
+// order). Float sums can leave a residue beyond one unit per key or below
+// zero; it goes round the keys in the same order until spent, never taking
+// a key below zero.
+func apportion(amounts []float64, total int64) []int64 {
+	out := make([]int64, len(amounts))
+	if len(amounts) == 0 {
 		return out
 	}
-	frac := make([]float64, len(keys))
+	frac := make([]float64, len(amounts))
 	var sum int64
-	for i, k := range keys {
-		a := max(amounts[k], 0)
+	for i, a := range amounts {
+		a = max(a, 0)
 		f := math.Floor(a)
 		out[i], frac[i] = int64(f), a-f
 		sum += out[i]
 	}
-	order := make([]int, len(keys))
+	order := make([]int, len(amounts))
 	for i := range order {
 		order[i] = i
 	}

@@ -3,6 +3,7 @@ package attribution
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // DefaultMinConvertingPaths is DataDriven's MinConvertingPaths when unset.
@@ -38,105 +39,157 @@ type DataDriven struct {
 func (DataDriven) Name() string { return "data_driven" }
 
 func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) ([]Credit, error) {
-	convs, err := attributables(journeys, dim, window)
-	if err != nil {
-		return nil, err
-	}
 	minPaths := m.MinConvertingPaths
 	if minPaths <= 0 {
 		minPaths = DefaultMinConvertingPaths
 	}
-	c := newChain()
-	converting := 0
-	for _, a := range convs {
-		if len(a.touches) > 0 {
-			c.addPath(pathKeys(a.touches, dim), stateConversion)
-			converting++
-		}
+	keys := newKeyTable()
+	p, convs, err := gatherPaths(journeys, dim, window, keys)
+	if err != nil {
+		return nil, err
 	}
-	for _, j := range journeys {
-		if ts := unconverted(j, window); len(ts) > 0 {
-			c.addPath(pathKeys(ts, dim), stateNull)
-		}
+	c, converting := p.chain(convs, keys.len())
+	var effects []float64 // nil: linear
+	if converting >= minPaths && c.keyStates() >= 2 {
+		effects = c.removalEffects(keys.len())
 	}
-	t := newTally()
-	if converting < minPaths || len(c.keys) < 2 {
-		for _, a := range convs {
-			var w []float64
-			if len(a.touches) > 0 {
-				w = linear(a.touches, a.at)
-			}
-			t.shares(a, dim, w)
-		}
-		return t.rows(), nil
-	}
-	effects := c.removalEffects()
-	for _, a := range convs {
-		t.shares(a, dim, effectWeights(a.touches, dim, effects))
-	}
-	return t.rows(), nil
+	return creditEffects(convs, p.converting, keys, effects), nil
 }
 
-// effectWeights shares a conversion among its touches by the removal effects
-// of their keys, a key's share split among its touches; linear when no key
-// has an effect.
-func effectWeights(ts []Touch, dim Dimension, effects map[string]float64) []float64 {
-	if len(ts) == 0 {
-		return nil
+// gatherPaths goes once through the journeys for their conversions and
+// the key numbers of the chain's paths.
+func gatherPaths(journeys []Journey, dim Dimension, window Window, keys *keyTable) (*paths, []attributable, error) {
+	p, convs := newPaths(journeys)
+	err := walk(journeys, dim, window, func(a attributable) {
+		convs = append(convs, a)
+		p.converting = keys.touchKeys(p.converting, a.touches, dim)
+	}, func(sorted []Touch, cs []Conversion) {
+		if ts := unconverted(sorted, cs, window); len(ts) > 0 {
+			p.null = append(keys.touchKeys(p.null, ts, dim), endOfPath)
+		}
+	})
+	return p, convs, err
+}
+
+// creditEffects credits each conversion by the removal effects of its
+// touches' keys (numbered in convKeys, one conversion after the other), or
+// linearly when effects is nil.
+func creditEffects(convs []attributable, convKeys []int32, keys *keyTable, effects []float64) []Credit {
+	t := newTally(keys)
+	count := make([]int32, len(effects))
+	var w []float64
+	for _, a := range convs {
+		ks := convKeys[:len(a.touches)]
+		convKeys = convKeys[len(a.touches):]
+		if effects != nil {
+			w = effectWeights(w, ks, effects, count)
+		} else {
+			w = weigh(w, linear, a.touches, a.at)
+		}
+		t.shares(a.cents, ks, w)
 	}
-	count := map[string]int{}
+	return t.rows()
+}
+
+// effectWeights shares a conversion among its touches (their key numbers
+// given) by the removal effects of their keys, a key's share split among
+// its touches; linear when no key has an effect. It writes into buf when
+// large enough; count is scratch, zero on entry and exit, by key number.
+func effectWeights(buf []float64, keys []int32, effects []float64, count []int32) []float64 {
+	w := slices.Grow(buf[:0], len(keys))[:len(keys)]
+	if len(keys) == 0 {
+		return w
+	}
 	var sum float64 // summed in touch order, so the result is reproducible to the bit
-	for _, t := range ts {
-		k := dim.Key(t)
+	for _, k := range keys {
 		if count[k] == 0 {
 			sum += effects[k]
 		}
 		count[k]++
 	}
 	if sum <= 0 {
-		return linear(ts, ts[0].At)
+		linear(w, nil, time.Time{})
+	} else {
+		for i, k := range keys {
+			w[i] = effects[k] / sum / float64(count[k])
+		}
 	}
-	w := make([]float64, len(ts))
-	for i, t := range ts {
-		k := dim.Key(t)
-		w[i] = effects[k] / sum / float64(count[k])
+	for _, k := range keys {
+		count[k] = 0
 	}
 	return w
 }
 
-// unconverted is the journey's trailing touches that led to no conversion,
-// within one window ending at the newest of them.
-func unconverted(j Journey, window Window) []Touch {
-	sorted := sortedTouches(j.Touches)
-	if len(j.Conversions) > 0 {
-		last := j.Conversions[0].At
-		for _, c := range j.Conversions[1:] {
+// paths are the key numbers of the chain's paths, gathered in one pass
+// over the journeys so that each journey's touches are read once.
+type paths struct {
+	converting []int32 // of every conversion's touches, one after the other
+	null       []int32 // of the unconverted paths, each followed by endOfPath
+}
+
+// endOfPath ends each unconverted path in paths.null; key numbers are not
+// negative.
+const endOfPath = -1
+
+// newPaths has room for the paths of journeys, and the conversions
+// returned for their conversions: a conversion's path has at most its
+// journey's touches, and there is at most one unconverted path per
+// journey, of at most its touches and its end.
+func newPaths(journeys []Journey) (*paths, []attributable) {
+	var touches, convTouches, convs int
+	for i := range journeys {
+		n, c := len(journeys[i].Touches), len(journeys[i].Conversions)
+		touches += n
+		convTouches += n * c
+		convs += c
+	}
+	return &paths{
+		converting: make([]int32, 0, convTouches),
+		null:       make([]int32, 0, touches+len(journeys)),
+	}, make([]attributable, 0, convs)
+}
+
+// chain counts the converting paths, in conversion order, then the
+// unconverted ones, in journey order: states are numbered in the order
+// keys first appear, and the probabilities are summed in state order. It
+// returns the chain and the number of converting paths.
+func (p *paths) chain(convs []attributable, numKeys int) (*chain, int) {
+	c := newChain(numKeys)
+	converting := 0
+	rest := p.converting
+	for _, a := range convs {
+		if n := len(a.touches); n > 0 {
+			c.addPath(rest[:n], stateConversion)
+			rest = rest[n:]
+			converting++
+		}
+	}
+	from := 0
+	for i, k := range p.null {
+		if k == endOfPath {
+			c.addPath(p.null[from:i], stateNull)
+			from = i + 1
+		}
+	}
+	return c, converting
+}
+
+// unconverted is the trailing part of a journey's sorted touches that led
+// to none of its conversions, within one window ending at the newest.
+func unconverted(sorted []Touch, convs []Conversion, window Window) []Touch {
+	if len(convs) > 0 {
+		last := convs[0].At
+		for _, c := range convs[1:] {
 			if c.At.After(last) {
 				last = c.At
 			}
 		}
-		i := 0
-		for i < len(sorted) && !sorted[i].At.After(last) {
-			i++
-		}
-		sorted = sorted[i:]
+		sorted = sorted[firstAfter(sorted, last):]
 	}
 	if len(sorted) == 0 {
 		return nil
 	}
-	return inWindow(sorted, sorted[len(sorted)-1].At, window)
-}
-
-// pathKeys is the keys of touches with repeats in a row collapsed.
-func pathKeys(ts []Touch, dim Dimension) []string {
-	var out []string
-	for _, t := range ts {
-		k := dim.Key(t)
-		if len(out) == 0 || out[len(out)-1] != k {
-			out = append(out, k)
-		}
-	}
-	return out
+	return lastWindow(sorted, window)
 }
 
 // The fixed states of the chain; keys follow.
@@ -147,29 +200,63 @@ const (
 	firstKeyState
 )
 
-// chain counts transitions between states.
+// maxDenseStates is the number of states up to which the chain counts
+// transitions in a matrix (8 MiB at most) rather than in a map.
+const maxDenseStates = 1024
+
+// chain counts transitions between states. A key's state is numbered in
+// the order keys first appear on paths, which fixes the order the
+// probabilities are summed in.
 type chain struct {
-	keys   map[string]int
-	counts []map[int]int
+	stateOf []int32 // by key number; 0 (START, never a key's) when not in the chain yet
+	keyOf   []int32 // by state: its key number, for states from firstKeyState
+	size    int     // the most states there can be
+	dense   []int   // transitions from*size+to, when size is at most maxDenseStates
+	sparse  map[[2]int32]int
 }
 
-func newChain() *chain {
-	return &chain{keys: map[string]int{}, counts: make([]map[int]int, firstKeyState)}
+// newChain has room for the fixed states and numKeys keys.
+func newChain(numKeys int) *chain {
+	size := firstKeyState + numKeys
+	return newChainCounting(numKeys, size <= maxDenseStates)
 }
 
-func (c *chain) state(key string) int {
-	s, ok := c.keys[key]
-	if !ok {
-		s = len(c.counts)
-		c.keys[key] = s
-		c.counts = append(c.counts, nil)
+// newChainCounting is newChain counting in a matrix or in a map.
+func newChainCounting(numKeys int, dense bool) *chain {
+	c := &chain{
+		stateOf: make([]int32, numKeys),
+		keyOf:   make([]int32, firstKeyState, firstKeyState+numKeys),
+		size:    firstKeyState + numKeys,
+	}
+	if dense {
+		c.dense = make([]int, c.size*c.size)
+	} else {
+		c.sparse = map[[2]int32]int{}
+	}
+	return c
+}
+
+// keyStates is the number of keys in the chain.
+func (c *chain) keyStates() int { return len(c.keyOf) - firstKeyState }
+
+func (c *chain) state(key int32) int32 {
+	s := c.stateOf[key]
+	if s == stateStart {
+		s = int32(len(c.keyOf))
+		c.stateOf[key] = s
+		c.keyOf = append(c.keyOf, key)
 	}
 	return s
 }
 
-func (c *chain) addPath(keys []string, end int) {
-	from := stateStart
-	for _, k := range keys {
+// addPath counts the path START → keys → end, repeats of a key in a row
+// collapsed into one state.
+func (c *chain) addPath(keys []int32, end int32) {
+	from := int32(stateStart)
+	for i, k := range keys {
+		if i > 0 && keys[i-1] == k {
+			continue
+		}
 		to := c.state(k)
 		c.count(from, to)
 		from = to
@@ -177,11 +264,12 @@ func (c *chain) addPath(keys []string, end int) {
 	c.count(from, end)
 }
 
-func (c *chain) count(from, to int) {
-	if c.counts[from] == nil {
-		c.counts[from] = map[int]int{}
+func (c *chain) count(from, to int32) {
+	if c.dense != nil {
+		c.dense[int(from)*c.size+int(to)]++
+		return
 	}
-	c.counts[from][to]++
+	c.sparse[[2]int32{from, to}]++
 }
 
 // edge is a transition with its probability.
@@ -190,32 +278,64 @@ type edge struct {
 	p  float64
 }
 
-// transitions turns the counts into probabilities per state.
-func (c *chain) transitions() [][]edge {
-	out := make([][]edge, len(c.counts))
-	for s, m := range c.counts {
-		var n int
-		for _, k := range m {
-			n += k
+// edgeCount is a transition with the number of times it was taken.
+type edgeCount struct {
+	to, n int
+}
+
+// counts is the transitions out of each state, in order of the state they
+// lead to.
+func (c *chain) counts() [][]edgeCount {
+	states := len(c.keyOf)
+	out := make([][]edgeCount, states)
+	if c.dense != nil {
+		for from := range states {
+			for to, n := range c.dense[from*c.size : from*c.size+states] {
+				if n > 0 {
+					out[from] = append(out[from], edgeCount{to, n})
+				}
+			}
 		}
-		for to, k := range m {
-			out[s] = append(out[s], edge{to, float64(k) / float64(n)})
-		}
-		// Map order is random; sorted edges sum the same way every run.
-		slices.SortFunc(out[s], func(a, b edge) int { return a.to - b.to })
+		return out
+	}
+	for k, n := range c.sparse {
+		out[k[0]] = append(out[k[0]], edgeCount{int(k[1]), n})
+	}
+	for _, es := range out {
+		slices.SortFunc(es, func(a, b edgeCount) int { return a.to - b.to })
 	}
 	return out
 }
 
-// removalEffects is RE(k) for every key of the chain.
-func (c *chain) removalEffects() map[string]float64 {
+// transitions turns the counts into probabilities per state, edges in
+// order of the state they lead to, so they sum the same way every run.
+func (c *chain) transitions() [][]edge {
+	counts := c.counts()
+	out := make([][]edge, len(counts))
+	for s, es := range counts {
+		var n int
+		for _, e := range es {
+			n += e.n
+		}
+		out[s] = make([]edge, len(es))
+		for i, e := range es {
+			out[s][i] = edge{e.to, float64(e.n) / float64(n)}
+		}
+	}
+	return out
+}
+
+// removalEffects is RE(k) by key number, for numKeys keys; zero for keys
+// not in the chain.
+func (c *chain) removalEffects(numKeys int) []float64 {
 	tr := c.transitions()
 	base := conversionProbability(tr, -1)
-	out := make(map[string]float64, len(c.keys))
-	for k, s := range c.keys {
-		if base > 0 {
-			out[k] = max(0, (base-conversionProbability(tr, s))/base)
-		}
+	out := make([]float64, numKeys)
+	if base <= 0 {
+		return out
+	}
+	for s := firstKeyState; s < len(c.keyOf); s++ {
+		out[c.keyOf[s]] = max(0, (base-conversionProbability(tr, s))/base)
 	}
 	return out
 }

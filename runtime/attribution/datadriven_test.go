@@ -2,6 +2,8 @@ package attribution
 
 import (
 	"math"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -28,22 +30,27 @@ func markovDataset(emailPaidSales int) []Journey {
 }
 
 func TestRemovalEffects(t *testing.T) {
-	c := newChain()
+	keys := newKeyTable()
+	var paths [][]int32
 	for _, j := range markovDataset(6) {
+		paths = append(paths, keys.touchKeys(nil, sortedTouches(j.Touches), DimensionChannel))
+	}
+	c := newChain(keys.len())
+	for i, j := range markovDataset(6) {
 		if len(j.Conversions) > 0 {
-			c.addPath(pathKeys(sortedTouches(j.Touches), DimensionChannel), stateConversion)
+			c.addPath(paths[i], stateConversion)
 		} else {
-			c.addPath(pathKeys(j.Touches, DimensionChannel), stateNull)
+			c.addPath(paths[i], stateNull)
 		}
 	}
 	if p := conversionProbability(c.transitions(), -1); math.Abs(p-2./3) > 1e-12 {
 		t.Errorf("P(conversion) = %v, want 2/3", p)
 	}
-	got := c.removalEffects()
+	got := c.removalEffects(keys.len())
 	want := map[string]float64{email: 0.6, paid: 1}
 	for k, w := range want {
-		if math.Abs(got[k]-w) > 1e-12 {
-			t.Errorf("RE(%s) = %v, want %v", k, got[k], w)
+		if re := got[keys.id(k)]; math.Abs(re-w) > 1e-12 {
+			t.Errorf("RE(%s) = %v, want %v", k, re, w)
 		}
 	}
 }
@@ -100,8 +107,34 @@ func TestUnconverted(t *testing.T) {
 	// window ending at the newest: email(−20) is before the sale, paid(−10)
 	// falls outside (−7, 0] of search(0).
 	j := journey([]Conversion{conv(5, -15)}, ch(search, 0), ch(email, -20), ch(paid, -10), ch(social, -2))
-	got := pathKeys(unconverted(j, Window7Days), DimensionChannel)
+	var got []string
+	for _, tc := range unconverted(sortedTouches(j.Touches), j.Conversions, Window7Days) {
+		got = append(got, tc.Channel)
+	}
 	if want := []string{social, search}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestChainCounting checks that the map the chain counts in when there are
+// too many keys for a matrix gives the matrix's transitions.
+func TestChainCounting(t *testing.T) {
+	js := randomJourneys(rand.New(rand.NewPCG(7, 8)), 500)
+	keys := newKeyTable()
+	var paths [][]int32
+	for _, j := range js {
+		paths = append(paths, keys.touchKeys(nil, sortedTouches(j.Touches), DimensionCampaign))
+	}
+	dense, sparse := newChainCounting(keys.len(), true), newChainCounting(keys.len(), false)
+	for i, p := range paths {
+		end := int32(stateNull)
+		if len(js[i].Conversions) > 0 {
+			end = stateConversion
+		}
+		dense.addPath(p, end)
+		sparse.addPath(p, end)
+	}
+	if d, s := dense.transitions(), sparse.transitions(); !reflect.DeepEqual(d, s) {
+		t.Errorf("matrix counts %v\nmap counts %v", d, s)
 	}
 }

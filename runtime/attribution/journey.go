@@ -127,41 +127,83 @@ func checkValue(v float64) error {
 	return nil
 }
 
-// sortedTouches returns a sorted copy of ts: by time, then channel, source
-// and campaign, so equal times give the same order whatever the input.
+// compareTouches orders touches by time, then channel, source and
+// campaign, so equal times give the same order whatever the input.
+func compareTouches(a, b Touch) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Channel, b.Channel); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Campaign, b.Campaign)
+}
+
+// sortedTouches is ts in compareTouches order: ts itself when it already
+// is (callers only read it; the store gives touches oldest first), else a
+// sorted copy, so the caller's slice is never reordered.
 func sortedTouches(ts []Touch) []Touch {
+	if isSorted(ts) {
+		return ts
+	}
 	out := slices.Clone(ts)
-	slices.SortFunc(out, func(a, b Touch) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Channel, b.Channel); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Source, b.Source); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Campaign, b.Campaign)
-	})
+	slices.SortFunc(out, compareTouches)
 	return out
+}
+
+// isSorted reports whether ts is in compareTouches order. Most neighbours
+// differ in time, which settles them without comparing strings.
+func isSorted(ts []Touch) bool {
+	for i := 1; i < len(ts); i++ {
+		if ts[i-1].At.Before(ts[i].At) {
+			continue
+		}
+		if compareTouches(ts[i-1], ts[i]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // inWindow is the part of sorted touches at times in (at−w, at].
 func inWindow(sorted []Touch, at time.Time, w Window) []Touch {
-	from := at.Add(-w.Duration())
-	lo, _ := slices.BinarySearchFunc(sorted, from, func(t Touch, x time.Time) int {
-		if t.At.After(x) {
-			return 1
+	hi := firstAfter(sorted, at)
+	return sorted[firstAfter(sorted[:hi], at.Add(-w.Duration())):hi]
+}
+
+// lastWindow is the part of sorted touches in one window ending at the
+// newest of them (at least one).
+func lastWindow(sorted []Touch, w Window) []Touch {
+	return sorted[firstAfter(sorted, sorted[len(sorted)-1].At.Add(-w.Duration())):]
+}
+
+// scanLimit is the length up to which firstAfter scans rather than
+// bisects: journeys are short, and their touches mostly fall in the window.
+const scanLimit = 8
+
+// firstAfter is the index of the first of sorted touches after x,
+// len(sorted) when none is.
+func firstAfter(sorted []Touch, x time.Time) int {
+	if len(sorted) <= scanLimit {
+		i := 0
+		for i < len(sorted) && !sorted[i].At.After(x) {
+			i++
 		}
-		return -1
-	})
-	hi, _ := slices.BinarySearchFunc(sorted, at, func(t Touch, x time.Time) int {
-		if t.At.After(x) {
-			return 1
+		return i
+	}
+	lo, hi := 0, len(sorted)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if sorted[mid].At.After(x) {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
-		return -1
-	})
-	return sorted[lo:hi]
+	}
+	return lo
 }
 
 // attributable is one conversion, its value in cents and the touches in its
@@ -172,26 +214,36 @@ type attributable struct {
 	touches []Touch
 }
 
-// attributables lists every conversion of the journeys with its window's
-// touches, after checking the arguments and values.
-func attributables(journeys []Journey, dim Dimension, w Window) ([]attributable, error) {
+// walk checks the arguments and goes through the journeys in order: visit
+// gets every conversion with its window's touches; tail, unless nil, gets
+// every journey's sorted touches and conversions after its conversions
+// were visited. It stops at the first bad value, or when the revenue
+// exceeds what float64 counts exactly. Without tail, journeys without
+// conversions are skipped unsorted: only DataDriven needs their touches.
+func walk(journeys []Journey, dim Dimension, w Window, visit func(attributable), tail func(sorted []Touch, convs []Conversion)) error {
 	if err := checkArgs(dim, w); err != nil {
-		return nil, err
+		return err
 	}
-	var out []attributable
 	var total int64
-	for ji, j := range journeys {
+	for ji := range journeys {
+		j := &journeys[ji]
+		if len(j.Conversions) == 0 && tail == nil {
+			continue
+		}
 		sorted := sortedTouches(j.Touches)
 		for ci, c := range j.Conversions {
 			if err := checkValue(c.Value); err != nil {
-				return nil, fmt.Errorf("journey %d, conversion %d: %w", ji, ci, err)
+				return fmt.Errorf("journey %d, conversion %d: %w", ji, ci, err)
 			}
 			cents := int64(math.Round(c.Value * 100))
 			if total += cents; total > maxCents {
-				return nil, ErrRevenueTooLarge
+				return ErrRevenueTooLarge
 			}
-			out = append(out, attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
+			visit(attributable{cents: cents, at: c.At, touches: inWindow(sorted, c.At, w)})
+		}
+		if tail != nil {
+			tail(sorted, j.Conversions)
 		}
 	}
-	return out, nil
+	return nil
 }

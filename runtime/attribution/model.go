@@ -3,6 +3,7 @@ package attribution
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/trackstack/trackstack/runtime/event"
@@ -17,9 +18,10 @@ type Model interface {
 	Attribute(journeys []Journey, dim Dimension, window Window) ([]Credit, error)
 }
 
-// weigher gives the share of each touch (oldest first, at least one) in a
-// conversion at time at; the shares add up to 1.
-type weigher func(touches []Touch, at time.Time) []float64
+// weigher writes into w the share of each touch (oldest first, at least
+// one, as many as w holds) in a conversion at time at; the shares add up
+// to 1. w comes zeroed.
+type weigher func(w []float64, touches []Touch, at time.Time)
 
 // ruleModel is a model that looks at one conversion's touches at a time.
 type ruleModel struct {
@@ -30,19 +32,29 @@ type ruleModel struct {
 func (m ruleModel) Name() string { return m.name }
 
 func (m ruleModel) Attribute(journeys []Journey, dim Dimension, window Window) ([]Credit, error) {
-	convs, err := attributables(journeys, dim, window)
+	t := newTally(newKeyTable())
+	var keys []int32
+	var w []float64
+	err := walk(journeys, dim, window, func(a attributable) {
+		keys = t.keys.touchKeys(keys[:0], a.touches, dim)
+		w = weigh(w, m.weigh, a.touches, a.at)
+		t.shares(a.cents, keys, w)
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	t := newTally()
-	for _, a := range convs {
-		var w []float64
-		if len(a.touches) > 0 {
-			w = m.weigh(a.touches, a.at)
-		}
-		t.shares(a, dim, w)
-	}
 	return t.rows(), nil
+}
+
+// weigh is the weights of touches by f, in buf's memory when it is large
+// enough; none when there are no touches.
+func weigh(buf []float64, f weigher, touches []Touch, at time.Time) []float64 {
+	buf = slices.Grow(buf[:0], len(touches))[:len(touches)]
+	if len(touches) > 0 {
+		clear(buf)
+		f(buf, touches, at)
+	}
+	return buf
 }
 
 // Rule-based models.
@@ -54,45 +66,32 @@ var (
 	PositionBased Model = ruleModel{"position_based", positionBased}
 )
 
-func firstTouch(ts []Touch, _ time.Time) []float64 {
-	w := make([]float64, len(ts))
-	w[0] = 1
-	return w
-}
+func firstTouch(w []float64, _ []Touch, _ time.Time) { w[0] = 1 }
 
-func lastTouch(ts []Touch, _ time.Time) []float64 {
-	w := make([]float64, len(ts))
-	w[len(ts)-1] = 1
-	return w
-}
+func lastTouch(w []float64, _ []Touch, _ time.Time) { w[len(w)-1] = 1 }
 
-func lastNonDirect(ts []Touch, _ time.Time) []float64 {
-	w := make([]float64, len(ts))
+func lastNonDirect(w []float64, ts []Touch, _ time.Time) {
 	for i := len(ts) - 1; i >= 0; i-- {
 		if !isDirect(ts[i]) {
 			w[i] = 1
-			return w
+			return
 		}
 	}
 	w[len(ts)-1] = 1
-	return w
 }
 
 // isDirect reports whether a touch came with no known source; an empty
 // channel is as good as direct.
 func isDirect(t Touch) bool { return t.Channel == "" || t.Channel == event.ChannelDirect }
 
-func linear(ts []Touch, _ time.Time) []float64 {
-	w := make([]float64, len(ts))
+func linear(w []float64, _ []Touch, _ time.Time) {
 	for i := range w {
-		w[i] = 1 / float64(len(ts))
+		w[i] = 1 / float64(len(w))
 	}
-	return w
 }
 
-func positionBased(ts []Touch, _ time.Time) []float64 {
-	n := len(ts)
-	w := make([]float64, n)
+func positionBased(w []float64, _ []Touch, _ time.Time) {
+	n := len(w)
 	switch n {
 	case 1:
 		w[0] = 1
@@ -104,7 +103,6 @@ func positionBased(ts []Touch, _ time.Time) []float64 {
 			w[i] = 0.2 / float64(n-2)
 		}
 	}
-	return w
 }
 
 // DefaultHalfLife is TimeDecay's half-life when none is set.
@@ -135,9 +133,8 @@ func (m TimeDecay) Attribute(journeys []Journey, dim Dimension, window Window) (
 // the newest touch so that long windows with short half-lives cannot
 // underflow every weight to zero.
 func decay(half time.Duration) weigher {
-	return func(ts []Touch, at time.Time) []float64 {
+	return func(w []float64, ts []Touch, at time.Time) {
 		newest := float64(at.Sub(ts[len(ts)-1].At)) / float64(half)
-		w := make([]float64, len(ts))
 		var sum float64
 		for i, t := range ts {
 			w[i] = math.Exp2(-(float64(at.Sub(t.At))/float64(half) - newest))
@@ -146,7 +143,6 @@ func decay(half time.Duration) weigher {
 		for i := range w {
 			w[i] /= sum
 		}
-		return w
 	}
 }
 
