@@ -153,3 +153,35 @@ func TestApportion(t *testing.T) {
 		})
 	}
 }
+
+// TestUnconvertedJourneysLeftOut checks UsesUnconverted: every model it
+// says does not read journeys without a conversion credits the same, to
+// the bit, without them; and DataDriven, which does, credits differently
+// here (its chain loses the paths that led nowhere).
+func TestUnconvertedJourneysLeftOut(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 2))
+	all := randomJourneys(r, 3000)
+	var converting []Journey
+	for _, j := range all {
+		for k := range j.Conversions {
+			j.Conversions[k].Value = min(j.Conversions[k].Value, 999.99) // the total within 2^53 cents
+		}
+		if len(j.Conversions) > 0 {
+			converting = append(converting, j)
+		}
+	}
+	for _, m := range Models() {
+		a, err := m.Attribute(all, DimensionChannel, Window30Days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := m.Attribute(converting, DimensionChannel, Window30Days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := reflect.DeepEqual(a, c)
+		if UsesUnconverted(m) == same {
+			t.Errorf("%s: UsesUnconverted %v, but credits without unconverted journeys are the same: %v", m.Name(), UsesUnconverted(m), same)
+		}
+	}
+}

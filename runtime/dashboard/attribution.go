@@ -53,7 +53,7 @@ func (a *API) attribution(ctx context.Context, p params) (any, [][]string, error
 	if err != nil {
 		return nil, nil, err
 	}
-	journeys, err := a.journeys(ctx, p.q, w)
+	journeys, err := a.journeys(ctx, p.q, w, attribution.UsesUnconverted(m))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,8 +73,9 @@ func (a *API) attribution(ctx context.Context, p params) (any, [][]string, error
 
 // journeys builds each person's journey: the touches from the window
 // before the range on, and the conversions in the range. Refunds (negative
-// values) are not conversions.
-func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window) ([]attribution.Journey, error) {
+// values) are not conversions. Without unconverted, the people without a
+// conversion are left out.
+func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window, unconverted bool) ([]attribution.Journey, error) {
 	js, ok := a.Store.(store.Journeys)
 	if !ok {
 		return nil, errors.New("the store cannot read journeys")
@@ -85,60 +86,68 @@ func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window)
 	if err != nil {
 		return nil, err
 	}
-	return journeysOf(set, q.From, q.To), nil
+	return journeysOf(set, q.From, q.To, unconverted), nil
 }
 
 // journeysOf groups a TouchSet's points by person, people in order of
 // first appearance, each journey's touches and conversions in time order.
-// The conversions are those in [from, to) that are not refunds. Journeys
-// share two backing arrays, as a busy site has hundreds of thousands.
-func journeysOf(set *store.TouchSet, from, to time.Time) []attribution.Journey {
+// The conversions are those in [from, to) that are not refunds; without
+// unconverted, people with none are left out. Journeys share two backing
+// arrays, as a busy site has hundreds of thousands.
+func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []attribution.Journey {
 	lo, hi := from.UnixMicro(), to.UnixMicro()
-	counts := func(p store.TouchPoint) (touch, conv bool) {
-		return p.Touch, p.Conversion && p.Value >= 0 && p.At >= lo && p.At < hi
+	isConversion := func(p store.TouchPoint) bool {
+		return p.Conversion && p.Value >= 0 && p.At >= lo && p.At < hi
 	}
-	// First the number of each person's touches and conversions, then each
-	// person's place in the shared arrays.
-	touchEnd, convEnd := make([]int, set.People), make([]int, set.People)
+	convs, touches := make([]int32, set.People), make([]int32, set.People)
 	for _, p := range set.Points {
-		touch, conv := counts(p)
-		if touch {
-			touchEnd[p.Person]++
-		}
-		if conv {
-			convEnd[p.Person]++
+		if isConversion(p) {
+			convs[p.Person]++
 		}
 	}
+	kept := func(person int32) bool { return unconverted || convs[person] > 0 }
+	for _, p := range set.Points {
+		if p.Touch && kept(p.Person) {
+			touches[p.Person]++
+		}
+	}
+	// Each kept person's journey, cut from two shared arrays.
 	var nt, nc int
-	for i := range touchEnd {
-		nt, touchEnd[i] = nt+touchEnd[i], nt
-		nc, convEnd[i] = nc+convEnd[i], nc
+	for person := range set.People {
+		nt, nc = nt+int(touches[person]), nc+int(convs[person])
 	}
-	touches, convs := make([]attribution.Touch, nt), make([]attribution.Conversion, nc)
-	for _, p := range set.Points {
-		touch, conv := counts(p)
-		if touch {
-			touches[touchEnd[p.Person]] = attribution.Touch{At: p.Time(), Channel: set.Values[p.Channel], Source: set.Values[p.Source], Campaign: set.Values[p.Campaign]}
-			touchEnd[p.Person]++
-		}
-		if conv {
-			convs[convEnd[p.Person]] = attribution.Conversion{At: p.Time(), Value: p.Value}
-			convEnd[p.Person]++
-		}
-	}
-	// touchEnd and convEnd now hold where each person's part ends.
+	allTouches, allConvs := make([]attribution.Touch, 0, nt), make([]attribution.Conversion, 0, nc)
 	out := make([]attribution.Journey, set.People)
-	var t0, c0 int
-	for i := range out {
-		if touchEnd[i] > t0 {
-			out[i].Touches = touches[t0:touchEnd[i]:touchEnd[i]]
+	for person := range out {
+		if t := int(touches[person]); t > 0 {
+			out[person].Touches = allTouches[len(allTouches) : len(allTouches) : len(allTouches)+t]
+			allTouches = allTouches[:len(allTouches)+t]
 		}
-		if convEnd[i] > c0 {
-			out[i].Conversions = convs[c0:convEnd[i]:convEnd[i]]
+		if c := int(convs[person]); c > 0 {
+			out[person].Conversions = allConvs[len(allConvs) : len(allConvs) : len(allConvs)+c]
+			allConvs = allConvs[:len(allConvs)+c]
 		}
-		t0, c0 = touchEnd[i], convEnd[i]
 	}
-	return out
+	for _, p := range set.Points {
+		if p.Touch && kept(p.Person) {
+			j := &out[p.Person]
+			j.Touches = append(j.Touches, attribution.Touch{At: p.Time(), Channel: set.Values[p.Channel], Source: set.Values[p.Source], Campaign: set.Values[p.Campaign]})
+		}
+		if isConversion(p) {
+			j := &out[p.Person]
+			j.Conversions = append(j.Conversions, attribution.Conversion{At: p.Time(), Value: p.Value})
+		}
+	}
+	if unconverted {
+		return out
+	}
+	converting := out[:0]
+	for _, j := range out {
+		if len(j.Conversions) > 0 {
+			converting = append(converting, j)
+		}
+	}
+	return converting
 }
 
 // attributionTables are the attribution page: every model side by side,
@@ -148,7 +157,7 @@ func (a *API) attributionTables(ctx context.Context, p params) ([]table, error) 
 	if err != nil {
 		return nil, err
 	}
-	journeys, err := a.journeys(ctx, p.q, w)
+	journeys, err := a.journeys(ctx, p.q, w, true)
 	if err != nil {
 		return nil, err
 	}

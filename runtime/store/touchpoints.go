@@ -102,25 +102,23 @@ func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbere
 // rows then start with the hour in microseconds) and every conversion,
 // oldest first, as rows of rawTouch.
 func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered bool) string {
-	number, join := "CAST(NULL AS bigint)", ""
+	// The number is looked up for the candidates only, by the primary key:
+	// joined to every event, a planner may read all the site's numbers.
+	number := "CAST(NULL AS bigint)"
 	if numbered {
-		number, join = "m.n", " LEFT JOIN rollup_visitors m ON m.site = e.site AND m.visitor_id = e.visitor_id"
+		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = t.site AND m.visitor_id = t.visitor_id)"
 	}
-	hour, partition := "", ""
+	hour, partition, outer := "", "", "at"
 	if byHour {
-		hour, partition = d.Micros(d.Hour)+" AS hour, ", d.Hour+", "
+		hour, partition, outer = d.Micros(d.Hour)+" AS hour, ", d.Hour+", ", "hour, at"
 	}
-	outer := "at"
-	if byHour {
-		outer = "hour, at"
-	}
-	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, vn, channel, source, campaign FROM (
-    SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.session_id AS session_id,
+	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, channel, source, campaign FROM (
+    SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.site AS site, e.session_id AS session_id,
            CASE WHEN e.type = 'conversion' THEN 1 ELSE 0 END AS conv, coalesce(e.value, 0) AS value,
-           e.user_id AS user_id, e.visitor_id AS visitor_id, ` + number + ` AS vn,
+           e.user_id AS user_id, e.visitor_id AS visitor_id,
            coalesce(e.channel, '') AS channel, ` + d.source() + ` AS source, coalesce(e.utm_campaign, '') AS campaign,
            row_number() OVER (PARTITION BY ` + partition + `coalesce(e.session_id, 'seq:' || e.seq) ORDER BY e.received_at, e.seq) AS n
-    FROM events e` + join + ` WHERE ` + where + `
+    FROM events e WHERE ` + where + `
 ) t WHERE conv = 1 OR n = 1
 ORDER BY at, seq`
 }
