@@ -53,11 +53,11 @@ type blobRecord struct {
 
 // touchBlobWriter builds one hour's blob.
 type touchBlobWriter struct {
-	hour, lastAt          int64
-	values                map[string]int
-	order                 []string
-	count, sharedCount    int
-	records               []byte
+	hour, lastAt       int64
+	values             map[string]int
+	order              []string
+	count, sharedCount int
+	records            []byte
 }
 
 func newTouchBlobWriter(hour int64) *touchBlobWriter {
@@ -143,9 +143,9 @@ var errTouchBlob = errors.New("touch blob is corrupt")
 
 // touchBlobReader decodes one hour's blob.
 type touchBlobReader struct {
-	data            []byte
-	values          [][]byte
-	lastAt          int64
+	data   []byte
+	values [][]byte
+	lastAt int64
 }
 
 func newTouchBlobReader(data []byte, hour int64) (*touchBlobReader, error) {
