@@ -237,6 +237,24 @@ func (d *AnalyticsDialect) RefreshHoursOnce(ctx context.Context, tx RollupTx, si
 	return nil
 }
 
+// RefreshTouchesOnce rebuilds, in tx, the touchpoint blobs of the rolled
+// hours of site that hold events received at the given times: events tx
+// has just changed in what the blobs keep of them but not in what the
+// other rollups count (retention clearing their user ids). Blobs keep
+// user ids, and no id may outlive its event's own.
+func (d *AnalyticsDialect) RefreshTouchesOnce(ctx context.Context, tx RollupTx, site string, received []time.Time) error {
+	st, err := d.readRollupState(ctx, tx.Query, site)
+	if err != nil || !st.ok {
+		return err
+	}
+	for _, run := range hourRuns(received, st.rolledTo, farFuture) {
+		if err := d.rebuildTouches(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // hourRuns returns the runs of consecutive whole UTC hours that hold the
 // times, leaving out those in [skipFrom, skipTo), ascending.
 func hourRuns(times []time.Time, skipFrom, skipTo time.Time) [][2]time.Time {

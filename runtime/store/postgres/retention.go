@@ -149,8 +149,19 @@ func (o retentionOps) ClearPII(ctx context.Context, site string, refs []store.Ev
 		return nil
 	}
 	seqs, _, lo, hi := refArrays(refs)
-	_, err := o.s.pool.Exec(ctx, `UPDATE events SET `+store.ClearPIIColumns+`
+	// The touchpoint rollups keep user ids: those of the events' hours are
+	// rebuilt in the same transaction, under the site's rollup lock.
+	err := pgx.BeginFunc(ctx, o.s.pool, func(tx pgx.Tx) error {
+		if err := lockRollupsTx(ctx, tx, site); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE events SET `+store.ClearPIIColumns+`
 WHERE site = $1 AND received_at BETWEEN $2 AND $3 AND seq = ANY($4)`, site, lo, hi, seqs)
+		if err != nil {
+			return err
+		}
+		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, receivedTimes(refs))
+	})
 	return classify(err)
 }
 

@@ -190,8 +190,20 @@ func (o retentionOps) ClearPII(ctx context.Context, site string, refs []store.Ev
 	for i, ref := range refs {
 		seqs[i] = ref.Seq
 	}
-	_, err := o.s.writer.ExecContext(ctx, `UPDATE events SET `+store.ClearPIIColumns+` WHERE site = ? AND seq IN `+inList(len(seqs)),
-		withSite(site, seqs)...)
+	// The touchpoint rollups keep user ids: those of the events' hours are
+	// rebuilt in the same transaction.
+	err := o.s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE events SET `+store.ClearPIIColumns+` WHERE site = ? AND seq IN `+inList(len(seqs)),
+			withSite(site, seqs)...)
+		if err != nil {
+			return err
+		}
+		times := make([]time.Time, len(refs))
+		for i, ref := range refs {
+			times[i] = ref.ReceivedAt
+		}
+		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, times)
+	})
 	return classify(err)
 }
 

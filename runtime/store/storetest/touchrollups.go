@@ -18,8 +18,9 @@ import (
 // rolled up at several points as they arrive (so that sessions span the
 // rolled boundary, late events make rolled hours stale, and some
 // sessions get events in earlier hours than their rolled ones), the
-// other never; then deletions refreshed in the rolled one. Many ranges,
-// with whole and partial hours, are compared point for point.
+// other never; then deletions refreshed in the rolled one, and user ids
+// cleared by retention. Many ranges, with whole and partial hours, are
+// compared point for point.
 func testTouchesRolled(t *testing.T, fresh func(t *testing.T) (store.Store, DeleteEvents)) {
 	rolled, delRolled := fresh(t)
 	raw, delRaw := fresh(t)
@@ -81,6 +82,16 @@ func testTouchesRolled(t *testing.T, fresh func(t *testing.T) (store.Store, Dele
 		}
 	}
 	compareTouches(t, r, rolled, raw, start, "after deletions")
+
+	// Retention clears the user ids of the first 30 hours: those events'
+	// people become their visitors, in the rollups too.
+	for _, s := range []store.Store{rolled, raw} {
+		plan := store.RetentionPlan{Site: "shop", ClearPIIBefore: start.Add(30 * time.Hour), Duty: 1}
+		if _, err := s.(store.Retention).ApplyRetention(context.Background(), plan); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compareTouches(t, r, rolled, raw, start, "after clearing user ids")
 }
 
 // randomSessions makes sessions over three days from start: visitors come
