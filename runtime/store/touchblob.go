@@ -19,8 +19,8 @@ import (
 //	flags          1 byte (the blob* bits below)
 //	at             uvarint, microseconds after the previous record's (the
 //	               first: after the hour's start)
-//	who            uvarint visitor number, or length and bytes of a user or
-//	               visitor id, or nothing, as the flags say
+//	who            uvarint user or visitor number, or length and bytes of a
+//	               user or visitor id without one, or nothing, as the flags say
 //	dimensions     three uvarints: channel, source and campaign, indexes
 //	               into the values
 //	value          8 bytes, IEEE 754, with blobConversion
@@ -36,9 +36,10 @@ const (
 	blobTouch         = 1 << iota // the session's first event in the hour
 	blobConversion                // a conversion
 	blobShared                    // the session id follows
-	blobUser                      // who is a user id (bytes)
+	blobUser                      // who is a user id without a number (bytes)
 	blobVisitorNumber             // who is a rollup visitor number
 	blobVisitorID                 // who is a visitor id without a number (bytes)
+	blobUserNumber                // who is a rollup user number
 )
 
 // blobRecord is one decoded record. Its strings alias the blob.
@@ -92,11 +93,14 @@ func (w *touchBlobWriter) add(r rawTouch, touch, shared bool) error {
 		flags |= blobShared
 	}
 	var who []byte
+	var number int64
 	switch {
+	case r.userNumber != nil:
+		flags, number = flags|blobUserNumber, *r.userNumber
 	case r.user != nil:
 		flags, who = flags|blobUser, []byte(*r.user)
 	case r.number != nil:
-		flags |= blobVisitorNumber
+		flags, number = flags|blobVisitorNumber, *r.number
 	case r.visitor != nil:
 		flags, who = flags|blobVisitorID, []byte(*r.visitor)
 	}
@@ -104,8 +108,8 @@ func (w *touchBlobWriter) add(r rawTouch, touch, shared bool) error {
 	b = binary.AppendUvarint(b, uint64(r.at-w.lastAt))
 	w.lastAt = r.at
 	switch {
-	case flags&blobVisitorNumber != 0:
-		b = binary.AppendUvarint(b, uint64(*r.number))
+	case flags&(blobVisitorNumber|blobUserNumber) != 0:
+		b = binary.AppendUvarint(b, uint64(number))
 	case who != nil:
 		b = appendBytes(b, who)
 	}
@@ -189,7 +193,7 @@ func (r *touchBlobReader) next(rec *blobRecord) (bool, error) {
 	rec.at = r.lastAt
 	rec.who, rec.session, rec.number, rec.value = nil, nil, 0, 0
 	switch {
-	case rec.flags&blobVisitorNumber != 0:
+	case rec.flags&(blobVisitorNumber|blobUserNumber) != 0:
 		u, err := r.uvarint()
 		if err != nil {
 			return false, err

@@ -7,7 +7,8 @@ import (
 )
 
 // TestTouchBlobRoundTrip packs records of every kind (touch, conversion,
-// shared, by user id, visitor number, visitor id or nobody; equal times)
+// shared, by user number, user id, visitor number, visitor id or nobody;
+// equal times)
 // and reads them back.
 func TestTouchBlobRoundTrip(t *testing.T) {
 	const hour = int64(1_777_000_000_000_000)
@@ -22,6 +23,7 @@ func TestTouchBlobRoundTrip(t *testing.T) {
 		{rawTouch{at: hour + 5, seq: 11, session: str("s1"), user: str("u-1"), conv: true, value: -30.25, channel: "email", source: "newsletter", campaign: "spring"}, false, true},
 		{rawTouch{at: hour + 3_599_999_999, seq: 1 << 40, visitor: str("v-unnumbered"), conv: true, value: math.MaxFloat64, channel: "", source: "(direct)"}, true, false},
 		{rawTouch{at: hour + 3_599_999_999, seq: 3, conv: true, value: 0.5, source: "(direct)"}, false, false},
+		{rawTouch{at: hour + 3_599_999_999, seq: 5, user: str("u-2"), userNumber: num(300), visitor: str("v3"), number: num(8), source: "(direct)"}, true, false},
 	}
 	w := newTouchBlobWriter(hour)
 	for _, row := range rows {
@@ -29,8 +31,8 @@ func TestTouchBlobRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if w.count != 5 || w.sharedCount != 1 {
-		t.Errorf("count %d, shared %d; want 5 and 1 (a conversion that is no touch names no session)", w.count, w.sharedCount)
+	if w.count != 6 || w.sharedCount != 1 {
+		t.Errorf("count %d, shared %d; want 6 and 1 (a conversion that is no touch names no session)", w.count, w.sharedCount)
 	}
 	data := w.bytes()
 	r, err := newTouchBlobReader(data, hour)
@@ -60,6 +62,10 @@ func TestTouchBlobRoundTrip(t *testing.T) {
 			t.Errorf("record %d: session %q, want %q", i, rec.session, wantSession)
 		}
 		switch {
+		case row.r.userNumber != nil:
+			if rec.flags&blobUserNumber == 0 || rec.number != *row.r.userNumber || rec.who != nil {
+				t.Errorf("record %d: number %d who %q flags %b, want user number %d", i, rec.number, rec.who, rec.flags, *row.r.userNumber)
+			}
 		case row.r.user != nil:
 			if rec.flags&blobUser == 0 || string(rec.who) != *row.r.user {
 				t.Errorf("record %d: who %q flags %b, want user %q", i, rec.who, rec.flags, *row.r.user)

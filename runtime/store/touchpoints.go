@@ -79,7 +79,7 @@ type rawTouch struct {
 	first, conv               bool
 	value                     float64
 	user, visitor             *string
-	number                    *int64
+	number, userNumber        *int64
 	channel, source, campaign string
 }
 
@@ -87,7 +87,7 @@ type rawTouch struct {
 // in the pieces (each [lo, hi)) that match q's filters, oldest first: each
 // session's first event there (first), and every conversion. An event
 // without a session id is a session of its own. With numbered, each row
-// carries its visitor's rollup number, when it has one.
+// carries its visitor's and its user's rollup numbers, when they have one.
 func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbered bool) (string, []any) {
 	p := &Params{d: d}
 	conds := make([]string, len(pieces))
@@ -104,15 +104,16 @@ func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbere
 func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered bool) string {
 	// The number is looked up for the candidates only, by the primary key:
 	// joined to every event, a planner may read all the site's numbers.
-	number := "CAST(NULL AS bigint)"
+	number, userNumber := "CAST(NULL AS bigint)", "CAST(NULL AS bigint)"
 	if numbered {
 		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = t.site AND m.visitor_id = t.visitor_id)"
+		userNumber = "(SELECT u.n FROM rollup_users u WHERE u.site = t.site AND u.user_id = t.user_id)"
 	}
 	hour, partition, outer := "", "", "at"
 	if byHour {
 		hour, partition, outer = d.Micros(d.Hour)+" AS hour, ", d.Hour+", ", "hour, at"
 	}
-	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, channel, source, campaign FROM (
+	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, ` + userNumber + `, channel, source, campaign FROM (
     SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.site AS site, e.session_id AS session_id,
            CASE WHEN e.type = 'conversion' THEN 1 ELSE 0 END AS conv, coalesce(e.value, 0) AS value,
            e.user_id AS user_id, e.visitor_id AS visitor_id,
@@ -131,7 +132,7 @@ func scanRawTouch(scan func(...any) error, hour ...any) (rawTouch, error) {
 		conv  int64
 	)
 	dest := append(hour, &r.at, &r.seq, &r.session, &first, &conv, &r.value, &r.user, &r.visitor, &r.number,
-		&r.channel, &r.source, &r.campaign)
+		&r.userNumber, &r.channel, &r.source, &r.campaign)
 	if err := scan(dest...); err != nil {
 		return r, err
 	}
@@ -169,12 +170,12 @@ func rawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q Que
 type touchSetBuilder struct {
 	set    TouchSet
 	values map[string]int32
-	// A person's index + 1 by user id, by visitor id without a rollup
-	// number, and by rollup visitor number; nobody's for events with
-	// neither id.
-	users, visitors map[string]int32
-	byNumber        []int32
-	nobody          int32
+	// A person's index + 1 by user id and by visitor id (those without a
+	// rollup number), and by rollup visitor and user number; nobody's for
+	// events with neither id.
+	users, visitors        map[string]int32
+	byNumber, byUserNumber []int32
+	nobody                 int32
 }
 
 func newTouchSetBuilder(points int) *touchSetBuilder {
@@ -224,26 +225,29 @@ func (b *touchSetBuilder) personOfNobody() int32 {
 	return b.nobody - 1
 }
 
-// personByNumber is the person of a numbered visitor.
-func (b *touchSetBuilder) personByNumber(n int64) int32 {
-	if n >= int64(len(b.byNumber)) {
-		grown := make([]int32, max(int(n)+1, 2*len(b.byNumber)))
-		copy(grown, b.byNumber)
-		b.byNumber = grown
+// personByNumber is the person of a rollup number in numbers (byNumber
+// or byUserNumber).
+func (b *touchSetBuilder) personByNumber(numbers *[]int32, n int64) int32 {
+	if n >= int64(len(*numbers)) {
+		grown := make([]int32, max(int(n)+1, 2*len(*numbers)))
+		copy(grown, *numbers)
+		*numbers = grown
 	}
-	if b.byNumber[n] == 0 {
-		b.byNumber[n] = b.newPerson() + 1
+	if (*numbers)[n] == 0 {
+		(*numbers)[n] = b.newPerson() + 1
 	}
-	return b.byNumber[n] - 1
+	return (*numbers)[n] - 1
 }
 
 // personOfRaw is who a raw event belongs to.
 func (b *touchSetBuilder) personOfRaw(r rawTouch) int32 {
 	switch {
+	case r.userNumber != nil:
+		return b.personByNumber(&b.byUserNumber, *r.userNumber)
 	case r.user != nil:
 		return b.personByID(b.users, []byte(*r.user))
 	case r.number != nil:
-		return b.personByNumber(*r.number)
+		return b.personByNumber(&b.byNumber, *r.number)
 	case r.visitor != nil:
 		return b.personByID(b.visitors, []byte(*r.visitor))
 	}

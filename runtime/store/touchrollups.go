@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,8 +30,8 @@ import (
 //     cannot be named, and the read falls back to raw events.
 
 // touchBlobsPerInsert bounds the rows of one INSERT of rollup_touches, and
-// touchSessionsPerStatement the session ids of one lookup, well within
-// both databases' limits on parameters.
+// touchSessionsPerStatement the session ids or user numbers of one
+// statement, well within both databases' limits on parameters.
 const (
 	touchBlobsPerInsert       = 50
 	touchSessionsPerStatement = 500
@@ -39,41 +41,53 @@ const (
 // blobs of the events watermark w includes there. Their visitors must be
 // numbered, and their rollup_sessions rows rolled up.
 func (d *AnalyticsDialect) rebuildTouches(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
+	before, err := d.usersInBlobs(ctx, tx, site, lo, hi)
+	if err != nil {
+		return err
+	}
 	p := &Params{d: d}
 	del := `DELETE FROM rollup_touches WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(lo)) + ` AND hour < ` + p.Add(d.Time(hi))
 	if err := tx.Exec(ctx, del, p.Args); err != nil {
 		return fmt.Errorf("while clearing the touchpoint rollups of site %q from %v: %w", site, lo, err)
 	}
+	if err := d.writeTouches(ctx, tx, site, lo, hi, w); err != nil {
+		return err
+	}
+	return d.forgetUsers(ctx, tx, site, before)
+}
+
+// writeTouches packs and writes the blobs of [lo, hi) (see rebuildTouches).
+func (d *AnalyticsDialect) writeTouches(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error {
 	shared, err := d.sharedSessions(ctx, tx, site, lo, hi)
 	if err != nil {
 		return err
 	}
-	var blobs []*touchBlobWriter
-	var cur *touchBlobWriter
-	flush := func() {
-		if cur != nil {
-			blobs = append(blobs, cur)
-		}
-	}
-	p = &Params{d: d}
+	var hours []int64
+	var rows []rawTouch
+	p := &Params{d: d}
 	where := `e.site = ` + p.Add(site) + ` AND e.received_at >= ` + p.Add(d.Time(lo)) + ` AND e.received_at < ` + p.Add(d.Time(hi)) +
 		` AND NOT (` + d.Late(p, w) + `)`
 	err = tx.Query(ctx, d.touchCandidatesSQL(where, true, true), p.Args, func(scan func(...any) error) error {
 		var hour int64
 		r, err := scanRawTouch(scan, &hour)
-		if err != nil {
-			return err
-		}
-		if cur == nil || cur.hour != hour {
-			flush()
-			cur = newTouchBlobWriter(hour)
-		}
-		return cur.add(r, r.first, r.session != nil && shared[sessionHour{hour, *r.session}])
+		hours, rows = append(hours, hour), append(rows, r)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("while packing the touchpoints of site %q from %v: %w", site, lo, err)
 	}
-	flush()
+	if err := d.numberUsers(ctx, tx, site, rows); err != nil {
+		return err
+	}
+	var blobs []*touchBlobWriter
+	for i, r := range rows {
+		if len(blobs) == 0 || blobs[len(blobs)-1].hour != hours[i] {
+			blobs = append(blobs, newTouchBlobWriter(hours[i]))
+		}
+		if err := blobs[len(blobs)-1].add(r, r.first, r.session != nil && shared[sessionHour{hours[i], *r.session}]); err != nil {
+			return err
+		}
+	}
 	for start := 0; start < len(blobs); start += touchBlobsPerInsert {
 		end := min(len(blobs), start+touchBlobsPerInsert)
 		p := &Params{d: d}
@@ -87,6 +101,94 @@ func (d *AnalyticsDialect) rebuildTouches(ctx context.Context, tx RollupTx, site
 		}
 		if err := tx.Exec(ctx, sql, p.Args); err != nil {
 			return fmt.Errorf("while writing the touchpoint rollups of site %q from %v: %w", site, lo, err)
+		}
+	}
+	return nil
+}
+
+// numberUsers gives the user ids of the candidate rows that have no number
+// yet the next numbers of the site, and the rows their numbers: blobs hold
+// numbers, so no blob keeps a user id, and a read finds people by number
+// rather than by hashing ids. Only the ids blobs hold get numbers, so
+// forgetUsers finds every number to drop in the blobs it rebuilds.
+func (d *AnalyticsDialect) numberUsers(ctx context.Context, tx RollupTx, site string, rows []rawTouch) error {
+	numbers := map[string]int64{}
+	var missing []string
+	for _, r := range rows {
+		if r.user != nil && r.userNumber == nil {
+			if _, ok := numbers[*r.user]; !ok {
+				numbers[*r.user] = 0
+				missing = append(missing, *r.user)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var base int64
+	p := &Params{d: d}
+	last := `SELECT coalesce(max(n), 0) FROM rollup_users WHERE site = ` + p.Add(site)
+	if err := tx.Query(ctx, last, p.Args, func(scan func(...any) error) error { return scan(&base) }); err != nil {
+		return fmt.Errorf("while reading the last user number of site %q: %w", site, err)
+	}
+	slices.Sort(missing)
+	for start := 0; start < len(missing); start += touchSessionsPerStatement {
+		p := &Params{d: d}
+		var values []string
+		for i, id := range missing[start:min(len(missing), start+touchSessionsPerStatement)] {
+			n := base + int64(start+i) + 1
+			numbers[id] = n
+			values = append(values, "("+p.Add(site)+", "+p.Add(id)+", "+p.Add(n)+")")
+		}
+		sql := `INSERT INTO rollup_users (site, user_id, n) VALUES ` + strings.Join(values, ", ")
+		if err := tx.Exec(ctx, sql, p.Args); err != nil {
+			return fmt.Errorf("while numbering the users of site %q: %w", site, err)
+		}
+	}
+	for i := range rows {
+		if r := &rows[i]; r.user != nil && r.userNumber == nil {
+			n := numbers[*r.user]
+			r.userNumber = &n
+		}
+	}
+	return nil
+}
+
+// usersInBlobs returns the user numbers the blobs of [lo, hi) hold.
+func (d *AnalyticsDialect) usersInBlobs(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]int64, error) {
+	seen := map[int64]bool{}
+	var out []int64
+	err := d.readTouchBlobs(ctx, tx.Query, site, readPlan{rolledFrom: lo, rolledTo: hi}, nil, func(hour int64, data []byte) error {
+		r, err := newTouchBlobReader(data, hour)
+		if err != nil {
+			return err
+		}
+		var rec blobRecord
+		for {
+			more, err := r.next(&rec)
+			if err != nil || !more {
+				return err
+			}
+			if rec.flags&blobUserNumber != 0 && !seen[rec.number] {
+				seen[rec.number] = true
+				out = append(out, rec.number)
+			}
+		}
+	})
+	return out, err
+}
+
+// forgetUsers drops the given user numbers of a site whose user id no
+// event carries any more (deleted, or cleared by retention), so that no
+// user id outlives its events in the rollups.
+func (d *AnalyticsDialect) forgetUsers(ctx context.Context, tx RollupTx, site string, numbers []int64) error {
+	for start := 0; start < len(numbers); start += touchSessionsPerStatement {
+		p := &Params{d: d}
+		sql := `DELETE FROM rollup_users WHERE site = ` + p.Add(site) + ` AND n IN ` +
+			inList(p, numbers[start:min(len(numbers), start+touchSessionsPerStatement)]) + `
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.site = rollup_users.site AND e.user_id = rollup_users.user_id)`
+		if err := tx.Exec(ctx, sql, p.Args); err != nil {
+			return fmt.Errorf("while forgetting the users of site %q: %w", site, err)
 		}
 	}
 	return nil
@@ -364,8 +466,10 @@ func (b *touchSetBuilder) valueOfBytes(v []byte) int32 {
 // personOfRecord is who a blob record belongs to.
 func (b *touchSetBuilder) personOfRecord(rec *blobRecord) int32 {
 	switch {
+	case rec.flags&blobUserNumber != 0:
+		return b.personByNumber(&b.byUserNumber, rec.number)
 	case rec.flags&blobVisitorNumber != 0:
-		return b.personByNumber(rec.number)
+		return b.personByNumber(&b.byNumber, rec.number)
 	case rec.flags&blobUser != 0:
 		return b.personByID(b.users, rec.who)
 	case rec.flags&blobVisitorID != 0:

@@ -41,7 +41,8 @@ func TestRollupForgetting(t *testing.T) {
 			defer conn.Close(ctx)
 			var n int64
 			err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM rollup_sessions WHERE site = $1 AND visitor_id = $2)
-				+ (SELECT count(*) FROM rollup_visitors WHERE site = $1 AND visitor_id = $2)`, site, visitorID).Scan(&n)
+				+ (SELECT count(*) FROM rollup_visitors WHERE site = $1 AND visitor_id = $2)
+				+ (SELECT count(*) FROM rollup_users WHERE site = $1 AND user_id = $2)`, site, visitorID).Scan(&n)
 			if err != nil {
 				t.Fatal(err)
 			}

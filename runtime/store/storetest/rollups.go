@@ -313,14 +313,15 @@ func testRetentionRollups(t *testing.T, s store.Store) {
 		store.Totals{Visitors: 3, Sessions: 6, Pageviews: 7, BounceRate: 2.0 / 6, VisitSecs: 2670.0 / 6, Conversions: 4, Revenue: 2997})
 }
 
-// VisitorRows counts the rows of a store's rollup tables (rollup_sessions
-// and rollup_visitors) that hold a site's visitor id.
+// VisitorRows counts the rows of a store's rollup tables (rollup_sessions,
+// rollup_visitors and rollup_users) that hold a site's id as a visitor id
+// or a user id.
 type VisitorRows func(t *testing.T, site, visitorID string) int64
 
-// RunRollupForgetting checks that the rollups keep no visitor id past its
-// events: retention and erasure, which delete events through the store,
-// leave no rollup row holding the id of a visitor whose events are all
-// gone, and keep those of visitors with events left.
+// RunRollupForgetting checks that the rollups keep no visitor or user id
+// past its events: retention and erasure, which delete events through the
+// store, leave no rollup row holding the id of a visitor or user whose
+// events are all gone, and keep those with events left.
 func RunRollupForgetting(t *testing.T, open func(t *testing.T) (store.Store, VisitorRows)) {
 	ctx := context.Background()
 	s, rows := open(t)
@@ -333,10 +334,18 @@ func RunRollupForgetting(t *testing.T, open func(t *testing.T) (store.Store, Vis
 		t.Fatalf("%T does not implement store.Retention and store.Erasure", s)
 	}
 	mustInsert(t, s, analyticsFixture(), 28)
+	// A and B also sign in, with user ids equal to their visitor ids: at
+	// 10:02 (A) and 15:10 (B).
+	a := visit{"A", "S1", "https://shop.example.com/account", "", "", "", event.ChannelDirect, "desktop", "Firefox", "Linux"}
+	b := visit{"B", "S5", "https://shop.example.com/account", "", "", "", event.ChannelDirect, "desktop", "Firefox", "Linux"}
+	signIns := []event.Event{analyticsEvent("shop", "a-signin", a, hm(10, 2), event.TypeIdentify, "identify", nil),
+		analyticsEvent("shop", "b-signin", b, hm(15, 10), event.TypeIdentify, "identify", nil)}
+	signIns[0].UserID, signIns[1].UserID = "A", "B"
+	mustInsert(t, s, signIns, 2)
 	rollUp(t, s, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), analyticsFixture()...)
 	for _, v := range []string{"A", "B"} {
-		if n := rows(t, "shop", v); n == 0 {
-			t.Fatalf("no rollup row holds visitor %s after the roll-up", v)
+		if n := rows(t, "shop", v); n < 3 {
+			t.Fatalf("%d rollup rows hold visitor or user %s after the roll-up, want its sessions and both numbers", n, v)
 		}
 	}
 	// Retention before 14:30 leaves none of visitor A's events, and two

@@ -19,6 +19,17 @@ CREATE TABLE rollup_touches (
 );
 ALTER TABLE rollup_touches ALTER COLUMN touches SET STORAGE EXTERNAL;
 
+-- Blobs hold user numbers, not ids: rollup_users numbers each site's user
+-- ids as they are first rolled up. A rebuild drops the numbers of user ids
+-- that no event carries any more (deleted, or cleared by retention).
+CREATE TABLE rollup_users (
+    site    text   NOT NULL,
+    user_id text   NOT NULL,
+    n       bigint NOT NULL,
+    PRIMARY KEY (site, user_id)
+);
+CREATE UNIQUE INDEX rollup_users_site_n_idx ON rollup_users (site, n);
+
 -- Rolled hours so far have no blobs: roll every site up again from its
 -- events (the dashboard's next RollUp does).
 DELETE FROM rollup_sessions;

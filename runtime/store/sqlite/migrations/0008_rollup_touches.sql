@@ -15,6 +15,17 @@ CREATE TABLE rollup_touches (
     PRIMARY KEY (site, hour)
 );
 
+-- Blobs hold user numbers, not ids: rollup_users numbers each site's user
+-- ids as they are first rolled up. A rebuild drops the numbers of user ids
+-- that no event carries any more (deleted, or cleared by retention).
+CREATE TABLE rollup_users (
+    site    TEXT    NOT NULL,
+    user_id TEXT    NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (site, user_id)
+);
+CREATE UNIQUE INDEX rollup_users_site_n_idx ON rollup_users (site, n);
+
 -- Rolled hours so far have no blobs: roll every site up again from its
 -- events (the dashboard's next RollUp does).
 DELETE FROM rollup_sessions;
