@@ -122,18 +122,7 @@ func sortedCopy(js []Journey) []Journey {
 	out := make([]Journey, len(js))
 	for i, j := range js {
 		ts := slices.Clone(j.Touches)
-		slices.SortFunc(ts, func(a, b Touch) int {
-			if c := a.At.Compare(b.At); c != 0 {
-				return c
-			}
-			if c := strings.Compare(a.Channel, b.Channel); c != 0 {
-				return c
-			}
-			if c := strings.Compare(a.Source, b.Source); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Campaign, b.Campaign)
-		})
+		slices.SortFunc(ts, compareTouches)
 		out[i] = Journey{Touches: ts, Conversions: j.Conversions}
 	}
 	return out

@@ -225,30 +225,28 @@ func earliest(a, b time.Time) time.Time {
 // Retention and erasure call it in the transaction that deletes, so the
 // rollups never count a deleted event, nor keep its ids, past the commit.
 func (d *AnalyticsDialect) RefreshHoursOnce(ctx context.Context, tx RollupTx, site string, received []time.Time) error {
-	st, err := d.readRollupState(ctx, tx.Query, site)
-	if err != nil || !st.ok {
-		return err
-	}
-	for _, run := range hourRuns(received, st.rolledTo, farFuture) {
-		if err := d.rollUp(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.refreshRolledHours(ctx, tx, site, received, d.rollUp)
 }
 
 // RefreshTouchesOnce rebuilds, in tx, the touchpoint blobs of the rolled
 // hours of site that hold events received at the given times: events tx
 // has just changed in what the blobs keep of them but not in what the
-// other rollups count (retention clearing their user ids). Blobs keep
-// user ids, and no id may outlive its event's own.
+// other rollups count (retention clearing their user ids). Blobs name
+// users, and no user id may outlive its events' own.
 func (d *AnalyticsDialect) RefreshTouchesOnce(ctx context.Context, tx RollupTx, site string, received []time.Time) error {
+	return d.refreshRolledHours(ctx, tx, site, received, d.rebuildTouches)
+}
+
+// refreshRolledHours runs refresh, with the site's watermark, over the
+// runs of rolled hours that hold the received times.
+func (d *AnalyticsDialect) refreshRolledHours(ctx context.Context, tx RollupTx, site string, received []time.Time,
+	refresh func(ctx context.Context, tx RollupTx, site string, lo, hi time.Time, w int64) error) error {
 	st, err := d.readRollupState(ctx, tx.Query, site)
 	if err != nil || !st.ok {
 		return err
 	}
 	for _, run := range hourRuns(received, st.rolledTo, farFuture) {
-		if err := d.rebuildTouches(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
+		if err := refresh(ctx, tx, site, run[0], run[1], st.watermark); err != nil {
 			return err
 		}
 	}
