@@ -128,10 +128,7 @@ func (r *Reader) Boolean(to *bool) bool {
 func (r *Reader) Integer() ([]byte, bool) {
 	r.SkipSpace()
 	start := r.Pos
-	r.skip('-')
-	switch {
-	case r.skip('0'):
-	case r.digits() == 0:
+	if !r.integerPart() {
 		return nil, false
 	}
 	return r.Data[start:r.Pos], r.Delimited()
@@ -142,10 +139,7 @@ func (r *Reader) Integer() ([]byte, bool) {
 func (r *Reader) Number() ([]byte, bool) {
 	r.SkipSpace()
 	start := r.Pos
-	r.skip('-')
-	switch {
-	case r.skip('0'):
-	case r.digits() == 0:
+	if !r.integerPart() {
 		return nil, false
 	}
 	if r.skip('.') && r.digits() == 0 {
@@ -160,6 +154,13 @@ func (r *Reader) Number() ([]byte, bool) {
 		}
 	}
 	return r.Data[start:r.Pos], r.Delimited()
+}
+
+// integerPart reads -?(0|[1-9][0-9]*), the start of every JSON number. A
+// digit after a leading 0 is left for Delimited to refuse.
+func (r *Reader) integerPart() bool {
+	r.skip('-')
+	return r.skip('0') || r.digits() > 0
 }
 
 func (r *Reader) skip(c byte) bool {
