@@ -19,6 +19,16 @@ type EventRef struct {
 	Sealed bool
 }
 
+// ReceivedTimes lists the refs' received_at: the hours a change to those
+// events makes the rollups refresh.
+func ReceivedTimes(refs []EventRef) []time.Time {
+	out := make([]time.Time, len(refs))
+	for i, r := range refs {
+		out[i] = r.ReceivedAt
+	}
+	return out
+}
+
 // Which events RetentionOps.Refs returns.
 const (
 	// RefsAll returns every event in the range.

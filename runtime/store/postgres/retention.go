@@ -105,21 +105,12 @@ func (o retentionOps) DeleteEvents(ctx context.Context, site string, refs []stor
 		if err != nil {
 			return err
 		}
-		return dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, receivedTimes(refs))
+		return dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, store.ReceivedTimes(refs))
 	})
 	if err != nil {
 		return store.ErasureResult{}, classify(err)
 	}
 	return r, nil
-}
-
-// receivedTimes lists the refs' received_at.
-func receivedTimes(refs []store.EventRef) []time.Time {
-	out := make([]time.Time, len(refs))
-	for i, r := range refs {
-		out[i] = r.ReceivedAt
-	}
-	return out
 }
 
 // RefreshRollups refreshes rollups; see store.Rollups.
@@ -160,7 +151,7 @@ WHERE site = $1 AND received_at BETWEEN $2 AND $3 AND seq = ANY($4)`, site, lo, 
 		if err != nil {
 			return err
 		}
-		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, receivedTimes(refs))
+		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, store.ReceivedTimes(refs))
 	})
 	return classify(err)
 }

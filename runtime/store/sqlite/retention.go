@@ -129,11 +129,7 @@ func (o retentionOps) DeleteEvents(ctx context.Context, site string, refs []stor
 		}
 		// The rollups of the events' hours are refreshed in the same
 		// transaction (store.Rollups).
-		times := make([]time.Time, len(refs))
-		for i, ref := range refs {
-			times[i] = ref.ReceivedAt
-		}
-		if err := dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, times); err != nil {
+		if err := dialect.RefreshHoursOnce(ctx, rollupTxOf(tx), site, store.ReceivedTimes(refs)); err != nil {
 			return err
 		}
 		if erasureID == 0 {
@@ -198,11 +194,7 @@ func (o retentionOps) ClearPII(ctx context.Context, site string, refs []store.Ev
 		if err != nil {
 			return err
 		}
-		times := make([]time.Time, len(refs))
-		for i, ref := range refs {
-			times[i] = ref.ReceivedAt
-		}
-		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, times)
+		return dialect.RefreshTouchesOnce(ctx, rollupTxOf(tx), site, store.ReceivedTimes(refs))
 	})
 	return classify(err)
 }
