@@ -106,9 +106,18 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 			convs[p.Person]++
 		}
 	}
-	kept := func(person int32) bool { return unconverted || convs[person] > 0 }
+	// slot is each kept person's journey index + 1; 0 for a person left
+	// out, whose touches then cost nothing.
+	slot := make([]int32, set.People)
+	kept := 0
+	for person := range set.People {
+		if unconverted || convs[person] > 0 {
+			kept++
+			slot[person] = int32(kept)
+		}
+	}
 	for _, p := range set.Points {
-		if p.Touch && kept(p.Person) {
+		if p.Touch && slot[p.Person] != 0 {
 			touches[p.Person]++
 		}
 	}
@@ -118,14 +127,18 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 		nt, nc = nt+int(touches[person]), nc+int(convs[person])
 	}
 	allTouches, allConvs := make([]attribution.Touch, 0, nt), make([]attribution.Conversion, 0, nc)
-	out := make([]attribution.Journey, set.People)
-	for person := range out {
+	out := make([]attribution.Journey, kept)
+	for person, s := range slot {
+		if s == 0 {
+			continue
+		}
+		j := &out[s-1]
 		if t := int(touches[person]); t > 0 {
-			out[person].Touches = allTouches[len(allTouches) : len(allTouches) : len(allTouches)+t]
+			j.Touches = allTouches[len(allTouches) : len(allTouches) : len(allTouches)+t]
 			allTouches = allTouches[:len(allTouches)+t]
 		}
 		if c := int(convs[person]); c > 0 {
-			out[person].Conversions = allConvs[len(allConvs) : len(allConvs) : len(allConvs)+c]
+			j.Conversions = allConvs[len(allConvs) : len(allConvs) : len(allConvs)+c]
 			allConvs = allConvs[:len(allConvs)+c]
 		}
 	}
@@ -134,15 +147,15 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 	// each writes only its own people's parts of the arrays.
 	fill := func(first, last int32) {
 		for _, p := range set.Points {
-			if p.Person < first || p.Person >= last {
+			s := slot[p.Person]
+			if s == 0 || p.Person < first || p.Person >= last {
 				continue
 			}
-			if p.Touch && kept(p.Person) {
-				j := &out[p.Person]
+			j := &out[s-1]
+			if p.Touch {
 				j.Touches = append(j.Touches, attribution.Touch{At: p.Time(), Channel: set.Values[p.Channel], Source: set.Values[p.Source], Campaign: set.Values[p.Campaign]})
 			}
 			if isConversion(p) {
-				j := &out[p.Person]
 				j.Conversions = append(j.Conversions, attribution.Conversion{At: p.Time(), Value: p.Value})
 			}
 		}
@@ -152,16 +165,7 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 	wg.Go(func() { fill(0, half) })
 	fill(half, int32(set.People))
 	wg.Wait()
-	if unconverted {
-		return out
-	}
-	converting := out[:0]
-	for _, j := range out {
-		if len(j.Conversions) > 0 {
-			converting = append(converting, j)
-		}
-	}
-	return converting
+	return out
 }
 
 // attributionTables are the attribution page: every model side by side,
