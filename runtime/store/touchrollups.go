@@ -30,8 +30,8 @@ import (
 //     cannot be named, and the read falls back to raw events.
 
 // touchBlobsPerInsert bounds the rows of one INSERT of rollup_touches, and
-// touchSessionsPerStatement the session ids or user numbers of one
-// statement, well within both databases' limits on parameters.
+// touchSessionsPerStatement the session ids, user ids or user numbers of
+// one statement, well within both databases' limits on parameters.
 const (
 	touchBlobsPerInsert       = 50
 	touchSessionsPerStatement = 500
