@@ -39,12 +39,18 @@ type DataDriven struct {
 func (DataDriven) Name() string { return "data_driven" }
 
 func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) ([]Credit, error) {
+	return m.AttributeWith(journeys, nil, dim, window)
+}
+
+// AttributeWith is Attribute over journeys followed by those u holds (nil:
+// none); see UnconvertedReader.
+func (m DataDriven) AttributeWith(journeys []Journey, u *Unconverted, dim Dimension, window Window) ([]Credit, error) {
 	minPaths := m.MinConvertingPaths
 	if minPaths <= 0 {
 		minPaths = DefaultMinConvertingPaths
 	}
 	keys := newKeyTable()
-	p, convs, err := gatherPaths(journeys, dim, window, keys)
+	p, convs, err := gatherPaths(journeys, u, dim, window, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -56,10 +62,16 @@ func (m DataDriven) Attribute(journeys []Journey, dim Dimension, window Window) 
 	return creditEffects(convs, p.converting, keys, effects), nil
 }
 
-// gatherPaths goes once through the journeys for their conversions and
-// the key numbers of the chain's paths.
-func gatherPaths(journeys []Journey, dim Dimension, window Window, keys *keyTable) (*paths, []attributable, error) {
-	p, convs := newPaths(journeys)
+// gatherPaths goes once through the journeys, then those u holds (nil:
+// none), for their conversions and the key numbers of the chain's paths.
+func gatherPaths(journeys []Journey, u *Unconverted, dim Dimension, window Window, keys *keyTable) (*paths, []attributable, error) {
+	if u == nil {
+		u = &Unconverted{}
+	}
+	if err := u.check(); err != nil {
+		return nil, nil, err
+	}
+	p, convs := newPaths(journeys, u)
 	err := walk(journeys, dim, window, func(a attributable) {
 		convs = append(convs, a)
 		p.converting = keys.touchKeys(p.converting, a.touches, dim)
@@ -68,7 +80,11 @@ func gatherPaths(journeys []Journey, dim Dimension, window Window, keys *keyTabl
 			p.null = append(keys.touchKeys(p.null, ts, dim), endOfPath)
 		}
 	})
-	return p, convs, err
+	if err != nil {
+		return nil, nil, err
+	}
+	p.null = u.appendPaths(p.null, dim, window, keys)
+	return p, convs, nil
 }
 
 // creditEffects credits each conversion by the removal effects of its
@@ -131,11 +147,11 @@ type paths struct {
 // negative.
 const endOfPath = -1
 
-// newPaths has room for the paths of journeys, and the conversions
+// newPaths has room for the paths of journeys and u, and the conversions
 // returned for their conversions: a conversion's path has at most its
 // journey's touches, and there is at most one unconverted path per
 // journey, of at most its touches and its end.
-func newPaths(journeys []Journey) (*paths, []attributable) {
+func newPaths(journeys []Journey, u *Unconverted) (*paths, []attributable) {
 	var touches, convTouches, convs int
 	for i := range journeys {
 		n, c := len(journeys[i].Touches), len(journeys[i].Conversions)
@@ -145,7 +161,7 @@ func newPaths(journeys []Journey) (*paths, []attributable) {
 	}
 	return &paths{
 		converting: make([]int32, 0, convTouches),
-		null:       make([]int32, 0, touches+len(journeys)),
+		null:       make([]int32, 0, touches+len(journeys)+len(u.Steps)+u.Len()),
 	}, make([]attributable, 0, convs)
 }
 

@@ -146,18 +146,6 @@ func decay(half time.Duration) weigher {
 	}
 }
 
-// UsesUnconverted reports whether m reads the journeys that have no
-// conversion: DataDriven builds its chain from their paths too. The other
-// models give the same credit, to the bit, when those are left out, which
-// saves building hundreds of thousands of journeys on a busy site.
-func UsesUnconverted(m Model) bool {
-	switch m.(type) {
-	case DataDriven, *DataDriven:
-		return true
-	}
-	return false
-}
-
 // Models is every model with its defaults, in the order the dashboard
 // offers them.
 func Models() []Model {

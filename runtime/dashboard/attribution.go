@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -54,11 +55,11 @@ func (a *API) attribution(ctx context.Context, p params) (any, [][]string, error
 	if err != nil {
 		return nil, nil, err
 	}
-	journeys, err := a.journeys(ctx, p.q, w, attribution.UsesUnconverted(m))
+	journeys, unconverted, err := a.journeys(ctx, p.q, w, attribution.UsesUnconverted(m))
 	if err != nil {
 		return nil, nil, err
 	}
-	credits, err := m.Attribute(journeys, d, w)
+	credits, err := attribution.AttributeAll(m, journeys, unconverted, d, w)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,28 +75,30 @@ func (a *API) attribution(ctx context.Context, p params) (any, [][]string, error
 
 // journeys builds each person's journey: the touches from the window
 // before the range on, and the conversions in the range. Refunds (negative
-// values) are not conversions. Without unconverted, the people without a
-// conversion are left out.
-func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window, unconverted bool) ([]attribution.Journey, error) {
+// values) are not conversions. The people without a conversion come
+// compactly in the second result, and only with unconverted.
+func (a *API) journeys(ctx context.Context, q store.Query, w attribution.Window, unconverted bool) ([]attribution.Journey, *attribution.Unconverted, error) {
 	js, ok := a.Store.(store.Journeys)
 	if !ok {
-		return nil, errors.New("the store cannot read journeys")
+		return nil, nil, errors.New("the store cannot read journeys")
 	}
 	wide := q
 	wide.From = q.From.Add(-w.Duration())
 	set, err := js.Touches(ctx, wide)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return journeysOf(set, q.From, q.To, unconverted), nil
+	journeys, u := journeysOf(set, q.From, q.To, unconverted)
+	return journeys, u, nil
 }
 
 // journeysOf groups a TouchSet's points by person, people in order of
 // first appearance, each journey's touches and conversions in time order.
-// The conversions are those in [from, to) that are not refunds; without
-// unconverted, people with none are left out. Journeys share two backing
-// arrays, as a busy site has hundreds of thousands.
-func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []attribution.Journey {
+// The conversions are those in [from, to) that are not refunds. The people
+// with such a conversion become journeys; with unconverted, the others
+// become the compact Unconverted (nil without), as a busy site has
+// hundreds of thousands of them. Journeys share two backing arrays.
+func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) ([]attribution.Journey, *attribution.Unconverted) {
 	lo, hi := from.UnixMicro(), to.UnixMicro()
 	isConversion := func(p store.TouchPoint) bool {
 		return p.Conversion && p.Value >= 0 && p.At >= lo && p.At < hi
@@ -106,14 +109,19 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 			convs[p.Person]++
 		}
 	}
-	// slot is each kept person's journey index + 1; 0 for a person left
-	// out, whose touches then cost nothing.
+	// slot is a converting person's journey index + 1, an unconverted
+	// one's index in u − 1 (negative) when asked for, and 0 for a person
+	// left out, whose touches then cost nothing.
 	slot := make([]int32, set.People)
-	kept := 0
+	kept, paths := 0, 0
 	for person := range set.People {
-		if unconverted || convs[person] > 0 {
+		switch {
+		case convs[person] > 0:
 			kept++
 			slot[person] = int32(kept)
+		case unconverted:
+			paths++
+			slot[person] = -int32(paths)
 		}
 	}
 	for _, p := range set.Points {
@@ -121,26 +129,12 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 			touches[p.Person]++
 		}
 	}
-	// Each kept person's journey, cut from two shared arrays.
-	var nt, nc int
-	for person := range set.People {
-		nt, nc = nt+int(touches[person]), nc+int(convs[person])
-	}
-	allTouches, allConvs := make([]attribution.Touch, 0, nt), make([]attribution.Conversion, 0, nc)
-	out := make([]attribution.Journey, kept)
-	for person, s := range slot {
-		if s == 0 {
-			continue
-		}
-		j := &out[s-1]
-		if t := int(touches[person]); t > 0 {
-			j.Touches = allTouches[len(allTouches) : len(allTouches) : len(allTouches)+t]
-			allTouches = allTouches[:len(allTouches)+t]
-		}
-		if c := int(convs[person]); c > 0 {
-			j.Conversions = allConvs[len(allConvs) : len(allConvs) : len(allConvs)+c]
-			allConvs = allConvs[:len(allConvs)+c]
-		}
+	out := cutJourneys(slot, touches, convs, kept)
+	var u *attribution.Unconverted
+	// next is where each unconverted person's next step goes.
+	var next []int
+	if unconverted {
+		u, next = cutUnconverted(set.Values, slot, touches, paths)
 	}
 	// Filling is bound by memory latency (each person's touches are spread
 	// over the range): two goroutines each take half of the people, and
@@ -149,6 +143,13 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 		for _, p := range set.Points {
 			s := slot[p.Person]
 			if s == 0 || p.Person < first || p.Person >= last {
+				continue
+			}
+			if s < 0 {
+				if p.Touch {
+					u.Steps[next[-s-1]] = attribution.Step{At: p.At, Channel: p.Channel, Source: p.Source, Campaign: p.Campaign}
+					next[-s-1]++
+				}
 				continue
 			}
 			j := &out[s-1]
@@ -165,7 +166,51 @@ func journeysOf(set *store.TouchSet, from, to time.Time, unconverted bool) []att
 	wg.Go(func() { fill(0, half) })
 	fill(half, int32(set.People))
 	wg.Wait()
+	return out, u
+}
+
+// cutJourneys makes the converting people's journeys (slot > 0), empty,
+// each with room for its touches and conversions cut from two shared
+// arrays.
+func cutJourneys(slot, touches, convs []int32, kept int) []attribution.Journey {
+	var nt, nc int
+	for person, s := range slot {
+		if s > 0 {
+			nt, nc = nt+int(touches[person]), nc+int(convs[person])
+		}
+	}
+	allTouches, allConvs := make([]attribution.Touch, 0, nt), make([]attribution.Conversion, 0, nc)
+	out := make([]attribution.Journey, kept)
+	for person, s := range slot {
+		if s <= 0 {
+			continue
+		}
+		j := &out[s-1]
+		if t := int(touches[person]); t > 0 {
+			j.Touches = allTouches[len(allTouches) : len(allTouches) : len(allTouches)+t]
+			allTouches = allTouches[:len(allTouches)+t]
+		}
+		c := int(convs[person])
+		j.Conversions = allConvs[len(allConvs) : len(allConvs) : len(allConvs)+c]
+		allConvs = allConvs[:len(allConvs)+c]
+	}
 	return out
+}
+
+// cutUnconverted makes room for the unconverted people's (slot < 0)
+// steps, and returns where each one's first step goes.
+func cutUnconverted(values []string, slot, touches []int32, paths int) (*attribution.Unconverted, []int) {
+	u := &attribution.Unconverted{Values: values, Starts: make([]int, paths+1)}
+	for person, s := range slot {
+		if s < 0 {
+			u.Starts[-s] = int(touches[person])
+		}
+	}
+	for i := 1; i <= paths; i++ {
+		u.Starts[i] += u.Starts[i-1]
+	}
+	u.Steps = make([]attribution.Step, u.Starts[paths])
+	return u, slices.Clone(u.Starts[:paths])
 }
 
 // attributionTables are the attribution page: every model side by side,
@@ -175,7 +220,7 @@ func (a *API) attributionTables(ctx context.Context, p params) ([]table, error) 
 	if err != nil {
 		return nil, err
 	}
-	journeys, err := a.journeys(ctx, p.q, w, true)
+	journeys, unconverted, err := a.journeys(ctx, p.q, w, true)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +231,7 @@ func (a *API) attributionTables(ctx context.Context, p params) ([]table, error) 
 	head := []string{string(d)}
 	for i, m := range models {
 		head = append(head, m.Name())
-		credits, err := m.Attribute(journeys, d, w)
+		credits, err := attribution.AttributeAll(m, journeys, unconverted, d, w)
 		if err != nil {
 			return nil, err
 		}

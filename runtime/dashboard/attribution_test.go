@@ -60,26 +60,35 @@ func journeysByAppend(set *store.TouchSet, from, to time.Time) []attribution.Jou
 
 // TestJourneysOf checks that grouping a TouchSet into journeys keeps every
 // touch and every conversion of the range (not refunds, not conversions
-// outside it) with its person, in time order, and no more; and, for the
-// models that read only converting journeys, exactly those.
+// outside it) with its person, in time order, and no more: the people with
+// a conversion as journeys, the others as the Unconverted, when asked for.
 func TestJourneysOf(t *testing.T) {
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 30)
 	r := rand.New(rand.NewPCG(5, 8))
 	for _, n := range []int{0, 1, 7, 100, 5000} {
 		set := randomTouchSet(r, n, from, to)
-		all := journeysByAppend(set, from, to)
-		if got := journeysOf(set, from, to, true); !reflect.DeepEqual(got, all) {
-			t.Errorf("%d points: journeysOf differs from grouping point by point", n)
-		}
-		var converting []attribution.Journey
-		for _, j := range all {
+		var converting, rest []attribution.Journey
+		for _, j := range journeysByAppend(set, from, to) {
 			if len(j.Conversions) > 0 {
 				converting = append(converting, j)
+			} else {
+				rest = append(rest, j)
 			}
 		}
-		if got := journeysOf(set, from, to, false); len(got)+len(converting) > 0 && !reflect.DeepEqual(got, converting) {
+		got, u := journeysOf(set, from, to, true)
+		if len(got)+len(converting) > 0 && !reflect.DeepEqual(got, converting) {
+			t.Errorf("%d points: journeysOf's journeys differ from those with a conversion grouped point by point", n)
+		}
+		if u == nil || len(rest)+u.Len() > 0 && !reflect.DeepEqual(u.Journeys(), rest) {
+			t.Errorf("%d points: journeysOf's unconverted journeys differ from those grouped point by point", n)
+		}
+		got, u = journeysOf(set, from, to, false)
+		if len(got)+len(converting) > 0 && !reflect.DeepEqual(got, converting) {
 			t.Errorf("%d points: journeysOf without unconverted journeys differs from those with a conversion", n)
+		}
+		if u != nil {
+			t.Errorf("%d points: journeysOf gave unconverted journeys unasked", n)
 		}
 	}
 }
