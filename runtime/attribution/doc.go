@@ -10,6 +10,12 @@
 // Ties in time are broken by channel, source and campaign, so the result
 // never depends on input order.
 //
+// Journeys without conversions matter only to DataDriven, whose chain counts
+// the paths that led nowhere; the other models credit the same without them
+// (UsesUnconverted). A caller with many of them can hand them to
+// AttributeAll as an Unconverted: a compact table of steps, the same
+// journeys without a Touch per touchpoint.
+//
 // Refunds are not conversions: a Conversion's Value must be finite and
 // between 0 and event.MaxAbsValue, anything else is an error. A refund lowers
 // revenue elsewhere (the dashboard's revenue figures), never a channel's credit.
