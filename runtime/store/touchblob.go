@@ -5,16 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // A touch blob packs one UTC hour of a site's touchpoint candidates for
 // rollup_touches: each session's first event in the hour, and every
 // conversion, in the order of received_at, then seq (the order is all a
 // read needs of seq, so it is not stored). A 30-day read then
-// takes 720 rows of a few tens of kilobytes instead of two million.
+// takes 720 rows of a few tens of kilobytes instead of two million. It
+// also holds the hour's identities: each visitor's first event in the
+// hour that carries a user id, which a read stitches the visitor's
+// touches to (identity.go).
 //
 // Layout: a version byte; the hour's dimension values (a count, then each
-// as a length and bytes); the number of records; then the records, each:
+// as a length and bytes); the number of records; the records; the number
+// of identities; the identities. Each record is:
 //
 //	flags          1 byte (the blob* bits below)
 //	at             uvarint, microseconds after the previous record's (the
@@ -29,7 +34,16 @@ import (
 // blobShared marks a touch record whose session may have events in other
 // hours (its rollup_sessions rows are shared): a read finds each such
 // session's first candidate by its id. Other records need no id.
-const touchBlobVersion = 1
+//
+// Each identity is:
+//
+//	flags          1 byte: blobVisitorNumber or blobVisitorID, and
+//	               blobUserNumber or blobUser
+//	at             uvarint, microseconds after the hour's start
+//	seq            uvarint
+//	visitor        uvarint number, or length and bytes of an id
+//	user           uvarint number, or length and bytes of an id
+const touchBlobVersion = 2
 
 // Record flags.
 const (
@@ -52,6 +66,14 @@ type blobRecord struct {
 	value                     float64
 }
 
+// blobIdentity is one decoded identity. Its ids alias the blob.
+type blobIdentity struct {
+	at, seq                   int64
+	flags                     byte
+	visitorNumber, userNumber int64
+	visitor, user             []byte
+}
+
 // touchBlobWriter builds one hour's blob.
 type touchBlobWriter struct {
 	hour, lastAt       int64
@@ -59,6 +81,8 @@ type touchBlobWriter struct {
 	order              []string
 	count, sharedCount int
 	records            []byte
+	identities         int
+	identityBytes      []byte
 }
 
 func newTouchBlobWriter(hour int64) *touchBlobWriter {
@@ -127,6 +151,46 @@ func (w *touchBlobWriter) add(r rawTouch, touch, shared bool) error {
 	return nil
 }
 
+// addIdentity appends an identity row of the hour: a visitor's first
+// event in the hour with a user id, the visitor and user by number or id.
+func (w *touchBlobWriter) addIdentity(r rawTouch) error {
+	if r.at < w.hour || r.at >= w.hour+int64(time.Hour/time.Microsecond) || r.seq < 0 {
+		return fmt.Errorf("touch blob: identity at %d, seq %d, outside the hour at %d", r.at, r.seq, w.hour)
+	}
+	var flags byte
+	switch {
+	case r.number != nil:
+		flags |= blobVisitorNumber
+	case r.visitor != nil:
+		flags |= blobVisitorID
+	default:
+		return errors.New("touch blob: an identity without a visitor")
+	}
+	switch {
+	case r.userNumber != nil:
+		flags |= blobUserNumber
+	case r.user != nil:
+		flags |= blobUser
+	default:
+		return errors.New("touch blob: an identity without a user")
+	}
+	b := append(w.identityBytes, flags)
+	b = binary.AppendUvarint(b, uint64(r.at-w.hour))
+	b = binary.AppendUvarint(b, uint64(r.seq))
+	if r.number != nil {
+		b = binary.AppendUvarint(b, uint64(*r.number))
+	} else {
+		b = appendBytes(b, []byte(*r.visitor))
+	}
+	if r.userNumber != nil {
+		b = binary.AppendUvarint(b, uint64(*r.userNumber))
+	} else {
+		b = appendBytes(b, []byte(*r.user))
+	}
+	w.identityBytes, w.identities = b, w.identities+1
+	return nil
+}
+
 // bytes is the finished blob.
 func (w *touchBlobWriter) bytes() []byte {
 	out := []byte{touchBlobVersion}
@@ -135,7 +199,9 @@ func (w *touchBlobWriter) bytes() []byte {
 		out = appendBytes(out, []byte(v))
 	}
 	out = binary.AppendUvarint(out, uint64(w.count))
-	return append(out, w.records...)
+	out = append(out, w.records...)
+	out = binary.AppendUvarint(out, uint64(w.identities))
+	return append(out, w.identityBytes...)
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -145,18 +211,23 @@ func appendBytes(b, s []byte) []byte {
 // errTouchBlob is a blob that does not decode.
 var errTouchBlob = errors.New("touch blob is corrupt")
 
-// touchBlobReader decodes one hour's blob.
+// touchBlobReader decodes one hour's blob: its records (next), then its
+// identities (nextIdentity).
 type touchBlobReader struct {
 	data   []byte
 	values [][]byte
+	hour   int64
 	lastAt int64
+	// records and identities are how many are left to read; identities
+	// is -1 until the records are read.
+	records, identities int64
 }
 
 func newTouchBlobReader(data []byte, hour int64) (*touchBlobReader, error) {
 	if len(data) == 0 || data[0] != touchBlobVersion {
 		return nil, fmt.Errorf("%w: unknown version", errTouchBlob)
 	}
-	r := &touchBlobReader{data: data[1:], lastAt: hour}
+	r := &touchBlobReader{data: data[1:], hour: hour, lastAt: hour, identities: -1}
 	n, err := r.uvarint()
 	if err != nil {
 		return nil, err
@@ -170,19 +241,26 @@ func newTouchBlobReader(data []byte, hour int64) (*touchBlobReader, error) {
 			return nil, err
 		}
 	}
-	// The number of records is for sizing results (it is also stored
-	// beside the blob); reading stops at the end of the data.
-	if _, err := r.uvarint(); err != nil {
+	count, err := r.uvarint()
+	if err != nil {
 		return nil, err
 	}
+	if count > uint64(len(r.data)) {
+		return nil, fmt.Errorf("%w: %d records", errTouchBlob, count)
+	}
+	r.records = int64(count)
 	return r, nil
 }
 
-// next decodes the next record into rec; false at the end.
+// next decodes the next record into rec; false after the last one.
 func (r *touchBlobReader) next(rec *blobRecord) (bool, error) {
-	if len(r.data) == 0 {
+	if r.records == 0 {
 		return false, nil
 	}
+	if len(r.data) == 0 {
+		return false, fmt.Errorf("%w: %d records missing", errTouchBlob, r.records)
+	}
+	r.records--
 	rec.flags = r.data[0]
 	r.data = r.data[1:]
 	dAt, err := r.uvarint()
@@ -226,6 +304,62 @@ func (r *touchBlobReader) next(rec *blobRecord) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// nextIdentity decodes the next identity into id, once the records are
+// read; false after the last one.
+func (r *touchBlobReader) nextIdentity(id *blobIdentity) (bool, error) {
+	if r.records > 0 {
+		return false, fmt.Errorf("%w: identities read before the records", errTouchBlob)
+	}
+	if r.identities < 0 {
+		n, err := r.uvarint()
+		if err != nil {
+			return false, err
+		}
+		if n > uint64(len(r.data)) {
+			return false, fmt.Errorf("%w: %d identities", errTouchBlob, n)
+		}
+		r.identities = int64(n)
+	}
+	if r.identities == 0 {
+		if len(r.data) > 0 {
+			return false, fmt.Errorf("%w: %d bytes after the end", errTouchBlob, len(r.data))
+		}
+		return false, nil
+	}
+	if len(r.data) == 0 {
+		return false, fmt.Errorf("%w: %d identities missing", errTouchBlob, r.identities)
+	}
+	r.identities--
+	id.flags = r.data[0]
+	r.data = r.data[1:]
+	at, err := r.uvarint()
+	if err != nil {
+		return false, err
+	}
+	seq, err := r.uvarint()
+	if err != nil {
+		return false, err
+	}
+	id.at, id.seq = r.hour+int64(at), int64(seq)
+	if id.visitorNumber, id.visitor, err = r.who(id.flags&blobVisitorNumber != 0); err != nil {
+		return false, err
+	}
+	if id.userNumber, id.user, err = r.who(id.flags&blobUserNumber != 0); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// who reads a number, or an id's bytes.
+func (r *touchBlobReader) who(number bool) (int64, []byte, error) {
+	if number {
+		u, err := r.uvarint()
+		return int64(u), nil, err
+	}
+	b, err := r.bytes()
+	return 0, b, err
 }
 
 func (r *touchBlobReader) uvarint() (uint64, error) {

@@ -32,9 +32,10 @@ type TouchPoint struct {
 	Value float64
 	// Person numbers who the event belongs to (0 to People-1, in order of
 	// first appearance): the user id when the event has one, so journeys
-	// stitch across devices, else the visitor id. A user id and a visitor
-	// id are never the same person, even when equal as strings. Events
-	// with neither belong to one person.
+	// stitch across devices; else the user its visitor id signed in as
+	// in the range (touchidentity.go); else the visitor id. A user id and
+	// a visitor id are never the same person, even when equal as strings.
+	// Events with neither belong to one person.
 	Person int32
 	// Channel, Source and Campaign index Values: the event's channel, its
 	// source as the reports name it, and its utm campaign ("" for none).
@@ -154,13 +155,17 @@ func readRawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q
 
 // rawTouches reads a range's touchpoints from raw events alone.
 func rawTouches(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q Query) (*TouchSet, error) {
-	rows, err := readRawTouches(ctx, query, d, q, [][2]time.Time{{q.From, q.To}}, false)
+	whole := [][2]time.Time{{q.From, q.To}}
+	rows, err := readRawTouches(ctx, query, d, q, whole, false)
 	if err != nil {
 		return nil, err
 	}
 	b := newTouchSetBuilder(len(rows))
 	for _, r := range rows {
 		b.addRaw(r, r.first)
+	}
+	if err := readIdentities(ctx, query, d, q, whole, false, b); err != nil {
+		return nil, err
 	}
 	return b.done(), nil
 }
@@ -176,18 +181,26 @@ type touchSetBuilder struct {
 	users, visitors        map[string]int32
 	byNumber, byUserNumber []int32
 	nobody                 int32
+	// identities holds, by visitor person, the user it is stitched to.
+	identities map[int32]identity
 }
 
 func newTouchSetBuilder(points int) *touchSetBuilder {
 	return &touchSetBuilder{
-		set:      TouchSet{Points: make([]TouchPoint, 0, points)},
-		values:   map[string]int32{},
-		users:    map[string]int32{},
-		visitors: map[string]int32{},
+		set:        TouchSet{Points: make([]TouchPoint, 0, points)},
+		values:     map[string]int32{},
+		users:      map[string]int32{},
+		visitors:   map[string]int32{},
+		identities: map[int32]identity{},
 	}
 }
 
-func (b *touchSetBuilder) done() *TouchSet { return &b.set }
+// done stitches visitors to their users (touchidentity.go) and returns
+// the set.
+func (b *touchSetBuilder) done() *TouchSet {
+	b.stitch()
+	return &b.set
+}
 
 // value is the index of a dimension value.
 func (b *touchSetBuilder) value(v string) int32 {

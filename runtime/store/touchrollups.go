@@ -76,15 +76,40 @@ func (d *AnalyticsDialect) writeTouches(ctx context.Context, tx RollupTx, site s
 	if err != nil {
 		return fmt.Errorf("while packing the touchpoints of site %q from %v: %w", site, lo, err)
 	}
-	if err := d.numberUsers(ctx, tx, site, rows); err != nil {
+	var idHours []int64
+	var ids []rawTouch
+	err = tx.Query(ctx, d.identitiesSQL(where, true, true), p.Args, func(scan func(...any) error) error {
+		var hour int64
+		r, err := scanIdentity(scan, &hour)
+		idHours, ids = append(idHours, hour), append(ids, r)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("while packing the identities of site %q from %v: %w", site, lo, err)
+	}
+	if err := d.numberUsers(ctx, tx, site, rows, ids); err != nil {
 		return err
 	}
+	// Hours ascend in both lists; every hour with an identity has events,
+	// so candidates, and so a blob.
 	var blobs []*touchBlobWriter
 	for i, r := range rows {
 		if len(blobs) == 0 || blobs[len(blobs)-1].hour != hours[i] {
 			blobs = append(blobs, newTouchBlobWriter(hours[i]))
 		}
 		if err := blobs[len(blobs)-1].add(r, r.first, r.session != nil && shared[sessionHour{hours[i], *r.session}]); err != nil {
+			return err
+		}
+	}
+	next := 0
+	for i, r := range ids {
+		for next < len(blobs) && blobs[next].hour < idHours[i] {
+			next++
+		}
+		if next == len(blobs) || blobs[next].hour != idHours[i] {
+			return fmt.Errorf("while packing the identities of site %q: hour %d has no touchpoints", site, idHours[i])
+		}
+		if err := blobs[next].addIdentity(r); err != nil {
 			return err
 		}
 	}
@@ -106,19 +131,22 @@ func (d *AnalyticsDialect) writeTouches(ctx context.Context, tx RollupTx, site s
 	return nil
 }
 
-// numberUsers gives the user ids of the candidate rows that have no number
-// yet the next numbers of the site, and the rows their numbers: blobs hold
+// numberUsers gives the user ids of the rows (candidates and identities)
+// that have no number yet the next numbers of the site, and the rows
+// their numbers: blobs hold
 // numbers, so no blob keeps a user id, and a read finds people by number
 // rather than by hashing ids. Only the ids blobs hold get numbers, so
 // forgetUsers finds every number to drop in the blobs it rebuilds.
-func (d *AnalyticsDialect) numberUsers(ctx context.Context, tx RollupTx, site string, rows []rawTouch) error {
+func (d *AnalyticsDialect) numberUsers(ctx context.Context, tx RollupTx, site string, lists ...[]rawTouch) error {
 	numbers := map[string]int64{}
 	var missing []string
-	for _, r := range rows {
-		if r.user != nil && r.userNumber == nil {
-			if _, ok := numbers[*r.user]; !ok {
-				numbers[*r.user] = 0
-				missing = append(missing, *r.user)
+	for _, rows := range lists {
+		for _, r := range rows {
+			if r.user != nil && r.userNumber == nil {
+				if _, ok := numbers[*r.user]; !ok {
+					numbers[*r.user] = 0
+					missing = append(missing, *r.user)
+				}
 			}
 		}
 	}
@@ -145,16 +173,19 @@ func (d *AnalyticsDialect) numberUsers(ctx context.Context, tx RollupTx, site st
 			return fmt.Errorf("while numbering the users of site %q: %w", site, err)
 		}
 	}
-	for i := range rows {
-		if r := &rows[i]; r.user != nil && r.userNumber == nil {
-			n := numbers[*r.user]
-			r.userNumber = &n
+	for _, rows := range lists {
+		for i := range rows {
+			if r := &rows[i]; r.user != nil && r.userNumber == nil {
+				n := numbers[*r.user]
+				r.userNumber = &n
+			}
 		}
 	}
 	return nil
 }
 
-// usersInBlobs returns the user numbers the blobs of [lo, hi) hold.
+// usersInBlobs returns the user numbers the blobs of [lo, hi) hold, in
+// records and identities.
 func (d *AnalyticsDialect) usersInBlobs(ctx context.Context, tx RollupTx, site string, lo, hi time.Time) ([]int64, error) {
 	seen := map[int64]bool{}
 	var out []int64
@@ -163,15 +194,33 @@ func (d *AnalyticsDialect) usersInBlobs(ctx context.Context, tx RollupTx, site s
 		if err != nil {
 			return err
 		}
+		add := func(n int64) {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
 		var rec blobRecord
 		for {
 			more, err := r.next(&rec)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+			if rec.flags&blobUserNumber != 0 {
+				add(rec.number)
+			}
+		}
+		var id blobIdentity
+		for {
+			more, err := r.nextIdentity(&id)
 			if err != nil || !more {
 				return err
 			}
-			if rec.flags&blobUserNumber != 0 && !seen[rec.number] {
-				seen[rec.number] = true
-				out = append(out, rec.number)
+			if id.flags&blobUserNumber != 0 {
+				add(id.userNumber)
 			}
 		}
 	})
@@ -307,6 +356,9 @@ func (d *AnalyticsDialect) mergeTouches(ctx context.Context, query QueryFunc, q 
 		return nil, err
 	}
 	emitRaw(q.To.UnixMicro())
+	if err := readIdentities(ctx, query, d, q, plan.raw, true, b); err != nil {
+		return nil, err
+	}
 	b.set.RolledHours = int(plan.rolledTo.Sub(plan.rolledFrom)/time.Hour) - len(plan.skip)
 	return b.done(), nil
 }
@@ -424,7 +476,8 @@ WHERE site = ` + p.Add(site) + ` AND hour >= ` + p.Add(d.Time(plan.rolledFrom)) 
 }
 
 // addBlob appends the records of one hour's blob: shared sessions'
-// touches only where they are the session's first.
+// touches only where they are the session's first; then it records the
+// blob's identities.
 func (b *touchSetBuilder) addBlob(data []byte, hour int64, touched touchedSessions) error {
 	r, err := newTouchBlobReader(data, hour)
 	if err != nil {
@@ -437,8 +490,11 @@ func (b *touchSetBuilder) addBlob(data []byte, hour int64, touched touchedSessio
 	var rec blobRecord
 	for {
 		more, err := r.next(&rec)
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			break
 		}
 		touch := rec.flags&blobTouch != 0
 		if touch && rec.flags&blobShared != 0 {
@@ -452,6 +508,14 @@ func (b *touchSetBuilder) addBlob(data []byte, hour int64, touched touchedSessio
 			At: rec.at, Value: rec.value, Person: b.personOfRecord(&rec), Touch: touch, Conversion: conv,
 			Channel: values[rec.channel], Source: values[rec.source], Campaign: values[rec.campaign],
 		})
+	}
+	var id blobIdentity
+	for {
+		more, err := r.nextIdentity(&id)
+		if err != nil || !more {
+			return err
+		}
+		b.identifyBlob(&id)
 	}
 }
 

@@ -33,6 +33,11 @@ func runAnalytics(t *testing.T, fresh func(t *testing.T) store.Store) {
 		t.Run("BadQueries", func(t *testing.T) { testBadQueries(t, a, day) })
 		t.Run("Touchpoints", func(t *testing.T) { testTouchpoints(t, s, day) })
 	})
+	t.Run("TouchesStitched", func(t *testing.T) {
+		s := fresh(t)
+		mustInsert(t, s, stitchFixture(), 17)
+		testTouchStitching(t, s)
+	})
 	t.Run("Series", func(t *testing.T) { runSeries(t, fresh) })
 	t.Run("Journey", func(t *testing.T) { testJourney(t, fresh) })
 	runURLParts(t, fresh)

@@ -63,6 +63,11 @@ func RunRollups(t *testing.T, open func(t *testing.T) (store.Store, DeleteEvents
 				mustInsert(t, newRolling(t, s, c.until, c.late, c.catch), analyticsFixture(), 28)
 				testTouchpoints(t, s, store.Query{Site: "shop", From: analyticsDay, To: analyticsDay.Add(24 * time.Hour)})
 			})
+			t.Run("TouchesStitched", func(t *testing.T) {
+				s, _ := fresh(t)
+				mustInsert(t, newRolling(t, s, c.until, c.late, c.catch), stitchFixture(), 17)
+				testTouchStitching(t, s)
+			})
 		})
 	}
 	t.Run("TouchesAsRaw", func(t *testing.T) { testTouchesRolled(t, fresh) })
