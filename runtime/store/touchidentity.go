@@ -75,16 +75,22 @@ func readIdentities(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q
 // identity is the earliest event with a user id seen of a visitor.
 type identity struct {
 	at, seq int64
-	user    int32 // the user's person
+	user    int32 // the user's person + 1; 0 for a visitor never signed in
 }
 
 // identify records that the visitor person signed in as the user person
 // at (at, seq), unless it was seen signed in earlier.
 func (b *touchSetBuilder) identify(visitor, user int32, at, seq int64) {
-	if cur, ok := b.identities[visitor]; ok && (cur.at < at || cur.at == at && cur.seq < seq) {
+	if int(visitor) >= len(b.identities) {
+		grown := make([]identity, max(int(visitor)+1, 2*len(b.identities), 1024))
+		copy(grown, b.identities)
+		b.identities = grown
+	}
+	cur := &b.identities[visitor]
+	if cur.user != 0 && (cur.at < at || cur.at == at && cur.seq < seq) {
 		return
 	}
-	b.identities[visitor] = identity{at: at, seq: seq, user: user}
+	*cur = identity{at: at, seq: seq, user: user + 1}
 }
 
 // identifyRaw records an identity row of identitiesSQL.
@@ -116,7 +122,9 @@ func (b *touchSetBuilder) identifyBlob(id *blobIdentity) {
 func (b *touchSetBuilder) stitch() {
 	final := make([]int32, b.set.People) // a person's final number + 1
 	for visitor, id := range b.identities {
-		final[visitor] = -id.user - 1 // resolved below, before any use
+		if id.user != 0 {
+			final[visitor] = -id.user // resolved below, before any use
+		}
 	}
 	people := int32(0)
 	for i := range b.set.Points {

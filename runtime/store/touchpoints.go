@@ -107,22 +107,24 @@ func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered boo
 	// joined to every event, a planner may read all the site's numbers.
 	number, userNumber := "CAST(NULL AS bigint)", "CAST(NULL AS bigint)"
 	if numbered {
-		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = t.site AND m.visitor_id = t.visitor_id)"
-		userNumber = "(SELECT u.n FROM rollup_users u WHERE u.site = t.site AND u.user_id = t.user_id)"
+		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = e.site AND m.visitor_id = e.visitor_id)"
+		userNumber = "(SELECT u.n FROM rollup_users u WHERE u.site = e.site AND u.user_id = e.user_id)"
 	}
 	hour, partition, outer := "", "", "at"
 	if byHour {
 		hour, partition, outer = d.Micros(d.Hour)+" AS hour, ", d.Hour+", ", "hour, at"
 	}
-	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, ` + userNumber + `, channel, source, campaign FROM (
+	// The source, a pattern match on the referrer, is worked out for the
+	// candidates only (the outer e is the inner query's rows).
+	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, ` + userNumber + `, channel, ` + d.source() + `, campaign FROM (
     SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.site AS site, e.session_id AS session_id,
            CASE WHEN e.type = 'conversion' THEN 1 ELSE 0 END AS conv, coalesce(e.value, 0) AS value,
            e.user_id AS user_id, e.visitor_id AS visitor_id,
-           coalesce(e.channel, '') AS channel, ` + d.source() + ` AS source, coalesce(e.utm_campaign, '') AS campaign,
+           coalesce(e.channel, '') AS channel, e.utm_source AS utm_source, e.referrer AS referrer, coalesce(e.utm_campaign, '') AS campaign,
            row_number() OVER (PARTITION BY ` + partition + `coalesce(e.session_id, 'seq:' || e.seq) ORDER BY e.received_at, e.seq) AS n
     FROM events e WHERE ` + where + `
-) t WHERE conv = 1 OR n = 1
-ORDER BY at, seq`
+) e WHERE conv = 1 OR n = 1
+ORDER BY ` + outer + `, seq`
 }
 
 // scanRawTouch scans a row of touchCandidatesSQL after its hour, if any.
@@ -182,16 +184,15 @@ type touchSetBuilder struct {
 	byNumber, byUserNumber []int32
 	nobody                 int32
 	// identities holds, by visitor person, the user it is stitched to.
-	identities map[int32]identity
+	identities []identity
 }
 
 func newTouchSetBuilder(points int) *touchSetBuilder {
 	return &touchSetBuilder{
-		set:        TouchSet{Points: make([]TouchPoint, 0, points)},
-		values:     map[string]int32{},
-		users:      map[string]int32{},
-		visitors:   map[string]int32{},
-		identities: map[int32]identity{},
+		set:      TouchSet{Points: make([]TouchPoint, 0, points)},
+		values:   map[string]int32{},
+		users:    map[string]int32{},
+		visitors: map[string]int32{},
 	}
 }
 

@@ -348,10 +348,32 @@ func (d *AnalyticsDialect) mergeTouches(ctx context.Context, query QueryFunc, q 
 			b.addRaw(r, rawTouchOK[next] && (r.session == nil || touched.first([]byte(*r.session))))
 		}
 	}
+	// Blobs are decoded as they arrive, on a second goroutine: reading
+	// and decoding then overlap (a 30-day read is tens of megabytes).
+	type hourBlob struct {
+		hour int64
+		data []byte
+	}
+	arrived := make(chan hourBlob, 32)
+	built := make(chan error, 1)
+	go func() {
+		var err error
+		for hb := range arrived {
+			if err == nil {
+				emitRaw(hb.hour)
+				err = b.addBlob(hb.data, hb.hour, touched)
+			}
+		}
+		built <- err
+	}()
 	err = d.readTouchBlobs(ctx, query, q.Site, plan, skip, func(hour int64, data []byte) error {
-		emitRaw(hour)
-		return b.addBlob(data, hour, touched)
+		arrived <- hourBlob{hour, data}
+		return nil
 	})
+	close(arrived)
+	if berr := <-built; err == nil {
+		err = berr
+	}
 	if err != nil {
 		return nil, err
 	}
