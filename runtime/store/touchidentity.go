@@ -133,7 +133,7 @@ func (b *touchSetBuilder) stitch() {
 		if f := final[who]; f < 0 {
 			who = -f - 1
 		}
-		if final[who] <= 0 {
+		if final[who] == 0 {
 			// A user is never a visitor, so it is never redirected.
 			people++
 			final[who] = people
