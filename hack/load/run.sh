@@ -4,6 +4,9 @@
 # `trackstack collect` on a throwaway PostgreSQL with fsync on, every rate
 # limit lifted. Per shape it prints events/s, requests/s and latency
 # percentiles, then checks that every event acknowledged with a 200 is stored.
+# It also prints where the time went: how many of the machine's cores were
+# busy and how much of that was the collector's and PostgreSQL's, and the
+# collector's store transactions (events and milliseconds each).
 #
 #   hack/load/run.sh SHAPE...     SHAPE is EVENTSxCONNECTIONS: 1x50 1x200 20x50
 #
@@ -157,6 +160,60 @@ stop_collector() {
 	((rc == 0)) || { echo "FAIL: the collector exited $rc after SIGTERM, want 0" >&2; return 1; }
 }
 
+# proc_ticks prints the CPU time a process has used, in clock ticks (0
+# when it is gone).
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# cpu_ticks prints, in clock ticks: the busy time of the whole machine, the
+# collector's, and PostgreSQL's (the postmaster and its children).
+cpu_ticks() {
+	local user nice system irq softirq steal pm pg pid
+	read -r _ user nice system _ _ irq softirq steal _ </proc/stat
+	pm=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+	pg=$(proc_ticks "$pm")
+	for pid in $(pgrep -P "$pm"); do pg=$((pg + $(proc_ticks "$pid"))); done
+	echo "$((user + nice + system + irq + softirq + steal)) $(proc_ticks "$collector_pid") $pg"
+}
+
+# flush_stats prints the collector's store transactions so far: their
+# number, and the sums of their events and of their seconds.
+flush_stats() {
+	local line count=0 events=0 seconds=0
+	{ exec 3<>"/dev/tcp/127.0.0.1/$collector_port"; } 2>/dev/null || { echo "0 0 0"; return; }
+	printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+	while read -r -t 5 line <&3; do
+		case $line in
+		trackstack_store_flush_events_count*) count=${line##* } ;;
+		trackstack_store_flush_events_sum*) events=${line##* } ;;
+		trackstack_store_flush_duration_seconds_sum*) seconds=${line##* } ;;
+		esac
+	done
+	exec 3<&-
+	echo "$count $events $seconds"
+}
+
+# where_time_went prints how busy the machine's cores were during a shape,
+# and who used them, from cpu_ticks before and after it lasting secs; and
+# the store transactions of the shape from flush_stats before and after.
+where_time_went() {
+	local -a c0 c1 f0 f1
+	read -ra c0 <<<"$1"
+	read -ra c1 <<<"$2"
+	read -ra f0 <<<"$3"
+	read -ra f1 <<<"$4"
+	local secs=$5 hz cores
+	hz=$(getconf CLK_TCK) cores=$(nproc)
+	awk -v hz="$hz" -v s="$secs" -v n="$cores" \
+		-v busy=$((c1[0] - c0[0])) -v col=$((c1[1] - c0[1])) -v pg=$((c1[2] - c0[2])) \
+		-v tx="$(awk -v a="${f0[0]}" -v b="${f1[0]}" 'BEGIN { print b - a }')" \
+		-v ev="$(awk -v a="${f0[1]}" -v b="${f1[1]}" 'BEGIN { print b - a }')" \
+		-v sec="$(awk -v a="${f0[2]}" -v b="${f1[2]}" 'BEGIN { print b - a }')" 'BEGIN {
+		c = hz * s
+		printf "cpu: %.2f of %d cores busy: collector %.2f, PostgreSQL %.2f, the rest (wrk, the system) %.2f\n", busy / c, n, col / c, pg / c, (busy - col - pg) / c
+		if (tx > 0) printf "store: %d transactions, %.0f events and %.1f ms each\n", tx, ev / tx, sec * 1000 / tx
+	}'
+}
+
 # missing_fields prints "missing:" and the fields that one stored event of
 # the run lacks, to show that the collector read every part of the generated
 # events: unknown fields are ignored, so a misspelt one would silently make
@@ -189,9 +246,13 @@ run_shape() {
 	local nonce="$run_nonce-$2-$shape" threads=$((LOAD_THREADS < conns ? LOAD_THREADS : conns))
 	echo
 	echo "=== $events event(s) per request, $conns connections, $duration, $threads wrk threads${label:+ ($label)}"
+	local ticks0 flush0 started ended
+	ticks0=$(cpu_ticks) flush0=$(flush_stats) started=$(date +%s.%N)
 	LOAD_INGEST_KEY=$(<"$tmp/site/keys/ingestKey") wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s \
 		-s hack/load/events.lua "http://127.0.0.1:$collector_port/v1/events" -- "$events" "$nonce" "$SITE" |
 		tee "$tmp/wrk.out"
+	ended=$(date +%s.%N)
+	where_time_went "$ticks0" "$(cpu_ticks)" "$flush0" "$(flush_stats)" "$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')"
 	local line
 	line=$(grep '^RESULT ' "$tmp/wrk.out") || { echo "FAIL: wrk printed no RESULT line" >&2; return 1; }
 	local -A r
