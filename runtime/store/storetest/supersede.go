@@ -83,6 +83,44 @@ func runSupersede(t *testing.T, fresh func(t *testing.T) store.Store, now time.T
 		assertSame(t, got[0], server)
 	})
 
+	t.Run("SupersedeBesideNewAndRepeated", func(t *testing.T) {
+		// One call holds new events, a server event taking over a stored
+		// browser event's id, and a repeat of a stored server event: each
+		// is stored or not as it would be on its own.
+		s := fresh(t)
+		m, ok := s.(Marker)
+		if !ok {
+			t.Fatalf("%T does not implement InsertMarked", s)
+		}
+		browser, server := browserAndServer("order-2001", now, now.Add(time.Second))
+		_, stored := browserAndServer("order-2002", now, now)
+		mustInsert(t, s, []event.Event{browser, stored}, 2)
+		repeat := stored
+		v := 1.0
+		repeat.Value = &v
+		in := []event.Event{Full("shop", "new-1", now), server, repeat, Full("shop", "new-2", now)}
+		marks := make([]bool, len(in))
+		n, err := m.InsertMarked(ctx, in, marks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []bool{true, true, false, true}; n != 3 || !reflect.DeepEqual(marks, want) {
+			t.Errorf("InsertMarked = %d, %v; want 3, %v", n, marks, want)
+		}
+		got := mustRecent(t, s, "shop", 10)
+		if len(got) != 4 {
+			t.Fatalf("stored %d events, want 4", len(got))
+		}
+		for _, e := range got {
+			switch e.EventID {
+			case "order-2001":
+				assertSame(t, e, store.Supersede(server, browser))
+			case "order-2002":
+				assertSame(t, e, stored)
+			}
+		}
+	})
+
 	t.Run("SupersedeWithinOneCall", func(t *testing.T) {
 		s := fresh(t)
 		m, ok := s.(Marker)
