@@ -26,20 +26,13 @@ import (
 // seq, visitor and user set, and with numbered their rollup numbers when
 // they have one.
 func (d *AnalyticsDialect) identitiesSQL(where string, byHour, numbered bool) string {
-	number, userNumber := "CAST(NULL AS bigint)", "CAST(NULL AS bigint)"
-	if numbered {
-		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = t.site AND m.visitor_id = t.visitor_id)"
-		userNumber = "(SELECT u.n FROM rollup_users u WHERE u.site = t.site AND u.user_id = t.user_id)"
-	}
-	hour, partition, outer := "", "", "at"
-	if byHour {
-		hour, partition, outer = d.Micros(d.Hour)+" AS hour, ", d.Hour+", ", "hour, at"
-	}
+	number, userNumber := rollupNumbers(numbered)
+	hour, partition, outer := d.hourParts(byHour)
 	return `SELECT ` + outer + `, seq, visitor_id, user_id, ` + number + `, ` + userNumber + ` FROM (
     SELECT ` + hour + d.Micros("e.received_at") + ` AS at, e.seq AS seq, e.site AS site, e.visitor_id AS visitor_id, e.user_id AS user_id,
            row_number() OVER (PARTITION BY ` + partition + `e.visitor_id ORDER BY e.received_at, e.seq) AS n
     FROM events e WHERE (` + where + `) AND e.visitor_id IS NOT NULL AND e.user_id IS NOT NULL
-) t WHERE n = 1
+) e WHERE n = 1
 ORDER BY ` + outer + `, seq`
 }
 

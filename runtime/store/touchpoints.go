@@ -103,17 +103,8 @@ func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbere
 // rows then start with the hour in microseconds) and every conversion,
 // oldest first, as rows of rawTouch.
 func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered bool) string {
-	// The number is looked up for the candidates only, by the primary key:
-	// joined to every event, a planner may read all the site's numbers.
-	number, userNumber := "CAST(NULL AS bigint)", "CAST(NULL AS bigint)"
-	if numbered {
-		number = "(SELECT m.n FROM rollup_visitors m WHERE m.site = e.site AND m.visitor_id = e.visitor_id)"
-		userNumber = "(SELECT u.n FROM rollup_users u WHERE u.site = e.site AND u.user_id = e.user_id)"
-	}
-	hour, partition, outer := "", "", "at"
-	if byHour {
-		hour, partition, outer = d.Micros(d.Hour)+" AS hour, ", d.Hour+", ", "hour, at"
-	}
+	number, userNumber := rollupNumbers(numbered)
+	hour, partition, outer := d.hourParts(byHour)
 	// The source, a pattern match on the referrer, is worked out for the
 	// candidates only (the outer e is the inner query's rows).
 	return `SELECT ` + outer + `, seq, session_id, n = 1, conv, value, user_id, visitor_id, ` + number + `, ` + userNumber + `, channel, ` + d.source() + `, campaign FROM (
@@ -125,6 +116,28 @@ func (d *AnalyticsDialect) touchCandidatesSQL(where string, byHour, numbered boo
     FROM events e WHERE ` + where + `
 ) e WHERE conv = 1 OR n = 1
 ORDER BY ` + outer + `, seq`
+}
+
+// rollupNumbers are the expressions of the rollup numbers of the visitor
+// and the user of the outer query's row e (NULL without numbered). They
+// are looked up for the selected rows only, by the primary key: joined to
+// every event, a planner may read all the site's numbers.
+func rollupNumbers(numbered bool) (visitor, user string) {
+	if !numbered {
+		return "CAST(NULL AS bigint)", "CAST(NULL AS bigint)"
+	}
+	return "(SELECT m.n FROM rollup_visitors m WHERE m.site = e.site AND m.visitor_id = e.visitor_id)",
+		"(SELECT u.n FROM rollup_users u WHERE u.site = e.site AND u.user_id = e.user_id)"
+}
+
+// hourParts are, with byHour, the inner query's hour column, the window
+// partition's hour and the outer query's leading columns; without, only
+// at leads.
+func (d *AnalyticsDialect) hourParts(byHour bool) (hour, partition, outer string) {
+	if !byHour {
+		return "", "", "at"
+	}
+	return d.Micros(d.Hour) + " AS hour, ", d.Hour + ", ", "hour, at"
 }
 
 // scanRawTouch scans a row of touchCandidatesSQL after its hour, if any.
