@@ -378,3 +378,65 @@ func TestCloseRightAfterWrite(t *testing.T) {
 		}
 	}
 }
+
+// heldStore holds every call until the test releases it, and records how
+// many calls were in the store at once.
+type heldStore struct {
+	arrived chan struct{}
+	release chan struct{}
+
+	mu                sync.Mutex
+	inFlight, maxSeen int
+}
+
+func newHeldStore() *heldStore {
+	return &heldStore{arrived: make(chan struct{}, 16), release: make(chan struct{})}
+}
+
+func (h *heldStore) InsertMarked(ctx context.Context, events []event.Event, inserted []bool) (int, error) {
+	h.mu.Lock()
+	h.inFlight++
+	h.maxSeen = max(h.maxSeen, h.inFlight)
+	h.mu.Unlock()
+	h.arrived <- struct{}{}
+	<-h.release
+	h.mu.Lock()
+	h.inFlight--
+	h.mu.Unlock()
+	for i := range inserted {
+		inserted[i] = true
+	}
+	return len(events), nil
+}
+
+func (h *heldStore) Insert(ctx context.Context, events []event.Event) (int, error) {
+	return h.InsertMarked(ctx, events, nil)
+}
+
+// TestOnePartialBatchAtATime checks that a batch that is not full waits
+// while another is written, growing meanwhile: a single event written
+// while the first is held reaches the store only after it.
+func TestOnePartialBatchAtATime(t *testing.T) {
+	h := newHeldStore()
+	w := batch.New(h, batch.Options{MaxDelay: -1, Flushers: 4})
+	defer w.Close()
+	var wg sync.WaitGroup
+	write := func(id string) {
+		wg.Go(func() {
+			if n, err := w.Write(context.Background(), []event.Event{ev(id)}); n != 1 || err != nil {
+				t.Errorf("Write(%s) = %d, %v", id, n, err)
+			}
+		})
+	}
+	write("held")
+	<-h.arrived
+	write("waiting")
+	waitQueued(t, w, 2)
+	h.release <- struct{}{}
+	<-h.arrived
+	h.release <- struct{}{}
+	wg.Wait()
+	if h.maxSeen != 1 {
+		t.Errorf("%d partial batches written at once, want 1", h.maxSeen)
+	}
+}
