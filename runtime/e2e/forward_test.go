@@ -229,10 +229,8 @@ func TestForwarderRejectedCredentials(t *testing.T) {
 	if !strings.Contains(body, "Invalid OAuth access token") {
 		t.Errorf("/readyz says %q, want Meta's message", body)
 	}
+	fwd.waitLog(t, "Invalid OAuth access token")
 	logs := fwd.stderr.String()
-	if !strings.Contains(logs, "Invalid OAuth access token") {
-		t.Errorf("the log lacks Meta's message:\n%s", logs)
-	}
 	if strings.Contains(logs, wrong) || strings.Contains(body, wrong) {
 		t.Errorf("the token leaked into the log or /readyz")
 	}

@@ -258,6 +258,26 @@ func (p *podProcess) waitStatus(t *testing.T, path string, status int) string {
 	}
 }
 
+// waitLog waits until the process has logged text, failing if it exits:
+// a process may answer a probe before it writes the log line about the
+// same event.
+func (p *podProcess) waitLog(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(p.stderr.String(), text) {
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+			t.Fatalf("process exited before logging %q: %v\n%s", text, err, p.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log lacks %q:\n%s", text, p.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // lockedBuffer is a bytes.Buffer safe for a process writing while the test reads.
 type lockedBuffer struct {
 	mu sync.Mutex
