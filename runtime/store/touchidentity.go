@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -52,11 +51,7 @@ func readIdentities(ctx context.Context, query QueryFunc, d *AnalyticsDialect, q
 	}
 	q.Filters = Filters{}
 	p := &Params{d: d}
-	conds := make([]string, len(pieces))
-	for i, pc := range pieces {
-		conds[i] = "(" + d.whereRange(p, q, pc[0], pc[1]) + ")"
-	}
-	return query(ctx, d.identitiesSQL(strings.Join(conds, " OR "), false, numbered), p.Args, func(scan func(...any) error) error {
+	return query(ctx, d.identitiesSQL(d.wherePieces(p, q, pieces), false, numbered), p.Args, func(scan func(...any) error) error {
 		r, err := scanIdentity(scan)
 		if err == nil {
 			b.identifyRaw(r)
@@ -113,6 +108,9 @@ func (b *touchSetBuilder) identifyBlob(id *blobIdentity) {
 // numbers the people of the points again in order of first appearance
 // (people seen only in identities drop out).
 func (b *touchSetBuilder) stitch() {
+	if len(b.identities) == 0 {
+		return // nobody signed in: people are numbered as they appeared
+	}
 	final := make([]int32, b.set.People) // a person's final number + 1
 	for visitor, id := range b.identities {
 		if id.user != 0 {

@@ -91,11 +91,17 @@ type rawTouch struct {
 // carries its visitor's and its user's rollup numbers, when they have one.
 func (d *AnalyticsDialect) rawTouchesSQL(q Query, pieces [][2]time.Time, numbered bool) (string, []any) {
 	p := &Params{d: d}
+	return d.touchCandidatesSQL(d.wherePieces(p, q, pieces), false, numbered), p.Args
+}
+
+// wherePieces is the condition on events e of q's site and filters in any
+// of the pieces, each [lo, hi).
+func (d *AnalyticsDialect) wherePieces(p *Params, q Query, pieces [][2]time.Time) string {
 	conds := make([]string, len(pieces))
 	for i, pc := range pieces {
 		conds[i] = "(" + d.whereRange(p, q, pc[0], pc[1]) + ")"
 	}
-	return d.touchCandidatesSQL(strings.Join(conds, " OR "), false, numbered), p.Args
+	return strings.Join(conds, " OR ")
 }
 
 // touchCandidatesSQL selects the touchpoint candidates of the events that

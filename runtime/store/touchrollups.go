@@ -62,28 +62,14 @@ func (d *AnalyticsDialect) writeTouches(ctx context.Context, tx RollupTx, site s
 	if err != nil {
 		return err
 	}
-	var hours []int64
-	var rows []rawTouch
 	p := &Params{d: d}
 	where := `e.site = ` + p.Add(site) + ` AND e.received_at >= ` + p.Add(d.Time(lo)) + ` AND e.received_at < ` + p.Add(d.Time(hi)) +
 		` AND NOT (` + d.Late(p, w) + `)`
-	err = tx.Query(ctx, d.touchCandidatesSQL(where, true, true), p.Args, func(scan func(...any) error) error {
-		var hour int64
-		r, err := scanRawTouch(scan, &hour)
-		hours, rows = append(hours, hour), append(rows, r)
-		return err
-	})
+	hours, rows, err := queryByHour(ctx, tx, d.touchCandidatesSQL(where, true, true), p.Args, scanRawTouch)
 	if err != nil {
 		return fmt.Errorf("while packing the touchpoints of site %q from %v: %w", site, lo, err)
 	}
-	var idHours []int64
-	var ids []rawTouch
-	err = tx.Query(ctx, d.identitiesSQL(where, true, true), p.Args, func(scan func(...any) error) error {
-		var hour int64
-		r, err := scanIdentity(scan, &hour)
-		idHours, ids = append(idHours, hour), append(ids, r)
-		return err
-	})
+	idHours, ids, err := queryByHour(ctx, tx, d.identitiesSQL(where, true, true), p.Args, scanIdentity)
 	if err != nil {
 		return fmt.Errorf("while packing the identities of site %q from %v: %w", site, lo, err)
 	}
@@ -129,6 +115,20 @@ func (d *AnalyticsDialect) writeTouches(ctx context.Context, tx RollupTx, site s
 		}
 	}
 	return nil
+}
+
+// queryByHour runs a query whose rows start with their hour (byHour), and
+// returns the hours and the rows as scan reads them after it.
+func queryByHour(ctx context.Context, tx RollupTx, sql string, args []any, scan func(func(...any) error, ...any) (rawTouch, error)) ([]int64, []rawTouch, error) {
+	var hours []int64
+	var rows []rawTouch
+	err := tx.Query(ctx, sql, args, func(row func(...any) error) error {
+		var hour int64
+		r, err := scan(row, &hour)
+		hours, rows = append(hours, hour), append(rows, r)
+		return err
+	})
+	return hours, rows, err
 }
 
 // numberUsers gives the user ids of the rows (candidates and identities)
