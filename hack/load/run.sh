@@ -6,7 +6,8 @@
 # percentiles, then checks that every event acknowledged with a 200 is stored.
 # It also prints where the time went: how many of the machine's cores were
 # busy and how much of that was the collector's and PostgreSQL's, and the
-# collector's store transactions (events and milliseconds each).
+# collector's store transactions (events and milliseconds each), and the
+# CPU time each stored event cost the collector, PostgreSQL and the rest.
 #
 #   hack/load/run.sh SHAPE...     SHAPE is EVENTSxCONNECTIONS: 1x50 1x200 20x50
 #
@@ -21,6 +22,7 @@
 #   LOAD_COLLECT_ARGS
 #                    extra flags for `trackstack collect`, e.g.
 #                    --debug-listen=127.0.0.1:6060 to profile it under load
+#   LOAD_PG_ARGS     extra PostgreSQL settings, e.g. "-c shared_buffers=1GB"
 #   LOAD_GOGC, LOAD_GOMEMLIMIT
 #                    the collector's GC settings; by default those the operator
 #                    gives a collector pod with default resources (GOGC=400,
@@ -109,7 +111,7 @@ start_postgres() {
 	as_pg "$pg_bin/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 --locale=C -N \
 		>"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; return 1; }
 	as_pg "$pg_bin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/postgres.log" -w -t 60 -o \
-		"-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp/pg -c max_connections=200 -c fsync=on -c synchronous_commit=on" \
+		"-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp/pg -c max_connections=200 -c fsync=on -c synchronous_commit=on ${LOAD_PG_ARGS:-}" \
 		start >/dev/null || { echo "PostgreSQL did not start on port $pg_port" >&2; return 1; }
 	pg_started=1
 }
@@ -211,6 +213,10 @@ where_time_went() {
 		c = hz * s
 		printf "cpu: %.2f of %d cores busy: collector %.2f, PostgreSQL %.2f, the rest (wrk, the system) %.2f\n", busy / c, n, col / c, pg / c, (busy - col - pg) / c
 		if (tx > 0) printf "store: %d transactions, %.0f events and %.1f ms each\n", tx, ev / tx, sec * 1000 / tx
+		# CPU time per stored event varies less from run to run than events/s
+		# does, so it is the figure to compare two builds by.
+		if (ev > 0) printf "cpu per event: collector %.0f us, PostgreSQL %.0f us, the rest %.0f us\n", col / hz * 1e6 / ev, pg / hz * 1e6 / ev, (busy - col - pg) / hz * 1e6 / ev
+		else print "cpu per event: no event stored"
 	}'
 }
 
@@ -252,7 +258,11 @@ run_shape() {
 		-s hack/load/events.lua "http://127.0.0.1:$collector_port/v1/events" -- "$events" "$nonce" "$SITE" |
 		tee "$tmp/wrk.out"
 	ended=$(date +%s.%N)
-	where_time_went "$ticks0" "$(cpu_ticks)" "$flush0" "$(flush_stats)" "$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')"
+	local spent per_event
+	spent=$(where_time_went "$ticks0" "$(cpu_ticks)" "$flush0" "$(flush_stats)" "$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')")
+	echo "$spent"
+	# "collector/PostgreSQL" microseconds per event, for the summary.
+	per_event=$(awk '/^cpu per event: collector/ { print $5 "/" $8 }' <<<"$spent")
 	local line
 	line=$(grep '^RESULT ' "$tmp/wrk.out") || { echo "FAIL: wrk printed no RESULT line" >&2; return 1; }
 	local -A r
@@ -280,10 +290,10 @@ run_shape() {
 		failed=1
 		printf 'FAIL: %s\n' "${why[@]}" >&2
 	fi
-	summary+=("$(printf '%-30s %10s %11s %8.1f %8.1f %8.1f %10d %10d %5s %6s' \
+	summary+=("$(printf '%-30s %10s %11s %8.1f %8.1f %8.1f %10d %10d %5s %9s %6s' \
 		"$events event(s) x $conns${label:+ $label}" "${r[events_per_s]}" "${r[requests_per_s]}" \
 		"$(bc_ms "${r[p50_us]}")" "$(bc_ms "${r[p99_us]}")" "$(bc_ms "${r[max_us]}")" \
-		"${r[accepted]}" "$stored" "${r[bytes_per_event]}" "$([[ $failed == 0 ]] && echo ok || echo FAIL)")")
+		"${r[accepted]}" "$stored" "${r[bytes_per_event]}" "${per_event:--}" "$([[ $failed == 0 ]] && echo ok || echo FAIL)")")
 	return "$failed"
 }
 
@@ -319,9 +329,10 @@ main() {
 	echo
 	local warm="after a $LOAD_WARMUP warm-up"
 	! no_warmup || warm="no warm-up"
-	echo "Summary ($(nproc) CPUs, $LOAD_DURATION per shape, $warm; acked = events accepted in 200 answers, stored = rows in PostgreSQL)"
-	printf '%-30s %10s %11s %8s %8s %8s %10s %10s %5s %6s\n' \
-		shape events/s requests/s "p50 ms" "p99 ms" "max ms" acked stored B/ev check
+	echo "Summary ($(nproc) CPUs, $LOAD_DURATION per shape, $warm; acked = events accepted in 200 answers, stored = rows in PostgreSQL;"
+	echo "us/ev = CPU microseconds per stored event of the collector / of PostgreSQL)"
+	printf '%-30s %10s %11s %8s %8s %8s %10s %10s %5s %9s %6s\n' \
+		shape events/s requests/s "p50 ms" "p99 ms" "max ms" acked stored B/ev us/ev check
 	printf '%s\n' "${summary[@]}"
 	return "$failed"
 }
